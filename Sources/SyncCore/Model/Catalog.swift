@@ -1,0 +1,109 @@
+import Foundation
+
+/// The 2026 plan as master data, loaded from the resource file that ships with the package
+/// (`Resources/catalog-2026.json`). Nothing here is hard-coded logic: units, forms and their
+/// measures can be edited in that file.
+public struct Catalog: Sendable, Codable {
+    public struct Plan: Sendable, Codable {
+        public var symbol: String
+        public var title: String
+        public var year: Int
+        public var agency: String
+        public var agencyShort: String
+        public var parent: String
+        public var place: String
+    }
+
+    public struct Unit: Sendable, Codable, Hashable {
+        public var code: String
+        public var name: String
+        /// `office`, `department` or `centre`.
+        public var kind: String
+        public var validFrom: String
+        public var validTo: String?
+        public var assumed: Bool?
+
+        /// Whether the unit exists on a day (`YYYY-MM-DD`): units are dated master data.
+        public func isValid(on day: String) -> Bool {
+            day >= validFrom && (validTo.map { day <= $0 } ?? true)
+        }
+    }
+
+    public struct ContentItem: Sendable, Codable, Hashable {
+        public var code: String
+        public var title: String
+    }
+
+    public struct Form: Sendable, Codable, Hashable {
+        public var code: String
+        public var title: String
+        /// What `quantity` counts for this form (lớp, tin bài…).
+        public var quantityUnit: String
+        /// What `participants` counts, when the form reaches people directly.
+        public var participantsUnit: String?
+        /// Whether an activity of this form must carry the URL of what was published.
+        public var requiresURL: Bool
+        public var assumed: Bool?
+    }
+
+    public struct Duty: Sendable, Codable, Hashable {
+        public var code: String
+        public var title: String
+        /// The units the plan makes responsible for it.
+        public var units: [String]
+    }
+
+    public struct Target: Sendable, Codable, Hashable {
+        public var item: String
+        public var text: String
+    }
+
+    public struct LegalReference: Sendable, Codable, Hashable {
+        public var symbol: String
+        public var date: String?
+        public var title: String
+    }
+
+    public struct Signer: Sendable, Codable, Hashable {
+        public var authority: String
+        public var title: String
+        public var name: String
+    }
+
+    public var plan: Plan
+    public var units: [Unit]
+    public var contentItems: [ContentItem]
+    public var forms: [Form]
+    public var duties: [Duty]
+    public var targets: [Target]
+    public var legalReferences: [LegalReference]
+    public var recipients: [String]
+    public var signer: Signer
+
+    /// The catalog that ships with the package.
+    public static let standard: Catalog = {
+        guard let url = Bundle.module.url(forResource: "catalog-2026", withExtension: "json"),
+            let data = try? Data(contentsOf: url),
+            let catalog = try? JSONDecoder().decode(Catalog.self, from: data)
+        else {
+            fatalError("catalog-2026.json is missing or malformed in the SyncCore bundle")
+        }
+        return catalog
+    }()
+
+    public func unit(_ code: String) -> Unit? { units.first { $0.code == code } }
+    public func form(_ code: String) -> Form? { forms.first { $0.code == code } }
+    public func contentItem(_ code: String) -> ContentItem? { contentItems.first { $0.code == code } }
+    public func duty(_ code: String) -> Duty? { duties.first { $0.code == code } }
+
+    /// The Office: the unit that writes the plan, tasks and consolidated reports.
+    public var officeCode: String { units.first { $0.kind == "office" }?.code ?? "VP" }
+
+    /// Checks a unit code, naming the field in the error.
+    public func requireUnit(_ code: String, field: String = "unit") throws -> Unit {
+        guard let u = unit(code) else {
+            throw SyncError.invalid(field, code, "đơn vị không có trong danh mục (\(units.map(\.code).joined(separator: ", "))).")
+        }
+        return u
+    }
+}

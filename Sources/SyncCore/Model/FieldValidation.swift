@@ -1,0 +1,80 @@
+import Foundation
+
+/// Checks and normalises field values against the schema and the catalog. The same code runs on
+/// user input before a local write and on every op that arrives from elsewhere.
+public struct FieldValidator: Sendable {
+    public let catalog: Catalog
+
+    public init(catalog: Catalog = .standard) { self.catalog = catalog }
+
+    /// The normalised value, or an error naming the field and the value.
+    public func normalise(_ value: Value, for spec: FieldSpec) throws -> Value {
+        let name = spec.name
+        if value == .null {
+            if spec.optional { return .null }
+            throw SyncError.invalid(name, "∅", "trường bắt buộc.")
+        }
+        switch spec.type {
+        case .count, .flag:
+            guard let i = value.int else { throw SyncError.invalid(name, value.description, "cần một số nguyên.") }
+            if case .flag = spec.type, i != 0 && i != 1 { throw SyncError.invalid(name, String(i), "chỉ nhận 0 hoặc 1.") }
+            if i < 0 { throw SyncError.invalid(name, String(i), "không được là số âm.") }
+            return value
+        default:
+            break
+        }
+        guard let raw = value.text else { throw SyncError.invalid(name, value.description, "cần một chuỗi ký tự.") }
+        let s = VietnameseText.nfc(raw)
+        switch spec.type {
+        case .text(let maxLength):
+            let t = s.trimmingCharacters(in: .whitespacesAndNewlines)
+            if t.isEmpty && !spec.optional { throw SyncError.invalid(name, raw, "không được để trống.") }
+            if t.count > maxLength { throw SyncError.invalid(name, String(t.prefix(40)) + "…", "dài quá \(maxLength) ký tự.") }
+            if t.unicodeScalars.contains(where: { $0.properties.generalCategory == .control && $0 != "\n" && $0 != "\t" }) {
+                throw SyncError.invalid(name, raw, "chứa ký tự điều khiển.")
+            }
+            return t.isEmpty ? .null : .text(t)
+        case .date:
+            return .text(try CalendarDay.parse(s, field: name))
+        case .unit:
+            return .text(try catalog.requireUnit(s, field: name).code)
+        case .planItem:
+            guard catalog.contentItem(s) != nil || catalog.duty(s) != nil else {
+                throw SyncError.invalid(name, raw, "không có trong Kế hoạch (ND01–ND11, TN01–TN06).")
+            }
+            return .text(s)
+        case .form:
+            guard catalog.form(s) != nil else {
+                throw SyncError.invalid(name, raw, "hình thức không có trong Kế hoạch (HT01–HT09).")
+            }
+            return .text(s)
+        case .contentList:
+            let codes = s.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).uppercased() }
+            guard !codes.isEmpty else { throw SyncError.invalid(name, raw, "cần ít nhất một nội dung (ND01–ND11).") }
+            for c in codes where catalog.contentItem(c) == nil {
+                throw SyncError.invalid(name, c, "nội dung không có trong Kế hoạch (ND01–ND11).")
+            }
+            return .text(Array(Set(codes)).sorted().joined(separator: ","))
+        case .url:
+            let t = s.trimmingCharacters(in: .whitespaces)
+            guard let u = URLComponents(string: t), let scheme = u.scheme?.lowercased(), scheme == "http" || scheme == "https",
+                let host = u.host, !host.isEmpty, t.count <= 2000
+            else { throw SyncError.invalid(name, raw, "đường dẫn phải bắt đầu bằng http:// hoặc https://.") }
+            return .text(t)
+        case .choice(let options):
+            guard options.contains(s) else {
+                throw SyncError.invalid(name, raw, "chỉ nhận một trong: \(options.joined(separator: ", ")).")
+            }
+            return .text(s)
+        case .timestamp:
+            guard ISO8601DateFormatter().date(from: s) != nil || s.count == 10 && CalendarDay.isValid(s) else {
+                throw SyncError.invalid(name, raw, "cần thời điểm ISO 8601.")
+            }
+            return .text(s)
+        case .period:
+            return .text(try ReportPeriod.parse(s, field: name).description)
+        case .count, .flag:
+            return value
+        }
+    }
+}

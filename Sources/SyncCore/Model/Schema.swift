@@ -1,0 +1,114 @@
+import Foundation
+
+/// The type of one replicated field, with the rule its values must satisfy.
+public enum FieldType: Sendable, Hashable {
+    /// Free text, NFC, at most this many characters.
+    case text(maxLength: Int)
+    /// A whole number ≥ 0.
+    case count
+    /// A calendar date `YYYY-MM-DD`.
+    case date
+    /// A unit code from the catalog.
+    case unit
+    /// A content item (ND..) or duty (TN..) code.
+    case planItem
+    /// A form code (HT..).
+    case form
+    /// A comma-separated, sorted, duplicate-free list of content item codes.
+    case contentList
+    /// An http(s) URL.
+    case url
+    /// One of a fixed set of codes.
+    case choice([String])
+    /// 0 or 1.
+    case flag
+    /// An ISO 8601 timestamp.
+    case timestamp
+    /// A reporting period code (`2026-Q1`…).
+    case period
+}
+
+/// One replicated field of an entity. The order of `EntitySchema.fields` is frozen once
+/// released: the index is stored in each record's replication metadata.
+public struct FieldSpec: Sendable, Hashable {
+    public var name: String
+    public var type: FieldType
+    /// Vietnamese label for messages and listings.
+    public var label: String
+    /// Whether the field can be null.
+    public var optional: Bool
+
+    public init(_ name: String, _ type: FieldType, _ label: String, optional: Bool = true) {
+        self.name = name
+        self.type = type
+        self.label = label
+        self.optional = optional
+    }
+}
+
+/// The replicated fields of each entity kind.
+public enum EntitySchema {
+    public static let taskStatuses = ["chua_thuc_hien", "dang_thuc_hien", "hoan_thanh"]
+    public static let reportStatuses = ["draft", "submitted"]
+
+    public static func fields(_ kind: EntityKind) -> [FieldSpec] {
+        switch kind {
+        case .replica: return replicaFields
+        case .task: return taskFields
+        case .activity: return activityFields
+        case .report: return reportFields
+        }
+    }
+
+    static let replicaFields: [FieldSpec] = [
+        FieldSpec("unit", .unit, "đơn vị", optional: false),
+        FieldSpec("label", .text(maxLength: 200), "tên máy"),
+    ]
+
+    static let taskFields: [FieldSpec] = [
+        FieldSpec("unit", .unit, "đơn vị", optional: false),
+        FieldSpec("item", .planItem, "nội dung/nhiệm vụ", optional: false),
+        FieldSpec("title", .text(maxLength: 500), "tên nhiệm vụ", optional: false),
+        FieldSpec("due", .date, "hạn"),
+        FieldSpec("status", .choice(taskStatuses), "trạng thái", optional: false),
+        FieldSpec("note", .text(maxLength: 4000), "ghi chú tiến độ"),
+        FieldSpec("deleted", .flag, "đã xóa", optional: false),
+    ]
+
+    static let activityFields: [FieldSpec] = [
+        FieldSpec("unit", .unit, "đơn vị", optional: false),
+        FieldSpec("date", .date, "ngày", optional: false),
+        FieldSpec("form", .form, "hình thức", optional: false),
+        FieldSpec("content", .contentList, "nội dung", optional: false),
+        FieldSpec("title", .text(maxLength: 500), "tiêu đề", optional: false),
+        FieldSpec("description", .text(maxLength: 8000), "mô tả"),
+        FieldSpec("quantity", .count, "số lượng"),
+        FieldSpec("participants", .count, "số người tham dự"),
+        FieldSpec("url", .url, "đường dẫn"),
+        FieldSpec("note", .text(maxLength: 4000), "ghi chú"),
+        FieldSpec("recorded", .timestamp, "thời điểm nhập", optional: false),
+        FieldSpec("deleted", .flag, "đã xóa", optional: false),
+    ]
+
+    static let reportFields: [FieldSpec] = [
+        FieldSpec("unit", .unit, "đơn vị", optional: false),
+        FieldSpec("period", .period, "kỳ báo cáo", optional: false),
+        FieldSpec("results", .text(maxLength: 20000), "kết quả"),
+        FieldSpec("issues", .text(maxLength: 20000), "tồn tại, hạn chế"),
+        FieldSpec("proposals", .text(maxLength: 20000), "đề xuất, kiến nghị"),
+        FieldSpec("status", .choice(reportStatuses), "trạng thái", optional: false),
+        FieldSpec("figures", .text(maxLength: 200_000), "số liệu"),
+        FieldSpec("figures_hash", .text(maxLength: 128), "mã băm số liệu"),
+        FieldSpec("submitted_at", .timestamp, "thời điểm gửi"),
+        FieldSpec("tthc_total", .count, "số TTHC đủ điều kiện"),
+        FieldSpec("tthc_online", .count, "số TTHC trực tuyến toàn trình"),
+        FieldSpec("dossiers_total", .count, "tổng số hồ sơ"),
+        FieldSpec("dossiers_online", .count, "số hồ sơ trực tuyến"),
+        FieldSpec("deleted", .flag, "đã xóa", optional: false),
+    ]
+
+    /// The index of a field in its entity's schema.
+    public static func index(of field: String, in kind: EntityKind) -> Int? {
+        fields(kind).firstIndex { $0.name == field }
+    }
+}

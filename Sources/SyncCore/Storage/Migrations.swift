@@ -1,0 +1,131 @@
+import GRDB
+
+/// The database schema, in database vocabulary. Migrations are frozen once released: add a new
+/// one, never edit an old one.
+enum Migrations {
+    static var migrator: DatabaseMigrator {
+        var m = DatabaseMigrator()
+        m.registerMigration("v1-replica") { db in
+            // Local facts about this installation (replica id, unit, clock); never replicated.
+            try db.execute(
+                sql: """
+                    CREATE TABLE local_state (
+                        key TEXT PRIMARY KEY NOT NULL,
+                        value NOT NULL
+                    ) WITHOUT ROWID;
+
+                    -- Replica ids interned to small integers for compact op rows.
+                    CREATE TABLE origin (
+                        idx INTEGER PRIMARY KEY,
+                        replica TEXT NOT NULL UNIQUE CHECK (length(replica) BETWEEN 4 AND 32)
+                    );
+
+                    -- The op log: immutable, append-only, the source of truth.
+                    CREATE TABLE op (
+                        origin INTEGER NOT NULL REFERENCES origin(idx),
+                        counter INTEGER NOT NULL CHECK (counter > 0),
+                        hlc INTEGER NOT NULL,
+                        record TEXT NOT NULL,
+                        field TEXT NOT NULL,
+                        value,
+                        supersedes BLOB,
+                        PRIMARY KEY (origin, counter)
+                    ) WITHOUT ROWID;
+
+                    -- Ops that arrived ahead of a gap in their origin's counters, held back until it fills.
+                    CREATE TABLE pending_op (
+                        origin INTEGER NOT NULL REFERENCES origin(idx),
+                        counter INTEGER NOT NULL CHECK (counter > 0),
+                        hlc INTEGER NOT NULL,
+                        record TEXT NOT NULL,
+                        field TEXT NOT NULL,
+                        value,
+                        supersedes BLOB,
+                        PRIMARY KEY (origin, counter)
+                    ) WITHOUT ROWID;
+
+                    -- vv[origin] = the highest counter of origin applied.
+                    CREATE TABLE version_vector (
+                        origin INTEGER PRIMARY KEY REFERENCES origin(idx),
+                        counter INTEGER NOT NULL CHECK (counter >= 0)
+                    );
+
+                    -- Fields with more than one surviving value, for review.
+                    CREATE TABLE conflict (
+                        record TEXT NOT NULL,
+                        field TEXT NOT NULL,
+                        PRIMARY KEY (record, field)
+                    ) WITHOUT ROWID;
+
+                    -- Other replicas (the hub) and what they have acknowledged.
+                    CREATE TABLE peer (
+                        name TEXT PRIMARY KEY NOT NULL,
+                        url TEXT,
+                        acked TEXT NOT NULL DEFAULT '{}',
+                        last_sync TEXT
+                    );
+
+                    -- Typed tables, derived from the op log: current winners plus `meta`, each
+                    -- field's multi-value register in compact binary form.
+                    CREATE TABLE replica (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        unit TEXT,
+                        label TEXT,
+                        meta BLOB NOT NULL
+                    );
+
+                    CREATE TABLE task (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        unit TEXT,
+                        item TEXT,
+                        title TEXT,
+                        due TEXT,
+                        status TEXT,
+                        note TEXT,
+                        deleted INTEGER NOT NULL DEFAULT 0 CHECK (deleted IN (0, 1)),
+                        meta BLOB NOT NULL
+                    );
+                    CREATE INDEX task_unit ON task(unit);
+
+                    CREATE TABLE activity (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        unit TEXT,
+                        date TEXT,
+                        form TEXT,
+                        content TEXT,
+                        title TEXT,
+                        description TEXT,
+                        quantity INTEGER CHECK (quantity IS NULL OR quantity >= 0),
+                        participants INTEGER CHECK (participants IS NULL OR participants >= 0),
+                        url TEXT,
+                        note TEXT,
+                        recorded TEXT,
+                        deleted INTEGER NOT NULL DEFAULT 0 CHECK (deleted IN (0, 1)),
+                        search_key TEXT NOT NULL DEFAULT '',
+                        meta BLOB NOT NULL
+                    );
+                    CREATE INDEX activity_date ON activity(date);
+
+                    CREATE TABLE unit_report (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        unit TEXT,
+                        period TEXT,
+                        results TEXT,
+                        issues TEXT,
+                        proposals TEXT,
+                        status TEXT,
+                        figures TEXT,
+                        figures_hash TEXT,
+                        submitted_at TEXT,
+                        tthc_total INTEGER CHECK (tthc_total IS NULL OR tthc_total >= 0),
+                        tthc_online INTEGER CHECK (tthc_online IS NULL OR tthc_online >= 0),
+                        dossiers_total INTEGER CHECK (dossiers_total IS NULL OR dossiers_total >= 0),
+                        dossiers_online INTEGER CHECK (dossiers_online IS NULL OR dossiers_online >= 0),
+                        deleted INTEGER NOT NULL DEFAULT 0 CHECK (deleted IN (0, 1)),
+                        meta BLOB NOT NULL
+                    );
+                    """)
+        }
+        return m
+    }
+}

@@ -1,0 +1,217 @@
+import Foundation
+import GRDB
+
+/// A task as users see it.
+public struct TaskRow: Codable, Sendable, Equatable {
+    public var id: String
+    public var unit: String
+    public var item: String
+    public var title: String
+    public var due: String?
+    public var status: String
+    public var note: String?
+}
+
+/// An activity as users see it.
+public struct ActivityRow: Codable, Sendable, Equatable {
+    public var id: String
+    public var unit: String
+    public var date: String
+    public var form: String
+    public var content: [String]
+    public var title: String
+    public var description: String?
+    public var quantity: Int64?
+    public var participants: Int64?
+    public var url: String?
+    public var note: String?
+    public var recorded: String
+}
+
+/// A unit period report as stored.
+public struct UnitReportRow: Codable, Sendable, Equatable {
+    public var id: String
+    public var unit: String
+    public var period: String
+    public var results: String?
+    public var issues: String?
+    public var proposals: String?
+    public var status: String
+    public var figures: String?
+    public var figuresHash: String?
+    public var submittedAt: String?
+    public var tthcTotal: Int64?
+    public var tthcOnline: Int64?
+    public var dossiersTotal: Int64?
+    public var dossiersOnline: Int64?
+
+    enum CodingKeys: String, CodingKey {
+        case id, unit, period, results, issues, proposals, status, figures
+        case figuresHash = "figures_hash"
+        case submittedAt = "submitted_at"
+        case tthcTotal = "tthc_total"
+        case tthcOnline = "tthc_online"
+        case dossiersTotal = "dossiers_total"
+        case dossiersOnline = "dossiers_online"
+    }
+}
+
+/// One field in conflict with every surviving value, who wrote it and when.
+public struct ConflictRow: Codable, Sendable, Equatable {
+    public struct Candidate: Codable, Sendable, Equatable {
+        public var dot: String
+        public var replica: String
+        public var unit: String?
+        public var time: String
+        public var value: Value
+        public var winner: Bool
+    }
+
+    public var record: String
+    public var field: String
+    public var candidates: [Candidate]
+}
+
+extension ReplicaStore {
+    public func tasks(unit: String? = nil) throws -> [TaskRow] {
+        let tasks = try read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT id, unit, item, title, due, status, note FROM task WHERE deleted = 0 AND (?1 IS NULL OR unit = ?1)",
+                arguments: [unit]
+            ).map(Self.taskRow)
+        }
+        return tasks.sorted { ($0.item, $0.unit, $0.id) < ($1.item, $1.unit, $1.id) }
+    }
+
+    public func task(_ id: String) throws -> TaskRow? {
+        try tasksIncludingDeleted(id: id).first
+    }
+
+    func tasksIncludingDeleted(id: String) throws -> [TaskRow] {
+        try read { db in
+            try Row.fetchAll(db, sql: "SELECT id, unit, item, title, due, status, note FROM task WHERE id = ? AND deleted = 0", arguments: [id])
+                .map(Self.taskRow)
+        }
+    }
+
+    static func taskRow(_ r: Row) -> TaskRow {
+        TaskRow(id: r[0], unit: r[1] ?? "", item: r[2] ?? "", title: r[3] ?? "", due: r[4], status: r[5] ?? "", note: r[6])
+    }
+
+    static func activityRow(_ r: Row) -> ActivityRow {
+        ActivityRow(
+            id: r[0], unit: r[1] ?? "", date: r[2] ?? "", form: r[3] ?? "",
+            content: (r[4] as String?)?.split(separator: ",").map(String.init) ?? [], title: r[5] ?? "",
+            description: r[6], quantity: r[7], participants: r[8], url: r[9], note: r[10], recorded: r[11] ?? "")
+    }
+
+    /// Activities not deleted, filtered by unit, a date window and a diacritic-insensitive search,
+    /// in date order then Vietnamese title order.
+    public func activities(unit: String? = nil, from: String? = nil, to: String? = nil, search: String? = nil) throws -> [ActivityRow] {
+        let needle = search.map { VietnameseText.fold($0) }
+        let list = try read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT id, unit, date, form, content, title, description, quantity, participants, url, note, recorded
+                    FROM activity
+                    WHERE deleted = 0 AND (?1 IS NULL OR unit = ?1) AND (?2 IS NULL OR date >= ?2) AND (?3 IS NULL OR date <= ?3)
+                      AND (?4 IS NULL OR instr(search_key, ?4) > 0)
+                    """, arguments: [unit, from, to, needle]
+            ).map(Self.activityRow)
+        }
+        let keyed = list.map { (VietnameseText.collationKey($0.title), $0) }
+        return keyed.sorted { a, b in
+            if a.1.date != b.1.date { return a.1.date < b.1.date }
+            if a.0 != b.0 { return a.0.lexicographicallyPrecedes(b.0) }
+            return a.1.id < b.1.id
+        }.map(\.1)
+    }
+
+    public func activity(_ id: String) throws -> ActivityRow? {
+        try read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT id, unit, date, form, content, title, description, quantity, participants, url, note, recorded
+                    FROM activity WHERE id = ? AND deleted = 0
+                    """, arguments: [id]
+            ).first.map(Self.activityRow)
+        }
+    }
+
+    public func unitReports(unit: String? = nil, period: String? = nil) throws -> [UnitReportRow] {
+        try read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT id, unit, period, results, issues, proposals, status, figures, figures_hash, submitted_at,
+                           tthc_total, tthc_online, dossiers_total, dossiers_online
+                    FROM unit_report WHERE deleted = 0 AND (?1 IS NULL OR unit = ?1) AND (?2 IS NULL OR period = ?2) ORDER BY id
+                    """, arguments: [unit, period]
+            ).map { r in
+                UnitReportRow(
+                    id: r[0], unit: r[1] ?? "", period: r[2] ?? "", results: r[3], issues: r[4], proposals: r[5], status: r[6] ?? "draft",
+                    figures: r[7], figuresHash: r[8], submittedAt: r[9], tthcTotal: r[10], tthcOnline: r[11], dossiersTotal: r[12],
+                    dossiersOnline: r[13])
+            }
+        }
+    }
+
+    /// Whether a record exists and is not deleted.
+    public func exists(_ id: RecordID) throws -> Bool {
+        try read { db in
+            try Bool.fetchOne(db, sql: "SELECT 1 FROM \(id.kind.table) WHERE id = ? AND deleted IS NOT 1", arguments: [id.rawValue]) ?? false
+        }
+    }
+
+    /// Every field in conflict, with all its surviving values.
+    public func conflicts() throws -> [ConflictRow] {
+        try read { db in
+            let session = try ApplySession(db: db, store: self)
+            var out: [ConflictRow] = []
+            for row in try Row.fetchAll(db, sql: "SELECT record, field FROM conflict ORDER BY record, field") {
+                let id = try RecordID.parse(row[0] as String)
+                let field: String = row[1]
+                guard let meta = try Data.fetchOne(db, sql: "SELECT meta FROM \(id.kind.table) WHERE id = ?", arguments: [id.rawValue]) else {
+                    continue
+                }
+                var rec = LoadedRecord(id: id)
+                try session.decodeMeta(meta, into: &rec)
+                guard let fi = EntitySchema.index(of: field, in: id.kind), let reg = rec.registers[fi] else { continue }
+                var versions = reg.survivors
+                if field == "deleted" {
+                    // Show the concurrent edits beside the delete.
+                    for (i, r) in rec.registers.enumerated() where i != fi {
+                        versions += (r?.survivors ?? []).filter { !reg.covers($0.dot) }
+                    }
+                }
+                var candidates: [ConflictRow.Candidate] = []
+                for (n, v) in versions.enumerated() {
+                    let unit = try String.fetchOne(
+                        db, sql: "SELECT unit FROM replica WHERE id = ?", arguments: [RecordID.replica(v.dot.origin).rawValue])
+                    var value = try session.opValue(v.dot)
+                    if field == "deleted", n >= reg.survivors.count,
+                        let f = try String.fetchOne(
+                            db, sql: "SELECT o.field FROM op o JOIN origin g ON g.idx = o.origin WHERE g.replica = ? AND o.counter = ?",
+                            arguments: [v.dot.origin.rawValue, Int64(v.dot.counter)])
+                    {
+                        value = .text("\(f) = \(value)")
+                    }
+                    candidates.append(
+                        .init(
+                            dot: v.dot.description, replica: v.dot.origin.rawValue, unit: unit, time: v.hlc.description, value: value, winner: n == 0)
+                    )
+                }
+                out.append(ConflictRow(record: id.rawValue, field: field, candidates: candidates))
+            }
+            return out
+        }
+    }
+
+    /// How many ops this replica has that `acked` does not cover.
+    public func unacknowledgedCount(acked: VersionVector) throws -> UInt64 {
+        let vv = try versionVector()
+        return vv.counters.reduce(0) { $0 + ($1.value > acked[$1.key] ? $1.value - acked[$1.key] : 0) }
+    }
+}

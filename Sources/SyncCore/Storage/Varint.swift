@@ -1,0 +1,47 @@
+import Foundation
+
+/// LEB128 unsigned varints: the compact encoding of the replication metadata stored with each
+/// record and of `supersedes` in the op log.
+struct VarintWriter {
+    var bytes: [UInt8] = []
+
+    mutating func write(_ v: UInt64) {
+        var v = v
+        while v >= 0x80 {
+            bytes.append(UInt8(truncatingIfNeeded: v) | 0x80)
+            v >>= 7
+        }
+        bytes.append(UInt8(v))
+    }
+
+    mutating func write(_ v: Int64) { write(UInt64(bitPattern: v)) }
+    mutating func write(_ v: Int) { write(UInt64(v)) }
+    var data: Data { Data(bytes) }
+}
+
+struct VarintReader {
+    let bytes: [UInt8]
+    var offset = 0
+
+    init(_ data: Data) { bytes = [UInt8](data) }
+
+    var atEnd: Bool { offset >= bytes.count }
+
+    mutating func read() throws -> UInt64 {
+        var result: UInt64 = 0
+        var shift: UInt64 = 0
+        while true {
+            guard offset < bytes.count, shift < 64 else {
+                throw SyncError(.corrupt, "Siêu dữ liệu đồng bộ bị hỏng (varint).")
+            }
+            let b = bytes[offset]
+            offset += 1
+            result |= UInt64(b & 0x7F) << shift
+            if b & 0x80 == 0 { return result }
+            shift += 7
+        }
+    }
+
+    mutating func readInt() throws -> Int { Int(truncatingIfNeeded: try read()) }
+    mutating func readInt64() throws -> Int64 { Int64(bitPattern: try read()) }
+}

@@ -1,0 +1,77 @@
+import ArgumentParser
+import Foundation
+import SyncCore
+
+struct InitCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "init",
+        abstract: "Tạo bản sao mới cho một đơn vị (VP, CPCM-…, TTQLCK).",
+        discussion: "Ví dụ: unit-client init --unit TTQLCK --db ttqlck.sqlite")
+
+    @OptionGroup var store: StoreOptions
+    @Option(help: "Mã đơn vị theo danh mục (VP, CPCM-QLDTDN, CPCM-QHXDMT, TTQLCK).")
+    var unit: String?
+    @Option(help: "Mã bản sao do hub cấp (mặc định: tạo ngẫu nhiên).")
+    var replica: String?
+    @Option(help: "Tên máy, để nhận ra bản sao trong danh sách của hub.")
+    var label: String?
+    @Flag(name: .long, help: "In kết quả dạng JSON.")
+    var json = false
+
+    func validate() throws {
+        guard unit != nil else {
+            throw ValidationError("Cần --unit: mã đơn vị (VP, CPCM-QLDTDN, CPCM-QHXDMT, TTQLCK).")
+        }
+    }
+
+    func run() async throws {
+        try reportingErrors {
+            let unitCode = unit ?? ""
+            let catalog = Catalog.standard
+            _ = try catalog.requireUnit(unitCode, field: "unit")
+            let id = try replica.map { try ReplicaID.parse($0, field: "replica") } ?? ReplicaID.random()
+            if FileManager.default.fileExists(atPath: store.path) {
+                let existing = try ReplicaStore.open(path: store.path)
+                if try existing.isInitialised() {
+                    throw SyncError(.conflict, "Cơ sở dữ liệu «\(store.path)» đã được khởi tạo; không ghi đè.", field: "db", value: store.path)
+                }
+            }
+            let s = try ReplicaStore.open(path: store.path, create: true)
+            try s.initialise(identity: .init(replica: id, unit: unitCode), label: label ?? ProcessInfo.processInfo.hostName)
+            if json {
+                try printJSON(["replica_id": id.rawValue, "unit": unitCode, "db": store.path])
+            } else {
+                print("Đã tạo bản sao \(id) cho đơn vị \(unitCode) (\(catalog.unit(unitCode)?.name ?? "")) tại \(store.path).")
+            }
+        }
+    }
+}
+
+struct PlanCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "plan", abstract: "Danh mục Kế hoạch 2026: đơn vị, nội dung (ND), hình thức (HT), nhiệm vụ (TN).")
+
+    @OptionGroup var output: OutputOptions
+
+    func run() async throws {
+        let c = Catalog.standard
+        if output.json {
+            try printJSON(c)
+            return
+        }
+        print(c.plan.title)
+        print("\nĐơn vị:")
+        for u in c.units { print("  \(u.code.padding(toLength: 12, withPad: " ", startingAt: 0)) \(u.name)") }
+        print("\nNội dung tuyên truyền:")
+        for i in c.contentItems { print("  \(i.code)  \(i.title)") }
+        print("\nHình thức tuyên truyền (đơn vị tính):")
+        for f in c.forms {
+            var m = f.quantityUnit
+            if let p = f.participantsUnit { m += "; \(p)" }
+            if f.requiresURL { m += "; kèm đường dẫn" }
+            print("  \(f.code)  \(f.title) (\(m))")
+        }
+        print("\nNhiệm vụ tổ chức thực hiện:")
+        for d in c.duties { print("  \(d.code)  [\(d.units.joined(separator: ", "))] \(d.title)") }
+    }
+}

@@ -1,0 +1,81 @@
+import ArgumentParser
+import Foundation
+import SyncCore
+
+/// The option every command shares: where the replica lives.
+struct StoreOptions: ParsableArguments {
+    @Option(name: .long, help: "Tệp cơ sở dữ liệu của bản sao (mặc định: $UNIT_DB, nếu không có thì ./unit.sqlite).")
+    var db: String?
+
+    var path: String {
+        if let db, !db.isEmpty { return db }
+        if let env = ProcessInfo.processInfo.environment["UNIT_DB"], !env.isEmpty { return env }
+        return "unit.sqlite"
+    }
+
+    /// Opens an existing, initialised replica.
+    func open() throws -> ReplicaStore {
+        let store = try ReplicaStore.open(path: path)
+        _ = try store.requireIdentity()
+        return store
+    }
+}
+
+/// `--json` for read commands.
+struct OutputOptions: ParsableArguments {
+    @Flag(name: .long, help: "In kết quả dạng JSON (cho máy đọc).")
+    var json = false
+}
+
+/// Runs a command body; a `SyncError` becomes its Vietnamese message on stderr and its exit code.
+func reportingErrorsAsync<T>(_ body: () async throws -> T) async throws -> T {
+    do {
+        return try await body()
+    } catch let e as SyncError {
+        FileHandle.standardError.write(Data("Lỗi: \(e.message)\n".utf8))
+        throw ExitCode(e.exitCode)
+    }
+}
+
+func reportingErrors<T>(_ body: () throws -> T) throws -> T {
+    do {
+        return try body()
+    } catch let e as SyncError {
+        FileHandle.standardError.write(Data("Lỗi: \(e.message)\n".utf8))
+        throw ExitCode(e.exitCode)
+    }
+}
+
+/// Prints a value as pretty JSON with sorted keys.
+func printJSON<T: Encodable>(_ value: T) throws {
+    let e = JSONEncoder()
+    e.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+    let data = try e.encode(value)
+    FileHandle.standardOutput.write(data)
+    FileHandle.standardOutput.write(Data("\n".utf8))
+}
+
+/// Vietnamese labels of task statuses.
+func statusLabel(_ s: String) -> String {
+    switch s {
+    case "chua_thuc_hien": return "chưa thực hiện"
+    case "dang_thuc_hien": return "đang thực hiện"
+    case "hoan_thanh": return "hoàn thành"
+    case "draft": return "bản nháp"
+    case "submitted": return "đã gửi"
+    default: return s
+    }
+}
+
+/// Accepts a status in Vietnamese with or without diacritics, or its code.
+func parseTaskStatus(_ raw: String) throws -> String {
+    let f = VietnameseText.fold(raw).replacingOccurrences(of: "_", with: " ").replacingOccurrences(of: "-", with: " ")
+    switch f {
+    case "chua thuc hien", "chua": return "chua_thuc_hien"
+    case "dang thuc hien", "dang": return "dang_thuc_hien"
+    case "hoan thanh", "xong": return "hoan_thanh"
+    default:
+        throw SyncError.invalid(
+            "status", raw, "chỉ nhận «chưa thực hiện», «đang thực hiện» hoặc «hoàn thành» (hoặc chua_thuc_hien, dang_thuc_hien, hoan_thanh).")
+    }
+}

@@ -1,0 +1,19 @@
+import ArgumentParser
+import Foundation
+import SyncCore
+
+@main
+struct UnitClient: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "unit-client",
+        abstract: "Bản sao ngoại tuyến của đơn vị: nhiệm vụ, hoạt động tuyên truyền CCHC, báo cáo và đồng bộ với máy chủ (hub).",
+        discussion: """
+            Mọi lệnh đều chạy ngoại tuyến trên cơ sở dữ liệu của đơn vị (--db, mặc định $UNIT_DB hoặc ./unit.sqlite).
+            The unit's offline replica: tasks, CCHC communication activities, reports, and sync with the hub.
+            """,
+        subcommands: [
+            InitCommand.self, PlanCommand.self, TaskCommand.self, ActivityCommand.self,
+            ConflictsCommand.self, StatusCommand.self, DumpCommand.self, OpsCommand.self,
+        ]
+    )
+}

@@ -32,7 +32,7 @@ public struct ApplyReport: Sendable, Equatable, Codable {
 public final class ReplicaStore: Sendable {
     public let path: String
     public let catalog: Catalog
-    let dbPool: DatabasePool
+    let dbPool: any DatabaseWriter
     let validator: FieldValidator
     let authority: Authority
 
@@ -82,12 +82,25 @@ public final class ReplicaStore: Sendable {
         return ReplicaStore(path: path, pool: pool, catalog: catalog)
     }
 
-    init(path: String, pool: DatabasePool, catalog: Catalog) {
+    init(path: String, pool: any DatabaseWriter, catalog: Catalog) {
         self.path = path
         self.dbPool = pool
         self.catalog = catalog
         self.validator = FieldValidator(catalog: catalog)
         self.authority = Authority(officeCode: catalog.officeCode)
+    }
+
+    /// A replica in memory, for tests and benchmarks of the merge through real SQL.
+    public static func inMemory(catalog: Catalog = .standard) throws -> ReplicaStore {
+        do {
+            var config = Configuration()
+            config.foreignKeysEnabled = true
+            let queue = try DatabaseQueue(configuration: config)
+            try Migrations.migrator.migrate(queue)
+            return ReplicaStore(path: ":memory:", pool: queue, catalog: catalog)
+        } catch {
+            throw map(error)
+        }
     }
 
     /// Runs a read, mapping database failures to `SyncError`.

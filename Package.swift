@@ -51,7 +51,7 @@ let package = Package(
         ),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["SyncCore"]
+            dependencies: ["SyncCore", .product(name: "GRDB", package: "GRDB.swift")]
         ),
     ]
 )

@@ -275,6 +275,8 @@ struct ApplySession {
 
     mutating func hold(_ op: Op) throws {
         let oi = try index(of: op.dot.origin)
+        // A held-back op may supersede values of origins this replica has not heard of yet.
+        for d in op.supersedes { _ = try index(of: d.origin) }
         let stmt = try db.cachedStatement(
             sql: "INSERT OR IGNORE INTO pending_op(origin, counter, hlc, record, field, value, supersedes) VALUES (?, ?, ?, ?, ?, ?, ?)")
         try stmt.execute(arguments: [

@@ -53,6 +53,8 @@ struct ApplySession {
     var hlc: HLC
     var report = ApplyReport()
     var touchedOrigins: Set<ReplicaID> = []
+    /// The op insert, prepared once per batch (looking it up by SQL text costs a hash per op).
+    var insertOp: Statement?
 
     init(db: Database, store: ReplicaStore) throws {
         self.db = db
@@ -247,14 +249,17 @@ struct ApplySession {
     /// Applies a batch: per origin in counter order, skipping what is known and holding back what
     /// lies beyond a gap; then retries held-back ops the batch made applicable.
     mutating func apply(_ incoming: [Op], source: OpSource) throws {
-        var sorted = incoming.sorted { $0.dot < $1.dot }
-        var seen = Set<Dot>()
-        sorted.removeAll { op in
-            if seen.insert(op.dot).inserted { return false }
-            report.duplicates += 1
-            return true
+        let sorted = incoming.sorted { $0.dot < $1.dot }
+        var unique: [Op] = []
+        unique.reserveCapacity(sorted.count)
+        for op in sorted {
+            if let last = unique.last, last.dot == op.dot {
+                report.duplicates += 1
+            } else {
+                unique.append(op)
+            }
         }
-        try applySorted(sorted, source: source, holdGaps: true)
+        try applySorted(unique, source: source, holdGaps: true)
         try drainPending(source: source)
     }
 
@@ -336,8 +341,12 @@ struct ApplySession {
             try placeholder.execute(db)
             rec.rowid = db.lastInsertedRowID
         }
-        let insert = RawStatement(
-            try db.cachedStatement(sql: "INSERT INTO op(origin, counter, hlc, record, field, value, supersedes) VALUES (?, ?, ?, ?, ?, ?, ?)"))
+        if insertOp == nil {
+            insertOp = try db.makeStatement(
+                sql: "INSERT INTO op(origin, counter, hlc, record, field, value, supersedes) VALUES (?, ?, ?, ?, ?, ?, ?)")
+        }
+        guard let insertOp else { return }
+        let insert = RawStatement(insertOp)
         insert.bind(1, oi)
         insert.bind(2, Int64(op.dot.counter))
         insert.bind(3, Int64(bitPattern: op.hlc.rawValue))
@@ -346,10 +355,13 @@ struct ApplySession {
         insert.bind(6, op.value)
         insert.bind(7, try encodeSupersedes(op.supersedes))
         try insert.execute(db)
+        // Move the register out of the record while it changes, so its storage is not copied.
+        let isNew = rec.registers[fi] == nil
         var reg = rec.registers[fi] ?? Register()
+        rec.registers[fi] = nil
         let outcome = reg.apply(Version(dot: op.dot, hlc: op.hlc), supersedes: op.supersedes)
+        rec.registers[fi] = reg
         if case .changed(let winnerChanged) = outcome {
-            rec.registers[fi] = reg
             if winnerChanged {
                 if let w = reg.winner {
                     rec.columns[fi] = w.dot == op.dot ? op.value : try opValue(w.dot)
@@ -358,8 +370,7 @@ struct ApplySession {
                 }
             }
             rec.dirty = true
-        } else if rec.registers[fi] == nil {
-            rec.registers[fi] = reg
+        } else if isNew {
             rec.dirty = true
         }
         records[rid.rawValue] = rec

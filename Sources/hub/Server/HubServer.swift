@@ -21,15 +21,23 @@ enum HubServer {
         }
         router.post(RouterPath(stringLiteral: SyncProtocol.path)) { request, _ -> Response in
             var request = request
-            let buffer: ByteBuffer
-            do {
-                buffer = try await request.collectBody(upTo: maxBody)
-            } catch let e as HTTPError where e.status == .contentTooLarge {
+            func tooLarge() -> Response {
                 let refusal = SyncError(
                     .invalidInput, "Nội dung yêu cầu vượt quá \(maxBody) byte; hãy dùng trang nhỏ hơn.", field: "body", value: "> \(maxBody)")
                 logger.notice(
                     "request.refused", metadata: ["path": .string(request.uri.path), "status": "413", "code": "invalid_input", "field": "body"])
                 return jsonResponse(.contentTooLarge, ["error": refusal.jsonObject])
+            }
+            if let declared = request.headers[.contentLength].flatMap({ Int($0) }), declared > maxBody { return tooLarge() }
+            let buffer: ByteBuffer
+            do {
+                buffer = try await request.collectBody(upTo: maxBody)
+            } catch {
+                // Hummingbird reports an over-long streamed body as NIO's NIOTooManyBytesError.
+                if (error as? HTTPError)?.status == .contentTooLarge || String(describing: type(of: error)).contains("TooManyBytes") {
+                    return tooLarge()
+                }
+                throw error
             }
             let body = Data(buffer.readableBytesView)
             var fields: [String: String] = [:]

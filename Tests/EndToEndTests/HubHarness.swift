@@ -10,7 +10,9 @@ import Testing
 /// 127.0.0.1, as an operator would run them.
 final class HubHarness: @unchecked Sendable {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    static let bin = root.appendingPathComponent(".build/debug")
+    /// The executables under test; `CCHC_BIN_DIR` points at another build (e.g. release, for the load figures).
+    static let bin =
+        ProcessInfo.processInfo.environment["CCHC_BIN_DIR"].map { URL(fileURLWithPath: $0) } ?? root.appendingPathComponent(".build/debug")
 
     let dir: URL
     var server: Process?

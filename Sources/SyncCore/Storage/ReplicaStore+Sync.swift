@@ -202,22 +202,28 @@ extension ReplicaStore {
 
     // MARK: Hub: one exchange
 
-    /// The hub's half of an exchange, in one transaction: remembers the nonce, applies the
-    /// request's ops as the authenticated replica (a batch breaking a rule is refused whole),
-    /// records the replica's vector, and reads the page of ops it lacks.
+    /// The hub's half of an exchange. One write transaction remembers the nonce, applies the
+    /// request's ops as the authenticated replica (a batch breaking a rule is refused whole) and
+    /// records the replica's vector; the answer page is then read outside the write lock (WAL
+    /// readers run beside the next writer), so concurrent replicas wait only for each other's
+    /// applies, not for each other's downloads.
     public func receive(
         _ request: SyncRequest, unit: String, nonce: String, nonceExpiresAt: Int64, now: Int64, pageLimit: Int? = nil
     ) throws -> SyncResponse {
         let limit = max(1, min(pageLimit ?? request.pageLimit, SyncProtocol.maxPageOps))
-        return try write { db in
+        let report = try write { db in
             try Self.rememberNonce(db, replica: request.replica.rawValue, nonce: nonce, expiresAt: nonceExpiresAt, now: now)
             let report = try self.apply(request.ops, source: .peer(authenticated: request.replica, unit: unit), in: db)
             try db.execute(
                 sql: "UPDATE enrolment SET last_sync = ?, last_vv = ?, syncs = syncs + 1 WHERE replica = ?",
                 arguments: [Self.isoNow(now), try Self.encodeVector(request.versionVector), request.replica.rawValue])
-            var known = request.versionVector
-            for op in request.ops where op.dot.counter > known[op.dot.origin] { known[op.dot.origin] = op.dot.counter }
-            var page = try Self.ops(db, after: known, limit: limit + 1)
+            return report
+        }
+        var known = request.versionVector
+        for op in request.ops where op.dot.counter > known[op.dot.origin] { known[op.dot.origin] = op.dot.counter }
+        let after = known
+        return try read { db in
+            var page = try Self.ops(db, after: after, limit: limit + 1)
             let more = page.count > limit
             if more { page.removeLast() }
             return SyncResponse(

@@ -69,17 +69,76 @@ struct HubBenchCommand: AsyncParsableCommand {
             return ops
         }
 
-        func wireBytes() throws {
+        /// Activities as units record them: titles built from the plan's own vocabulary with
+        /// places and dates, descriptions for half, links for the online forms, the `recorded`
+        /// time, and later edits superseding earlier values. Seeded, so figures are repeatable.
+        static func realisticWorkload(_ replica: ReplicaID, unit: String, activities: Int, seed: UInt64) -> [Op] {
+            var state = seed
+            func next() -> UInt64 {
+                state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+                return state >> 33
+            }
+            func pick<T>(_ a: [T]) -> T { a[Int(next() % UInt64(a.count))] }
+            let catalog = Catalog.standard
+            let vocabulary = (catalog.contentItems.map(\.title) + catalog.forms.map(\.title) + catalog.duties.map(\.title))
+                .joined(separator: " ").split(separator: " ").map(String.init)
+            let places = [
+                "cửa khẩu Hữu Nghị", "cửa khẩu Tân Thanh", "ga Đồng Đăng", "cửa khẩu Chi Ma", "trụ sở Ban", "xã Bảo Lâm", "Khu trung chuyển hàng hóa",
+            ]
+            let openers = ["Tuyên truyền", "Phổ biến", "Hướng dẫn", "Đối thoại về", "Tập huấn", "Đăng tin"]
+            var ops: [Op] = []
+            var c: UInt64 = 0
             var hlc = UInt64(1_767_225_600_000) << 16
+            func op(_ record: String, _ field: String, _ v: Value, _ sup: [Dot] = []) -> Dot {
+                c += 1
+                hlc += (next() % 90_000 + 1) << 16
+                ops.append(Op(dot: Dot(replica, c), hlc: HLC(rawValue: hlc), record: record, field: field, value: v, supersedes: sup))
+                return Dot(replica, c)
+            }
+            _ = op(RecordID.replica(replica).rawValue, "unit", .text(unit))
+            var titles: [(String, Dot)] = []
+            for i in 0..<activities {
+                let rec = RecordID(kind: .activity, owner: unit, suffix: "\(replica).\(c + 1)").rawValue
+                let form = catalog.forms[Int(next() % UInt64(catalog.forms.count))]
+                let content = pick(catalog.contentItems)
+                _ = op(rec, "unit", .text(unit))
+                _ = op(rec, "date", .text(String(format: "2026-%02d-%02d", 1 + next() % 12, 1 + next() % 28)))
+                _ = op(rec, "form", .text(form.code))
+                _ = op(rec, "content", .text(next() % 3 == 0 ? "\(content.code),\(pick(catalog.contentItems).code)" : content.code))
+                let title = "\(pick(openers)) \(content.title.prefix(40 + Int(next() % 40))) tại \(pick(places))"
+                titles.append((rec, op(rec, "title", .text(title))))
+                if next() % 2 == 0 {
+                    let words = (0..<(8 + Int(next() % 16))).map { _ in pick(vocabulary) }.joined(separator: " ")
+                    _ = op(rec, "description", .text(words))
+                }
+                _ = op(rec, "quantity", .int(Int64(1 + next() % 30)))
+                _ = op(rec, "participants", .int(Int64(next() % 400)))
+                if form.requiresURL { _ = op(rec, "url", .text("https://bqlkktck.langson.gov.vn/tin-tuc/\(100_000 + next() % 900_000)")) }
+                _ = op(rec, "recorded", .text(ISO8601DateFormatter().string(from: HLC(rawValue: hlc).date)))
+                _ = op(rec, "deleted", .int(0))
+                if i % 5 == 4, !titles.isEmpty {
+                    let (r, d) = pick(titles)
+                    let dot = op(r, "title", .text("\(pick(openers)) \(pick(catalog.contentItems).title.prefix(50)) (đã sửa)"), [d])
+                    titles.removeAll { $0.0 == r }
+                    titles.append((r, dot))
+                }
+            }
+            return ops
+        }
+
+        func wireBytes() throws {
             let me = ReplicaID("a1b2c3d4") ?? .genesis
-            let ops = Self.workload(me, unit: "TTQLCK", from: 0, activities: 250, hlc: &hlc)
-            let req = SyncRequest(replica: me, versionVector: VersionVector([me: UInt64(ops.count)]), ops: ops)
-            let wire = try WireCodec.encode(req)
-            let json = try OpsFile(replica: me, unit: "TTQLCK", versionVector: req.versionVector, ops: ops).encoded()
-            print(
-                String(
-                    format: "wire: %d ops, %d bytes compressed = %.1f B/op (plain JSON ops file: %.1f B/op)", ops.count, wire.count,
-                    Double(wire.count) / Double(ops.count), Double(json.count) / Double(ops.count)))
+            for (n, page) in [(250, false), (5_000, true)] {
+                let ops = Self.realisticWorkload(me, unit: "TTQLCK", activities: n, seed: 2026)
+                let sample = page ? Array(ops.prefix(SyncProtocol.maxPageOps)) : ops
+                let req = SyncRequest(replica: me, versionVector: VersionVector([me: UInt64(ops.count)]), ops: sample)
+                let wire = try WireCodec.encode(req)
+                let json = try OpsFile(replica: me, unit: "TTQLCK", versionVector: req.versionVector, ops: sample).encoded()
+                print(
+                    String(
+                        format: "wire: %d ops, %d bytes compressed = %.1f B/op (plain JSON ops file: %.1f B/op)", sample.count, wire.count,
+                        Double(wire.count) / Double(sample.count), Double(json.count) / Double(sample.count)))
+            }
         }
 
         /// A hub database with about `ops` ops from 20 enrolled replicas, built in batches.
@@ -157,7 +216,9 @@ struct HubBenchCommand: AsyncParsableCommand {
                     port = n
                 }
             }
-            let client = try ReplicaStore.inMemory()
+            let clientPath = (URL(fileURLWithPath: hub.path).deletingLastPathComponent().path as NSString).appendingPathComponent("client.sqlite")
+            for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: clientPath + suffix) }
+            let client = try ReplicaStore.open(path: clientPath, create: true)
             try client.initialise(identity: .init(replica: file.replicaID, unit: "VP"))
             let creds = HubCredentials(hubURL: "http://127.0.0.1:\(port)", replica: file.replicaID, unit: "VP", secret: file.secret)
             let sync = SyncClient(store: client, credentials: creds, hubURL: creds.hubURL, transport: BenchTransport(port: port))

@@ -273,7 +273,7 @@ public final class ReplicaStore: Sendable {
         try read { db in try Self.ops(db, after: vv, limit: limit) }
     }
 
-    static func ops(_ db: Database, after vv: VersionVector, limit: Int) throws -> [Op] {
+    static func ops(_ db: Database, after vv: VersionVector, limit: Int, only: ReplicaID? = nil) throws -> [Op] {
         let origins = try Row.fetchAll(db, sql: "SELECT idx, replica FROM origin ORDER BY replica")
         var byIdx: [Int64: ReplicaID] = [:]
         for o in origins { if let id = ReplicaID(o[1] as String) { byIdx[o[0]] = id } }
@@ -290,7 +290,7 @@ public final class ReplicaStore: Sendable {
         }
         for o in origins {
             let idx: Int64 = o[0]
-            guard let origin = byIdx[idx], out.count < limit else { continue }
+            guard let origin = byIdx[idx], out.count < limit, only == nil || only == origin else { continue }
             let rows = try Row.fetchCursor(
                 db, sql: "SELECT counter, hlc, record, field, value, supersedes FROM op WHERE origin = ? AND counter > ? ORDER BY counter LIMIT ?",
                 arguments: [idx, Int64(vv[origin]), Int64(min(limit - out.count, Int(Int32.max)))])

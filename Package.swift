@@ -46,11 +46,11 @@ let package = Package(
         ),
         .testTarget(
             name: "SyncCoreTests",
-            dependencies: ["SyncCore"]
+            dependencies: ["SyncCore", .product(name: "ZIPFoundation", package: "ZIPFoundation")]
         ),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["SyncCore"]
+            dependencies: ["SyncCore", .product(name: "ZIPFoundation", package: "ZIPFoundation")]
         ),
     ]
 )

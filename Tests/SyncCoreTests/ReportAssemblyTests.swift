@@ -99,6 +99,25 @@ struct ReportAssemblyTests {
         #expect(r.units.compactMap(\.results) == ["Kết quả tốt"])
     }
 
+    @Test("An activity edited after submission makes the frozen hash differ, and the report says so")
+    func editAfterSubmission() throws {
+        // Given a submitted Q1 report
+        let u = try F.unit("TTQLCK", replica: "aaaa0008")
+        let a = try F.add(u, date: "2026-02-01", quantity: 10)
+        try u.submitUnitReport(period: .quarter(2026, 1))
+        let before = try F.hub([u]).consolidatedReport(for: .quarter(2026, 1), heading: F.heading())
+        #expect(before.units.first { $0.unit == "TTQLCK" }?.frozenMatches == true)
+        // When the activity's quantity is edited afterwards
+        try u.writeRecord(try RecordID.parse(a.id), changes: [("quantity", .int(12))])
+        let after = try F.hub([u]).consolidatedReport(for: .quarter(2026, 1), heading: F.heading())
+        // Then the recomputed figures no longer match the frozen hash and every export says so
+        #expect(after.units.first { $0.unit == "TTQLCK" }?.frozenMatches == false)
+        #expect(after.totals.byForm.first { $0.code == "HT01" }?.quantity == 12)
+        #expect(after.markdown().contains("Số liệu đã thay đổi sau khi gửi"))
+        let docx = try DocxInspector(try after.export(.docx))
+        #expect(docx.paragraphs().contains { $0.contains("đã thay đổi sau khi gửi báo cáo") })
+    }
+
     @Test("Online-service percentages come from summed counts, never from averaged rates")
     func percentagesFromCounts() throws {
         let a = try F.unit("TTQLCK", replica: "aaaa0006")

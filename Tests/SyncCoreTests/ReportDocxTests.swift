@@ -98,6 +98,23 @@ struct ReportDocxTests {
         #expect(ConsolidatedReport.csvField("Đồng Đăng") == "Đồng Đăng")
     }
 
+    @Test("The fast evidence writer gives the same JSON bytes as JSONEncoder")
+    func jsonMatchesEncoder() throws {
+        var report = try Self.sampleReport()
+        report.evidence.append(
+            EvidenceItem(
+                id: "HD.VP.x.1", unit: "VP", date: "2026-03-01", form: "HT06", content: ["ND01", "ND02"],
+                title: "Tab\t, quote \" back\\ slash/ nl\n cr\r \u{08}\u{0C}\u{01}\u{1F} Đồng Đăng 🇻🇳", url: "https://a.vn/x?y=1&z=\"2\"",
+                quantity: nil, participants: 0, lateFrom: "2025-Q4"))
+        let e = JSONEncoder()
+        e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        var expected = try e.encode(report)
+        expected.append(0x0A)
+        #expect(try report.jsonData() == expected)
+        let decoded = try JSONDecoder().decode(ConsolidatedReport.self, from: try report.jsonData())
+        #expect(decoded == report)
+    }
+
     @Test("XML escaping drops control characters and escapes markup")
     func escaping() {
         #expect(WordML.escape("a<b>&\"c'\u{1}") == "a&lt;b&gt;&amp;&quot;c&apos;")

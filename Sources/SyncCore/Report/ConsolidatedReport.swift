@@ -112,6 +112,7 @@ public struct UnitSection: Codable, Sendable, Equatable {
     /// `submitted`, `draft` or `missing` (no report record for the period).
     public var status: String
     public var submittedAt: String?
+    /// Recomputed figures; `activityIDs` is left empty here (the evidence list names them).
     public var figures: UnitFigures
     /// The hash frozen when the unit submitted, and whether the figures recomputed now still
     /// match it (false when records were edited after submission).
@@ -170,6 +171,7 @@ public struct ConsolidatedReport: Codable, Sendable, Equatable {
         var unitCodes = catalog.units.filter { $0.validFrom <= w.to && ($0.validTo.map { $0 >= w.from } ?? true) }.map(\.code)
         var perUnit: [String: FigureAccumulator] = [:]
         var total = FigureAccumulator(catalog: catalog)
+        total.trackIDs = false
         var evidence: [EvidenceItem] = []
         for a in input.activities {
             let placement = rule.placement(unit: a.unit, day: a.date, recorded: a.recorded)
@@ -190,13 +192,15 @@ public struct ConsolidatedReport: Codable, Sendable, Equatable {
                     id: a.id, unit: a.unit, date: a.date, form: a.form, content: a.content, title: a.title, url: a.url, quantity: a.quantity,
                     participants: a.participants, lateFrom: lateFrom))
         }
-        evidence.sort { ($0.date, $0.unit, $0.id) < ($1.date, $1.unit, $1.id) }
+        // Stores read activities in this order already; sort only what came otherwise.
+        let ordered = zip(evidence, evidence.dropFirst()).allSatisfy { ($0.date, $0.unit, $0.id) <= ($1.date, $1.unit, $1.id) }
+        if !ordered { evidence.sort { ($0.date, $0.unit, $0.id) < ($1.date, $1.unit, $1.id) } }
 
         let reportsHere = Dictionary(input.reports.filter { $0.period == code }.map { ($0.unit, $0) }, uniquingKeysWith: { a, _ in a })
         var units: [UnitSection] = []
         var services = PublicServiceFigures()
         for u in unitCodes {
-            let figures = (perUnit[u] ?? FigureAccumulator(catalog: catalog)).figures(unit: u, period: period)
+            var figures = (perUnit[u] ?? FigureAccumulator(catalog: catalog)).figures(unit: u, period: period)
             let r = reportsHere[u]
             let submitted = r?.status == "submitted"
             var section = UnitSection(
@@ -216,12 +220,16 @@ public struct ConsolidatedReport: Codable, Sendable, Equatable {
                     services = services + ps
                 }
             }
+            // The evidence list names every counted activity; repeating the ids per unit would only
+            // double the export.
+            figures.activityIDs = []
+            section.figures = figures
             units.append(section)
         }
 
         let totalFigures = total.figures(unit: "*", period: period)
         let totals = ReportTotals(
-            activities: totalFigures.activities, peopleReached: totalFigures.peopleReached, lateEntries: totalFigures.lateIDs.count,
+            activities: totalFigures.activities, peopleReached: totalFigures.peopleReached, lateEntries: total.lateCount,
             byContent: totalFigures.byContent, byForm: totalFigures.byForm)
 
         let (byDuty, byUnit, open) = progress(tasks: input.tasks, catalog: catalog, unitCodes: unitCodes)

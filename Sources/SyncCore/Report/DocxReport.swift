@@ -14,7 +14,7 @@ struct DocxReport {
     }
 
     func body() -> String {
-        var w = WordML()
+        var w = WordML(capacity: 65_536 + 1_000 * report.evidence.count)
         let h = report.heading
         typealias P = WordML.Para
         typealias R = WordML.Run
@@ -29,12 +29,12 @@ struct DocxReport {
         var rule = P(style: "TableText", align: "center")
         rule.ruleBelow = true
         var leftRule = rule
-        leftRule.indentLeft = 1250
-        leftRule.indentRight = 1250
+        leftRule.indentLeft = 1500
+        leftRule.indentRight = 1500
         var mottoPara = centre
         mottoPara.ruleBelow = true
-        mottoPara.indentLeft = 1000
-        mottoPara.indentRight = 1000
+        mottoPara.indentLeft = 950
+        mottoPara.indentRight = 950
         let left =
             p(centre, [R(h.parent.uppercased(), size: 12.5)]) + p(centre, [R(h.agency.uppercased(), bold: true, size: 12.5)])
             + p(leftRule, [R("", size: 3)])
@@ -45,7 +45,7 @@ struct DocxReport {
         spaced.before = 120
         let number = p(spaced, [R(h.numberLine, size: 13)])
         let date = p(spaced, [R(h.placeAndDate(year: report.year), italic: true, size: 14)])
-        w.raw(WordML.table(widths: [3800, 5950], rows: [[left, right], [number, date]], borders: false, indent: -200))
+        w.raw(WordML.table(widths: [4300, 5450], rows: [[left, right], [number, date]], borders: false, indent: -200))
 
         var title = P(align: "center", firstLine: 0, before: 360)
         title.keepNext = true
@@ -113,6 +113,12 @@ struct DocxReport {
         if t.lateEntries > 0 {
             text(
                 "- Có \(t.lateEntries) hoạt động nhập sau thời điểm đơn vị gửi báo cáo kỳ trước, được tổng hợp vào kỳ này (ghi chú «nhập muộn» tại Phụ lục II)."
+            )
+        }
+        let changed = report.units.filter { $0.frozenMatches == false }.map(\.unit)
+        if !changed.isEmpty {
+            text(
+                "- Số liệu của \(list(changed)) đã thay đổi sau khi gửi báo cáo (hoạt động được sửa hoặc xóa sau thời điểm gửi); báo cáo này dùng số liệu tính lại từ dữ liệu gốc."
             )
         }
         text("(Chi tiết số liệu tại Phụ lục I và danh mục minh chứng tại Phụ lục II kèm theo.)")
@@ -280,24 +286,24 @@ struct DocxReport {
         w.raw(WordML.table(widths: [1300, 4055, 800, 1100, 1050, 1050], rows: rows, borders: true, header: true))
 
         annexTitle("Phụ lục II", "DANH MỤC MINH CHỨNG CÁC HOẠT ĐỘNG THÔNG TIN, TUYÊN TRUYỀN CẢI CÁCH HÀNH CHÍNH")
-        rows = [
+        w.beginTable(widths: [700, 1300, 1700, 1000, 4655], borders: true)
+        w.row(
             [
                 c("STT", bold: true, align: centre), c("Ngày", bold: true, align: centre), c("Đơn vị", bold: true, align: centre),
                 c("Hình thức", bold: true, align: centre), c("Tiêu đề, đường dẫn", bold: true),
-            ]
-        ]
-        rows.reserveCapacity(report.evidence.count + 1)
+            ], header: true)
         for (i, e) in report.evidence.enumerated() {
             var text = WordML.Run(e.title, size: 11).xml
             if let u = e.url { text += "<w:r><w:br/></w:r>" + WordML.Run(u, italic: true, size: 10).xml }
             if let l = e.lateFrom { text += "<w:r><w:br/></w:r>" + WordML.Run("Nhập muộn (kỳ \(l))", italic: true, size: 10).xml }
-            rows.append([
+            w.row([
                 c(String(i + 1), align: centre, size: 11), c(CalendarDay.vietnamese(e.date), align: centre, size: 11),
                 c(e.unit, align: centre, size: 11),
                 c(e.form, align: centre, size: 11), "<w:p><w:pPr><w:pStyle w:val=\"TableText\"/></w:pPr>\(text)</w:p>",
             ])
         }
-        if report.evidence.isEmpty { rows.append([c(""), c(""), c(""), c(""), c("Không có hoạt động trong kỳ.")]) }
-        w.raw(WordML.table(widths: [700, 1300, 1700, 1000, 4655], rows: rows, borders: true, header: true))
+        if report.evidence.isEmpty { w.row([c(""), c(""), c(""), c(""), c("Không có hoạt động trong kỳ.")]) }
+        w.endTable()
+
     }
 }

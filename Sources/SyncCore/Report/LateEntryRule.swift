@@ -119,7 +119,8 @@ public struct LateEntryRule: Sendable {
 
     /// Where an activity of `unit`, dated `day` and recorded at `recorded` (ISO 8601), lands.
     public func placement(unit: String, day: String, recorded: String) -> Placement {
-        let ms = Timestamp.epochMillis(recorded)
+        // Only a unit with a submitted report can have late entries: skip reading the timestamp otherwise.
+        let ms = submissions[unit] == nil ? nil : Timestamp.epochMillis(recorded)
         guard let origin = reach(root, unit: unit, day: day, recorded: ms) else { return .excluded }
         if isLate(unit: unit, node: root, recorded: ms) { return .excluded }
         return origin == root.code ? .onTime : .late(origin: origin)
@@ -130,7 +131,12 @@ public struct LateEntryRule: Sendable {
 /// optional fraction, `Z` or `±HH:MM`), with Foundation's parser as the fallback.
 public enum Timestamp {
     public static func epochMillis(_ s: String) -> Int64? {
-        let b = Array(s.utf8)
+        if let v = s.utf8.withContiguousStorageIfAvailable({ parse($0, s) }) { return v }
+        let bytes = Array(s.utf8)
+        return bytes.withUnsafeBufferPointer { parse($0, s) }
+    }
+
+    static func parse(_ b: UnsafeBufferPointer<UInt8>, _ s: String) -> Int64? {
         func num(_ i: Int, _ n: Int) -> Int? {
             guard i + n <= b.count else { return nil }
             var v = 0

@@ -80,6 +80,9 @@ struct FigureAccumulator {
     var peopleReached: Int64 = 0
     var ids: [String] = []
     var lateIDs: [String] = []
+    var lateCount = 0
+    /// Off for grand totals over every unit: their ids are the evidence list already.
+    var trackIDs = true
 
     init(catalog: Catalog) {
         self.catalog = catalog
@@ -97,8 +100,11 @@ struct FigureAccumulator {
         activities += 1
         let people = a.participants ?? 0
         peopleReached += people
-        ids.append(a.id)
-        if late { lateIDs.append(a.id) }
+        if late { lateCount += 1 }
+        if trackIDs {
+            ids.append(a.id)
+            if late { lateIDs.append(a.id) }
+        }
         for c in a.content {
             if let i = contentIndex[c] {
                 byContent[i].activities += 1

@@ -70,8 +70,9 @@ struct WordML {
     }
 
     private(set) var body = ""
+    private var cellStarts: [String] = []
 
-    init() { body.reserveCapacity(1 << 16) }
+    init(capacity: Int = 1 << 16) { body.reserveCapacity(capacity) }
 
     mutating func paragraph(_ para: Para = Para(), _ runs: [Run]) {
         body += "<w:p>\(para.xml)"
@@ -88,34 +89,50 @@ struct WordML {
     /// A table with the given column widths (twips). Cell contents are already-built paragraph XML.
     /// `borders: false` gives the borderless layout tables of the heading and signature.
     static func table(widths: [Int], rows: [[String]], borders: Bool, header: Bool = false, indent: Int = 0) -> String {
-        var s = "<w:tbl><w:tblPr><w:tblW w:w=\"\(widths.reduce(0, +))\" w:type=\"dxa\"/>"
-        if indent != 0 { s += "<w:tblInd w:w=\"\(indent)\" w:type=\"dxa\"/>" }
-        let b = borders ? "w:val=\"single\" w:sz=\"4\" w:space=\"0\" w:color=\"000000\"" : "w:val=\"nil\""
-        s += "<w:tblBorders><w:top \(b)/><w:left \(b)/><w:bottom \(b)/><w:right \(b)/><w:insideH \(b)/><w:insideV \(b)/></w:tblBorders>"
-        s += "<w:tblLayout w:type=\"fixed\"/><w:tblCellMar><w:left w:w=\"57\" w:type=\"dxa\"/><w:right w:w=\"57\" w:type=\"dxa\"/></w:tblCellMar>"
-        s += "<w:tblLook w:val=\"0000\"/></w:tblPr><w:tblGrid>"
-        for w in widths { s += "<w:gridCol w:w=\"\(w)\"/>" }
-        s += "</w:tblGrid>"
-        for (i, row) in rows.enumerated() {
-            s += "<w:tr>"
-            if header && i == 0 { s += "<w:trPr><w:tblHeader/><w:cantSplit/></w:trPr>" } else { s += "<w:trPr><w:cantSplit/></w:trPr>" }
-            for (j, cell) in row.enumerated() {
-                let w = j < widths.count ? widths[j] : widths.last ?? 1000
-                s += "<w:tc><w:tcPr><w:tcW w:w=\"\(w)\" w:type=\"dxa\"/></w:tcPr>"
-                s += cell.isEmpty ? "<w:p/>" : cell
-                s += "</w:tc>"
-            }
-            s += "</w:tr>"
-        }
-        s += "</w:tbl>"
-        return s
+        var w = WordML(capacity: 4096)
+        w.beginTable(widths: widths, borders: borders, indent: indent)
+        for (i, row) in rows.enumerated() { w.row(row, header: header && i == 0) }
+        w.endTable()
+        return w.body
     }
+
+    /// Starts a table written row by row straight into the body, so a long evidence list needs
+    /// no intermediate copies.
+    mutating func beginTable(widths: [Int], borders: Bool, indent: Int = 0) {
+        body += "<w:tbl><w:tblPr><w:tblW w:w=\"\(widths.reduce(0, +))\" w:type=\"dxa\"/>"
+        if indent != 0 { body += "<w:tblInd w:w=\"\(indent)\" w:type=\"dxa\"/>" }
+        let b = borders ? "w:val=\"single\" w:sz=\"4\" w:space=\"0\" w:color=\"000000\"" : "w:val=\"nil\""
+        body += "<w:tblBorders><w:top \(b)/><w:left \(b)/><w:bottom \(b)/><w:right \(b)/><w:insideH \(b)/><w:insideV \(b)/></w:tblBorders>"
+        body += "<w:tblLayout w:type=\"fixed\"/><w:tblCellMar><w:left w:w=\"57\" w:type=\"dxa\"/><w:right w:w=\"57\" w:type=\"dxa\"/></w:tblCellMar>"
+        body += "<w:tblLook w:val=\"0000\"/></w:tblPr><w:tblGrid>"
+        for w in widths { body += "<w:gridCol w:w=\"\(w)\"/>" }
+        body += "</w:tblGrid>"
+        cellStarts = widths.map { "<w:tc><w:tcPr><w:tcW w:w=\"\($0)\" w:type=\"dxa\"/></w:tcPr>" }
+    }
+
+    /// One row of the open table; a header row repeats at the top of each page.
+    mutating func row(_ cells: [String], header: Bool = false) {
+        body += header ? "<w:tr><w:trPr><w:tblHeader/><w:cantSplit/></w:trPr>" : "<w:tr><w:trPr><w:cantSplit/></w:trPr>"
+        for (j, cell) in cells.enumerated() {
+            body += cellStarts[min(j, cellStarts.count - 1)]
+            body += cell.isEmpty ? "<w:p/>" : cell
+            body += "</w:tc>"
+        }
+        body += "</w:tr>"
+    }
+
+    mutating func endTable() { body += "</w:tbl>" }
 
     /// A table cell paragraph in the table style.
     static func cell(_ text: String, bold: Bool = false, italic: Bool = false, align: String? = nil, size: Double? = nil) -> String {
-        var p = Para(style: "TableText")
-        p.align = align
-        return "<w:p>\(p.xml)\(Run(text, bold: bold, italic: italic, size: size).xml)</w:p>"
+        let pPr: String
+        switch align {
+        case nil: pPr = "<w:p><w:pPr><w:pStyle w:val=\"TableText\"/></w:pPr>"
+        case "center": pPr = "<w:p><w:pPr><w:pStyle w:val=\"TableText\"/><w:jc w:val=\"center\"/></w:pPr>"
+        case "right": pPr = "<w:p><w:pPr><w:pStyle w:val=\"TableText\"/><w:jc w:val=\"right\"/></w:pPr>"
+        default: pPr = "<w:p>" + Para(style: "TableText", align: align).xml
+        }
+        return pPr + Run(text, bold: bold, italic: italic, size: size).xml + "</w:p>"
     }
 
     /// XML text escaping; characters XML 1.0 forbids (control characters) are dropped.
@@ -158,6 +175,11 @@ struct WordML {
 
     /// The whole package. Entries get a fixed date so equal reports give equal bytes.
     static func package(documentBody: String, title: String) throws -> Data {
+        var document = Data()
+        document.reserveCapacity(documentBody.utf8.count + 4096)
+        document.append(contentsOf: "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n<w:document \(namespaces)><w:body>".utf8)
+        document.append(contentsOf: documentBody.utf8)
+        document.append(contentsOf: (sectionProperties + "</w:body></w:document>").utf8)
         let xmlHead = "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n"
         let parts: [(String, String)] = [
             (
@@ -228,12 +250,10 @@ struct WordML {
                     """
             ),
             ("word/header2.xml", xmlHead + "<w:hdr \(namespaces)><w:p><w:pPr><w:pStyle w:val=\"TableText\"/></w:pPr></w:p></w:hdr>"),
-            ("word/document.xml", xmlHead + "<w:document \(namespaces)><w:body>" + documentBody + sectionProperties + "</w:body></w:document>"),
         ]
         let archive = try Archive(data: Data(), accessMode: .create)
         let date = Date(timeIntervalSince1970: 1_767_225_600)  // 2026-01-01, fixed for reproducible files
-        for (path, text) in parts {
-            let data = Data(text.utf8)
+        for (path, data) in parts.map({ ($0.0, Data($0.1.utf8)) }) + [("word/document.xml", document)] {
             try archive.addEntry(
                 with: path, type: .file, uncompressedSize: Int64(data.count), modificationDate: date, compressionMethod: .deflate,
                 bufferSize: max(defaultWriteChunkSize, min(data.count, 1 << 22))

@@ -104,6 +104,8 @@ struct ReportWorkflowTests {
         #expect(line("2026-12-09") == "Lạng Sơn, ngày 09 tháng 12 năm 2026")
         #expect(line(nil).hasPrefix("Lạng Sơn, ngày "))
         #expect(ReportHeading(catalog: .standard, number: "05").numberLine == "Số: 05/BC-BQLKKTCK")
+        #expect(VN.day("2026-03-05") == "05/03/2026")
+        #expect(VN.day("bad") == "bad")
     }
 
     @Test("ISO 8601 timestamps are read to the millisecond, with offsets")

@@ -75,6 +75,19 @@ enum VN {
         return n < 0 ? "-" + out : out
     }
 
+    /// `2026-03-05` → `05/03/2026`, without splitting strings: it runs once per evidence row.
+    static func day(_ date: String) -> String {
+        var copy = date
+        let fast: String? = copy.withUTF8 { b in
+            guard b.count == 10, b[4] == 0x2D, b[7] == 0x2D else { return nil }
+            return String(unsafeUninitializedCapacity: 10) { out in
+                for (i, k) in [8, 9, -1, 5, 6, -1, 0, 1, 2, 3].enumerated() { out[i] = k < 0 ? 0x2F : b[k] }
+                return 10
+            }
+        }
+        return fast ?? CalendarDay.vietnamese(date)
+    }
+
     /// `85.71` → `85,71%`; nil → `—`.
     static func percent(_ p: Double?) -> String {
         guard let p else { return "—" }
@@ -344,7 +357,7 @@ extension ConsolidatedReport {
         table(
             ["STT", "Ngày", "Đơn vị", "Hình thức", "Tiêu đề", "Đường dẫn", "Ghi chú"],
             evidence.enumerated().map { i, e in
-                [String(i + 1), CalendarDay.vietnamese(e.date), e.unit, e.form, e.title, e.url ?? "", e.lateFrom.map { "nhập muộn (\($0))" } ?? ""]
+                [String(i + 1), VN.day(e.date), e.unit, e.form, e.title, e.url ?? "", e.lateFrom.map { "nhập muộn (\($0))" } ?? ""]
             })
         return o.joined(separator: "\n")
     }

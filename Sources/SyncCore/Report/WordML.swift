@@ -70,7 +70,8 @@ struct WordML {
     }
 
     private(set) var body = ""
-    private var cellStarts: [String] = []
+    /// The opening of each column's cell in the open table.
+    private(set) var cellStarts: [String] = []
 
     init(capacity: Int = 1 << 16) { body.reserveCapacity(capacity) }
 
@@ -276,6 +277,10 @@ struct WordML {
         <w:style w:type="paragraph" w:styleId="TableText"><w:name w:val="Table Text"/><w:basedOn w:val="Normal"/><w:qFormat/>\
         <w:pPr><w:spacing w:before="20" w:after="20" w:line="240" w:lineRule="auto"/><w:ind w:firstLine="0"/><w:jc w:val="left"/></w:pPr>\
         <w:rPr><w:sz w:val="24"/><w:szCs w:val="24"/></w:rPr></w:style>\
+        <w:style w:type="paragraph" w:styleId="EvC"><w:name w:val="Evidence Centred"/><w:basedOn w:val="TableText"/>\
+        <w:pPr><w:jc w:val="center"/></w:pPr><w:rPr><w:sz w:val="22"/><w:szCs w:val="22"/></w:rPr></w:style>\
+        <w:style w:type="paragraph" w:styleId="EvL"><w:name w:val="Evidence Text"/><w:basedOn w:val="TableText"/>\
+        <w:rPr><w:sz w:val="22"/><w:szCs w:val="22"/></w:rPr></w:style>\
         <w:style w:type="paragraph" w:styleId="Heading"><w:name w:val="Report Heading"/><w:basedOn w:val="Normal"/><w:qFormat/>\
         <w:pPr><w:keepNext/><w:spacing w:before="120"/></w:pPr><w:rPr><w:b/><w:bCs/></w:rPr></w:style>\
         <w:style w:type="table" w:default="1" w:styleId="TableNormal"><w:name w:val="Normal Table"/><w:tblPr><w:tblInd w:w="0" w:type="dxa"/>\

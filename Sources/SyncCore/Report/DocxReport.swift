@@ -293,34 +293,30 @@ struct DocxReport {
                 c("Hình thức", bold: true, align: centre), c("Tiêu đề, đường dẫn", bold: true),
             ], header: true)
         // Up to a hundred thousand rows in a year's report: written with the evidence paragraph
-        // styles (no per-run formatting) and without temporary arrays.
-        let starts = w.cellStarts
-        let centred = "<w:p><w:pPr><w:pStyle w:val=\"EvC\"/></w:pPr><w:r><w:t xml:space=\"preserve\">"
+        // styles (no per-run formatting), cells without `tcPr` (the fixed layout takes the widths
+        // from `tblGrid`) and without temporary arrays.
+        let centred = "<w:tc><w:p><w:pPr><w:pStyle w:val=\"EvC\"/></w:pPr><w:r><w:t>"
         let close = "</w:t></w:r></w:p></w:tc>"
         for (i, e) in report.evidence.enumerated() {
             w.raw("<w:tr><w:trPr><w:cantSplit/></w:trPr>")
-            w.raw(starts[0])
             w.raw(centred)
             w.raw(String(i + 1))
             w.raw(close)
-            w.raw(starts[1])
             w.raw(centred)
             w.raw(VN.day(e.date))
             w.raw(close)
-            w.raw(starts[2])
             w.raw(centred)
             w.raw(WordML.escape(e.unit))
             w.raw(close)
-            w.raw(starts[3])
             w.raw(centred)
             w.raw(WordML.escape(e.form))
             w.raw(close)
-            w.raw(starts[4])
+            w.raw("<w:tc>")
             w.raw("<w:p><w:pPr><w:pStyle w:val=\"EvL\"/></w:pPr><w:r><w:t xml:space=\"preserve\">")
             w.raw(WordML.escape(e.title))
             w.raw("</w:t></w:r>")
             if let u = e.url {
-                w.raw("<w:r><w:br/></w:r><w:r><w:rPr><w:i/><w:iCs/><w:sz w:val=\"20\"/><w:szCs w:val=\"20\"/></w:rPr><w:t xml:space=\"preserve\">")
+                w.raw("<w:r><w:br/></w:r><w:r><w:rPr><w:i/><w:sz w:val=\"20\"/></w:rPr><w:t>")
                 w.raw(WordML.escape(u))
                 w.raw("</w:t></w:r>")
             }
@@ -333,6 +329,5 @@ struct DocxReport {
         }
         if report.evidence.isEmpty { w.row([c(""), c(""), c(""), c(""), c("Không có hoạt động trong kỳ.")]) }
         w.endTable()
-
     }
 }

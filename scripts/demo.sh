@@ -15,7 +15,7 @@ if [ "${1:-}" = "--keep" ] && [ -n "${2:-}" ]; then dir="$2"; mkdir -p "$dir"; f
 dir=$(cd "$dir" && pwd)
 
 echo "== Biên dịch (swift build)…"
-swift build >/dev/null
+swift build >/dev/null 2>&1 || swift build
 bin=$(swift build --show-bin-path)
 HUB="$bin/hub"
 UC="$bin/unit-client"

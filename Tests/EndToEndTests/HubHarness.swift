@@ -118,11 +118,14 @@ final class HubHarness: @unchecked Sendable {
         }
     }
 
-    func killHub(signal: Int32 = SIGKILL) {
-        guard let server else { return }
+    /// Stops the hub with `signal` and returns how it ended (its exit status, or the signal).
+    @discardableResult
+    func killHub(signal: Int32 = SIGKILL) -> Int32 {
+        guard let server else { return -1 }
         kill(server.processIdentifier, signal)
         server.waitUntilExit()
         self.server = nil
+        return server.terminationStatus
     }
 
     /// Enrols and initialises a replica named `name` for `unit`; returns its replica id.

@@ -201,9 +201,9 @@ struct HubBenchCommand: AsyncParsableCommand {
         /// HTTP, and reads the server's peak resident memory when it exits.
         func initialSyncMemory(_ hub: ReplicaStore) async throws {
             let file = try hub.enrol(unit: "VP", hubURL: nil)
-            let exe = URL(fileURLWithPath: CommandLine.arguments[0]).path
             let p = Process()
-            p.executableURL = URL(fileURLWithPath: exe.hasPrefix("/") ? exe : FileManager.default.currentDirectoryPath + "/" + exe)
+            // This very executable, wherever it was started from.
+            p.executableURL = Bundle.main.executableURL ?? URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
             p.arguments = ["serve", "--port", "0", "--db", hub.path, "--log-level", "warning"]
             let pipe = Pipe()
             p.standardOutput = pipe

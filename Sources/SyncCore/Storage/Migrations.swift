@@ -101,10 +101,8 @@ enum Migrations {
                         note TEXT,
                         recorded TEXT,
                         deleted INTEGER NOT NULL DEFAULT 0 CHECK (deleted IN (0, 1)),
-                        search_key TEXT NOT NULL DEFAULT '',
                         meta BLOB NOT NULL
                     );
-                    CREATE INDEX activity_date ON activity(date);
 
                     CREATE TABLE unit_report (
                         id TEXT PRIMARY KEY NOT NULL,

@@ -223,7 +223,7 @@ extension ReplicaStore {
         for op in request.ops where op.dot.counter > known[op.dot.origin] { known[op.dot.origin] = op.dot.counter }
         let after = known
         return try read { db in
-            var page = try Self.opsLacked(db, after: after, limit: limit + 1)
+            var page = try Self.ops(db, after: after, limit: limit + 1)
             let more = page.count > limit
             if more { page.removeLast() }
             return SyncResponse(
@@ -241,31 +241,6 @@ extension ReplicaStore {
             return SyncResponse(
                 hubVersionVector: try Self.versionVector(db), ops: try Self.ops(db, after: e.lastVersionVector, limit: .max), more: false)
         }
-    }
-
-    /// Like `ops(after:limit:)`, but it asks only about origins where the hub is ahead of `vv`,
-    /// so a sync with little to do costs one query per origin that changed, not one per origin
-    /// ever seen (a hub has hundreds of replicas).
-    static func opsLacked(_ db: Database, after vv: VersionVector, limit: Int) throws -> [Op] {
-        let rows = try Row.fetchAll(
-            db, sql: "SELECT o.idx, o.replica, v.counter FROM origin o JOIN version_vector v ON v.origin = o.idx ORDER BY o.replica")
-        var byIdx: [Int64: ReplicaID]?
-        var out: [Op] = []
-        for r in rows {
-            guard out.count < limit, let origin = ReplicaID(r[1] as String) else { continue }
-            let known = vv[origin]
-            guard UInt64(r[2] as Int64) > known else { continue }
-            if byIdx == nil {
-                var m: [Int64: ReplicaID] = [:]
-                for o in try Row.fetchAll(db, sql: "SELECT idx, replica FROM origin") { if let id = ReplicaID(o[1] as String) { m[o[0]] = id } }
-                byIdx = m
-            }
-            let stmt = try db.cachedStatement(
-                sql: "SELECT counter, hlc, record, field, value, supersedes FROM op WHERE origin = ? AND counter > ? ORDER BY counter LIMIT ?")
-            let cursor = try Row.fetchCursor(stmt, arguments: [r[0] as Int64, Int64(known), Int64(min(limit - out.count, Int(Int32.max)))])
-            while let row = try cursor.next() { out.append(try Self.decodeOp(row, origin: origin, byIdx: byIdx ?? [:])) }
-        }
-        return out
     }
 
     // MARK: Client
@@ -303,13 +278,9 @@ extension ReplicaStore {
     /// The ops of `origin` after `counter`, in counter order, at most `limit`.
     public func ops(of origin: ReplicaID, after counter: UInt64, limit: Int) throws -> [Op] {
         try read { db in
-            guard let idx = try Int64.fetchOne(db, sql: "SELECT idx FROM origin WHERE replica = ?", arguments: [origin.rawValue]) else { return [] }
-            var byIdx: [Int64: ReplicaID] = [:]
-            for o in try Row.fetchAll(db, sql: "SELECT idx, replica FROM origin") { if let id = ReplicaID(o[1] as String) { byIdx[o[0]] = id } }
-            return try Row.fetchAll(
-                db, sql: "SELECT counter, hlc, record, field, value, supersedes FROM op WHERE origin = ? AND counter > ? ORDER BY counter LIMIT ?",
-                arguments: [idx, Int64(counter), Int64(min(limit, Int(Int32.max)))]
-            ).map { try Self.decodeOp($0, origin: origin, byIdx: byIdx) }
+            var vv = VersionVector()
+            vv[origin] = counter
+            return try Self.ops(db, after: vv, limit: limit, only: origin)
         }
     }
 

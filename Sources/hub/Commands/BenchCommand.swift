@@ -8,7 +8,8 @@ import SyncCore
 
 struct HubBenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "bench", abstract: "Đo hiệu năng (lệnh đo, không phải kiểm thử có giới hạn thời gian).", subcommands: [Sync.self])
+        commandName: "bench", abstract: "Đo hiệu năng (lệnh đo, không phải kiểm thử có giới hạn thời gian).",
+        subcommands: [BenchMergeCommand.self, Sync.self, BenchReportCommand.self])
 
     struct Sync: AsyncParsableCommand {
         static let configuration = CommandConfiguration(

@@ -1,0 +1,193 @@
+import Foundation
+import Testing
+
+@testable import SyncCore
+
+@Suite struct ReportPeriodTests {
+    @Test(
+        "Cửa sổ chốt số liệu / cut-off windows (Nghị định 09/2019)",
+        arguments: [
+            ("2026-Q1", "2025-12-15", "2026-03-14"),
+            ("2026-Q2", "2026-03-15", "2026-06-14"),
+            ("2026-Q3", "2026-06-15", "2026-09-14"),
+            ("2026-Q4", "2026-09-15", "2026-12-14"),
+            ("2026-H1", "2025-12-15", "2026-06-14"),
+            ("2026-Y", "2025-12-15", "2026-12-14"),
+            ("2026-03-01_2026-03-31", "2026-03-01", "2026-03-31"),
+        ])
+    func windows(code: String, from: String, to: String) throws {
+        let p = try ReportPeriod.parse(code)
+        #expect(p.window.from == from)
+        #expect(p.window.to == to)
+        #expect(p.description == code)
+        #expect(try ReportPeriod.parse(p.description) == p)
+        #expect(p.contains(day: from) && p.contains(day: to))
+        #expect(!p.contains(day: dayBefore(from)) && !p.contains(day: dayAfter(to)))
+    }
+
+    @Test("Các quý nối liền nhau và phủ đúng cả năm / quarters tile the year")
+    func quartersTileTheYear() throws {
+        let year = try ReportPeriod.parse("2026-Y").window
+        let quarters = (1...4).map { ReportPeriod.quarter(2026, $0).window }
+        #expect(quarters[0].from == year.from && quarters[3].to == year.to)
+        for q in 0..<3 { #expect(dayAfter(quarters[q].to) == quarters[q + 1].from) }
+        #expect(ReportPeriod.halfYear(2026).window.to == quarters[1].to)
+    }
+
+    @Test("Mã kỳ viết thường, tên tiếng Việt, kỳ kế tiếp / lower case codes, names, next period")
+    func namesAndNext() throws {
+        #expect(try ReportPeriod.parse("2026-q2") == .quarter(2026, 2))
+        #expect(try ReportPeriod.parse(" 2026-6t ") == .halfYear(2026))
+        #expect(ReportPeriod.quarter(2026, 1).vietnameseName == "quý I năm 2026")
+        #expect(ReportPeriod.halfYear(2026).vietnameseName == "6 tháng đầu năm 2026")
+        #expect(ReportPeriod.adHoc(from: "2026-03-01", to: "2026-03-31").vietnameseName == "từ ngày 01/03/2026 đến ngày 31/03/2026")
+        #expect(ReportPeriod.quarter(2026, 4).next == .quarter(2027, 1))
+        #expect(ReportPeriod.quarter(2026, 1).next == .quarter(2026, 2))
+        #expect(ReportPeriod.halfYear(2026).next == .quarter(2026, 3))
+    }
+
+    @Test(
+        "Kỳ không tồn tại bị từ chối, nêu trường và giá trị / a period that does not exist",
+        arguments: ["2026-Q5", "2026-Q0", "2026", "26-Q1", "2026-H2", "1999-Q1", "2026-02-30_2026-03-01", "2026-03-10_2026-03-01", "Q1-2026"])
+    func badPeriods(code: String) {
+        expectSyncError(field: "period", value: code) { try ReportPeriod.parse(code) }
+    }
+
+    func dayAfter(_ s: String) -> String { shift(s, by: 1) }
+    func dayBefore(_ s: String) -> String { shift(s, by: -1) }
+
+    func shift(_ s: String, by days: Int) -> String {
+        var cal = Calendar(identifier: .gregorian)
+        cal.timeZone = TimeZone(identifier: "UTC")!
+        let parts = s.split(separator: "-").map { Int($0)! }
+        let date = cal.date(from: DateComponents(year: parts[0], month: parts[1], day: parts[2]))!
+        let c = cal.dateComponents([.year, .month, .day], from: cal.date(byAdding: .day, value: days, to: date)!)
+        return String(format: "%04d-%02d-%02d", c.year!, c.month!, c.day!)
+    }
+}
+
+@Suite struct CalendarDayTests {
+    @Test("Ngày hợp lệ và không hợp lệ / real and impossible dates")
+    func validity() {
+        for ok in ["2026-03-02", "2028-02-29", "2000-02-29", "2026-12-31"] { #expect(CalendarDay.isValid(ok), "\(ok)") }
+        for bad in ["2026-02-30", "2026-02-29", "1900-02-29", "2026-13-01", "2026-00-10", "2026-04-31", "2026-2-3", "02/03/2026", "2026-03-02x", ""] {
+            #expect(!CalendarDay.isValid(bad), "\(bad)")
+        }
+        expectSyncError(field: "date", value: "2026-02-30") { try CalendarDay.parse("2026-02-30") }
+        #expect(CalendarDay.vietnamese("2026-03-05") == "05/03/2026")
+    }
+}
+
+@Suite struct VersionVectorTests {
+    let a = ReplicaID("a1b2c3d4")!
+    let g = ReplicaID.genesis
+
+    @Test("Dạng chữ: phân tích và in lại / text form round trip")
+    func parseAndPrint() throws {
+        let vv = try VersionVector.parse("genesis:30,a1b2c3d4:12")
+        #expect(vv[g] == 30 && vv[a] == 12)
+        #expect(vv.description == "a1b2c3d4:12,genesis:30")
+        #expect(try VersionVector.parse(vv.description) == vv)
+        #expect(try VersionVector.parse("") == VersionVector())
+        #expect(try VersionVector.parse(" a1b2c3d4:5,a1b2c3d4:7 ")[a] == 7)
+        #expect(vv.total == 42)
+    }
+
+    @Test(
+        "Dạng chữ sai bị từ chối, nêu tùy chọn / malformed vectors",
+        arguments: ["abc", "a1b2c3d4:x", "AB12CD34:1", "a1b2c3d4:-1", "a1b2c3d4:1:2", "ab:1"])
+    func badText(text: String) {
+        expectSyncError(field: "since", value: text) { try VersionVector.parse(text) }
+    }
+
+    @Test("Bộ đếm 0 không được lưu / zero counters are not stored")
+    func zeroCounters() {
+        var vv = VersionVector([a: 0])
+        #expect(vv == VersionVector())
+        vv[a] = 3
+        vv[a] = 0
+        #expect(vv == VersionVector() && vv.counters.isEmpty)
+    }
+
+    @Test("Hợp nhất: giao hoán, kết hợp, lũy đẳng, là cận trên nhỏ nhất / merge is a join")
+    func mergeLaws() throws {
+        var rng = SeededRandom(seed: 7)
+        let origins = ["aaaa", "bbbb", "cccc", "genesis"].map { ReplicaID($0)! }
+        func random() -> VersionVector {
+            var vv = VersionVector()
+            for o in origins where rng.chance(0.7) { vv[o] = UInt64(rng.int(0...9)) }
+            return vv
+        }
+        for i in 0..<500 {
+            let (x, y, z) = (random(), random(), random())
+            #expect(x.merged(with: y) == y.merged(with: x), "case \(i)")
+            #expect(x.merged(with: y).merged(with: z) == x.merged(with: y.merged(with: z)), "case \(i)")
+            #expect(x.merged(with: x) == x, "case \(i)")
+            let m = x.merged(with: y)
+            #expect(x.isDominated(by: m) && y.isDominated(by: m), "case \(i)")
+            for o in origins { #expect(m[o] == max(x[o], y[o]), "case \(i)") }
+            #expect(x.isDominated(by: y) == origins.allSatisfy { x[$0] <= y[$0] }, "case \(i)")
+            for o in origins { #expect(x.contains(Dot(o, 1)) == (x[o] >= 1)) }
+            #expect(try JSONDecoder().decode(VersionVector.self, from: JSONEncoder().encode(x)) == x)
+        }
+    }
+}
+
+@Suite struct FieldValidatorTests {
+    let validator = FieldValidator()
+
+    func spec(_ field: String, _ kind: EntityKind = .activity) -> FieldSpec {
+        EntitySchema.fields(kind)[EntitySchema.index(of: field, in: kind)!]
+    }
+
+    @Test("Văn bản: NFC, cắt khoảng trắng; trống bị từ chối khi bắt buộc / text")
+    func text() throws {
+        let nfd = "  Tuyên truyền tại Đồng Đăng ".decomposedStringWithCanonicalMapping
+        let v = try validator.normalise(.text(nfd), for: spec("title"))
+        #expect(v.text.map { Array($0.unicodeScalars) } == Array("Tuyên truyền tại Đồng Đăng".unicodeScalars))
+        expectSyncError(field: "title", value: "   ") { try validator.normalise(.text("   "), for: spec("title")) }
+        expectSyncError(field: "title", value: "∅") { try validator.normalise(.null, for: spec("title")) }
+        #expect(try validator.normalise(.text("  "), for: spec("note")) == .null, "an optional text left empty is cleared")
+        #expect(try validator.normalise(.null, for: spec("note")) == .null)
+        expectSyncError(field: "title", value: "a\u{7}b") { try validator.normalise(.text("a\u{7}b"), for: spec("title")) }
+        #expect(throws: SyncError.self) { try validator.normalise(.text(String(repeating: "ư", count: 501)), for: spec("title")) }
+        #expect(try validator.normalise(.text(String(repeating: "ư", count: 500)), for: spec("title")) != .null)
+    }
+
+    @Test("Số đếm: không âm, là số nguyên / counts")
+    func counts() throws {
+        #expect(try validator.normalise(.int(0), for: spec("quantity")) == .int(0))
+        expectSyncError(field: "quantity", value: "-3") { try validator.normalise(.int(-3), for: spec("quantity")) }
+        expectSyncError(field: "participants", value: "ba") { try validator.normalise(.text("ba"), for: spec("participants")) }
+        expectSyncError(field: "deleted", value: "2") { try validator.normalise(.int(2), for: spec("deleted")) }
+        #expect(try validator.normalise(.int(1), for: spec("deleted")) == .int(1))
+    }
+
+    @Test("Mã trong Kế hoạch: hình thức, nội dung, đơn vị, nhiệm vụ / catalog codes")
+    func codes() throws {
+        #expect(try validator.normalise(.text("HT06"), for: spec("form")) == .text("HT06"))
+        expectSyncError(field: "form", value: "HT10") { try validator.normalise(.text("HT10"), for: spec("form")) }
+        #expect(try validator.normalise(.text("nd10, ND05,ND05"), for: spec("content")) == .text("ND05,ND10"))
+        expectSyncError(field: "content", value: "ND12") { try validator.normalise(.text("ND05,ND12"), for: spec("content")) }
+        #expect(throws: SyncError.self) { try validator.normalise(.text(""), for: spec("content")) }
+        expectSyncError(field: "unit", value: "XYZ") { try validator.normalise(.text("XYZ"), for: spec("unit")) }
+        #expect(try validator.normalise(.text("TTQLCK"), for: spec("unit")) == .text("TTQLCK"))
+        #expect(try validator.normalise(.text("TN05"), for: spec("item", .task)) == .text("TN05"))
+        expectSyncError(field: "item", value: "ND99") { try validator.normalise(.text("ND99"), for: spec("item", .task)) }
+        expectSyncError(field: "status", value: "xong") { try validator.normalise(.text("xong"), for: spec("status", .task)) }
+        #expect(try validator.normalise(.text("2026-q1"), for: spec("period", .report)) == .text("2026-Q1"))
+        expectSyncError(field: "period", value: "2026-Q5") { try validator.normalise(.text("2026-Q5"), for: spec("period", .report)) }
+    }
+
+    @Test("Ngày và đường dẫn / dates and URLs")
+    func datesAndURLs() throws {
+        #expect(try validator.normalise(.text("2026-03-02"), for: spec("date")) == .text("2026-03-02"))
+        expectSyncError(field: "date", value: "2026-02-30") { try validator.normalise(.text("2026-02-30"), for: spec("date")) }
+        let good = "https://bqlkktck.langson.gov.vn/tin/123?x=1"
+        #expect(try validator.normalise(.text(good), for: spec("url")) == .text(good))
+        #expect(try validator.normalise(.text("HTTP://example.vn"), for: spec("url")) == .text("HTTP://example.vn"))
+        for bad in ["ftp://example.vn/a", "javascript:alert(1)", "https://", "bqlkktck.langson.gov.vn", "file:///etc/passwd"] {
+            expectSyncError(field: "url", value: bad) { try validator.normalise(.text(bad), for: spec("url")) }
+        }
+    }
+}

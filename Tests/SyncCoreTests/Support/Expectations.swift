@@ -1,0 +1,22 @@
+import Testing
+
+@testable import SyncCore
+
+/// Expects `body` to fail with a `SyncError` of `code` that names `field` and `value` (in the error
+/// and in its Vietnamese message, which is what the user reads).
+func expectSyncError<T>(
+    _ code: SyncError.Code = .invalidInput, field: String, value: String, sourceLocation: SourceLocation = #_sourceLocation,
+    _ body: () throws -> T
+) {
+    do {
+        let result = try body()
+        Issue.record("expected \(code) on «\(field)» = «\(value)», got \(result)", sourceLocation: sourceLocation)
+    } catch let e as SyncError {
+        #expect(e.code == code, "\(e.message)", sourceLocation: sourceLocation)
+        #expect(e.field == field, "\(e.message)", sourceLocation: sourceLocation)
+        #expect(e.value == value, "\(e.message)", sourceLocation: sourceLocation)
+        #expect(e.message.contains("«\(field)»") && e.message.contains("«\(value)»"), "\(e.message)", sourceLocation: sourceLocation)
+    } catch {
+        Issue.record("expected a SyncError, got \(error)", sourceLocation: sourceLocation)
+    }
+}

@@ -8,6 +8,9 @@ struct Hub: AsyncParsableCommand {
         commandName: "hub",
         abstract: "Máy chủ đồng bộ của Ban Quản lý: hợp nhất thay đổi của các đơn vị, ghi danh bản sao, gói tin ngoại tuyến, báo cáo tổng hợp.",
         discussion: "Cơ sở dữ liệu: --db, mặc định $HUB_DB hoặc ./hub.sqlite. The Board's sync hub.",
-        subcommands: [HubInitCommand.self, HubDumpCommand.self]
+        subcommands: [
+            HubInitCommand.self, HubEnrolCommand.self, HubRevokeCommand.self, HubServeCommand.self, HubStatusCommand.self,
+            HubConflictsCommand.self, HubDumpCommand.self, HubReportCommand.self, HubBundleCommand.self, HubNightlyCommand.self, HubBenchCommand.self,
+        ]
     )
 }

@@ -13,7 +13,7 @@ struct UnitClient: AsyncParsableCommand {
             """,
         subcommands: [
             InitCommand.self, PlanCommand.self, TaskCommand.self, ActivityCommand.self,
-            ConflictsCommand.self, StatusCommand.self, DumpCommand.self, OpsCommand.self,
+            ConflictsCommand.self, StatusCommand.self, DumpCommand.self, OpsCommand.self, ReportCommand.self, SyncCommand.self, BundleCommand.self,
         ]
     )
 }

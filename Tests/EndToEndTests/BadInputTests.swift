@@ -197,6 +197,7 @@ import Testing
     func newerSchema() throws {
         let f = try Fixture()
         let before = try f.snapshot()
+        let known = try sqlite(f.db, "SELECT identifier FROM grdb_migrations ORDER BY identifier")
         // A migration this build does not know, as a newer release would have recorded it.
         try sqlite(f.db, "INSERT INTO grdb_migrations(identifier) VALUES ('v99-tuong-lai')")
         for args in [["dump"], ["activity", "list"], ["activity", "edit", f.activity, "--title", "Mới"], ["ops", "import", "x.json"]] {
@@ -204,7 +205,8 @@ import Testing
             #expect(r.status == Self.database, "\(args): \(r)")
             #expect(r.stderr.contains("«\(f.db)»") && r.stderr.contains("phiên bản mới hơn"), "\(r.stderr)")
         }
-        #expect(try sqlite(f.db, "SELECT identifier FROM grdb_migrations ORDER BY identifier") == "v1-replica\nv99-tuong-lai\n")
+        // Nothing was migrated: the known migrations and the future one, no more.
+        #expect(try sqlite(f.db, "SELECT identifier FROM grdb_migrations ORDER BY identifier") == known + "v99-tuong-lai\n")
         try sqlite(f.db, "DELETE FROM grdb_migrations WHERE identifier = 'v99-tuong-lai'")
         let after = try f.snapshot()
         #expect(after.dump == before.dump)

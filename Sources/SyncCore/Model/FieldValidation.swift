@@ -7,6 +7,45 @@ public struct FieldValidator: Sendable {
 
     public init(catalog: Catalog = .standard) { self.catalog = catalog }
 
+    /// The list itself when it is already sorted, unique and known (the common case at sync).
+    func canonicalContentList(_ s: String) -> String? {
+        let codes = s.split(separator: ",", omittingEmptySubsequences: false)
+        guard !codes.isEmpty else { return nil }
+        var previous: Substring = ""
+        for c in codes {
+            guard c > previous, catalog.contentItem(String(c)) != nil else { return nil }
+            previous = c
+        }
+        return s
+    }
+
+    /// `YYYY-MM-DD` or an ISO 8601 UTC/offset timestamp `YYYY-MM-DDTHH:MM:SS[.fff](Z|±HH:MM)`.
+    static func isTimestamp(_ s: String) -> Bool {
+        let b = Array(s.utf8)
+        guard b.count >= 10, CalendarDay.isValid(String(decoding: b[0..<10], as: UTF8.self)) else { return false }
+        if b.count == 10 { return true }
+        func digits(_ r: Range<Int>) -> Int? {
+            guard r.upperBound <= b.count, b[r].allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else { return nil }
+            return Int(String(decoding: b[r], as: UTF8.self))
+        }
+        guard b.count >= 20, b[10] == UInt8(ascii: "T"), b[13] == UInt8(ascii: ":"), b[16] == UInt8(ascii: ":"),
+            let h = digits(11..<13), let m = digits(14..<16), let sec = digits(17..<19), h < 24, m < 60, sec < 61
+        else { return false }
+        var i = 19
+        if b[i] == UInt8(ascii: ".") {
+            i += 1
+            let start = i
+            while i < b.count, b[i] >= 0x30 && b[i] <= 0x39 { i += 1 }
+            guard i > start else { return false }
+        }
+        guard i < b.count else { return false }
+        if b[i] == UInt8(ascii: "Z") { return i == b.count - 1 }
+        guard b[i] == UInt8(ascii: "+") || b[i] == UInt8(ascii: "-"), b.count == i + 6, b[i + 3] == UInt8(ascii: ":"),
+            digits(i + 1..<i + 3) != nil, digits(i + 4..<i + 6) != nil
+        else { return false }
+        return true
+    }
+
     /// The normalised value, or an error naming the field and the value.
     public func normalise(_ value: Value, for spec: FieldSpec) throws -> Value {
         let name = spec.name
@@ -27,15 +66,18 @@ public struct FieldValidator: Sendable {
         let s = VietnameseText.nfc(raw)
         switch spec.type {
         case .text(let maxLength):
-            let t = s.trimmingCharacters(in: .whitespacesAndNewlines)
+            let needsTrim = s.first.map { $0.isWhitespace } ?? false || s.last.map { $0.isWhitespace } ?? false
+            let t = needsTrim ? s.trimmingCharacters(in: .whitespacesAndNewlines) : s
             if t.isEmpty && !spec.optional { throw SyncError.invalid(name, raw, "không được để trống.") }
-            if t.count > maxLength { throw SyncError.invalid(name, String(t.prefix(40)) + "…", "dài quá \(maxLength) ký tự.") }
+            if t.utf8.count > maxLength, t.count > maxLength {
+                throw SyncError.invalid(name, String(t.prefix(40)) + "…", "dài quá \(maxLength) ký tự.")
+            }
             if t.unicodeScalars.contains(where: { $0.properties.generalCategory == .control && $0 != "\n" && $0 != "\t" }) {
                 throw SyncError.invalid(name, raw, "chứa ký tự điều khiển.")
             }
             return t.isEmpty ? .null : .text(t)
         case .date:
-            return .text(try CalendarDay.parse(s, field: name))
+            return CalendarDay.isValid(s) ? .text(s) : .text(try CalendarDay.parse(s, field: name))
         case .unit:
             return .text(try catalog.requireUnit(s, field: name).code)
         case .planItem:
@@ -49,6 +91,7 @@ public struct FieldValidator: Sendable {
             }
             return .text(s)
         case .contentList:
+            if let canonical = canonicalContentList(s) { return .text(canonical) }
             let codes = s.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).uppercased() }
             guard !codes.isEmpty else { throw SyncError.invalid(name, raw, "cần ít nhất một nội dung (ND01–ND11).") }
             for c in codes where catalog.contentItem(c) == nil {
@@ -67,7 +110,7 @@ public struct FieldValidator: Sendable {
             }
             return .text(s)
         case .timestamp:
-            guard ISO8601DateFormatter().date(from: s) != nil || s.count == 10 && CalendarDay.isValid(s) else {
+            guard Self.isTimestamp(s) else {
                 throw SyncError.invalid(name, raw, "cần thời điểm ISO 8601.")
             }
             return .text(s)

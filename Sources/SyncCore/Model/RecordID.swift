@@ -31,6 +31,21 @@ public enum EntityKind: String, Sendable, CaseIterable, Codable {
         }
     }
 
+    /// The kind's number in op-log record references (frozen).
+    public var code: Int64 {
+        switch self {
+        case .replica: return 0
+        case .task: return 1
+        case .activity: return 2
+        case .report: return 3
+        }
+    }
+
+    public init?(code: Int64) {
+        guard let k = Self.allCases.first(where: { $0.code == code }) else { return nil }
+        self = k
+    }
+
     /// Vietnamese name for messages.
     public var label: String {
         switch self {

@@ -4,9 +4,13 @@ import GRDB
 /// One record as loaded for a batch: the winners in schema order and each field's register.
 struct LoadedRecord {
     let id: RecordID
+    /// The typed row's rowid: with the kind, the record's reference in the op log.
+    var rowid: Int64 = 0
     var columns: [Value]
     var registers: [Register?]
     var dirty = false
+    /// Whether the conflict table had rows for this record when it was loaded.
+    var hadConflicts = false
 
     init(id: RecordID) {
         self.id = id
@@ -14,6 +18,8 @@ struct LoadedRecord {
         columns = Array(repeating: .null, count: n)
         registers = Array(repeating: nil, count: n)
     }
+
+    var reference: Int64 { rowid << 2 | id.kind.code }
 
     var deletedIndex: Int? { EntitySchema.index(of: "deleted", in: id.kind) }
 
@@ -47,6 +53,8 @@ struct ApplySession {
     var hlc: HLC
     var report = ApplyReport()
     var touchedOrigins: Set<ReplicaID> = []
+    /// The op insert, prepared once per batch (looking it up by SQL text costs a hash per op).
+    var insertOp: Statement?
 
     init(db: Database, store: ReplicaStore) throws {
         self.db = db
@@ -76,15 +84,30 @@ struct ApplySession {
         if let r = records[id.rawValue] { return r }
         let specs = EntitySchema.fields(id.kind)
         var rec = LoadedRecord(id: id)
-        let cols = specs.map(\.name).joined(separator: ", ")
-        let stmt = try db.cachedStatement(sql: "SELECT \(cols), meta FROM \(id.kind.table) WHERE id = ?")
-        if let row = try Row.fetchOne(stmt, arguments: [id.rawValue]) {
-            for i in specs.indices { rec.columns[i] = Value.fromDatabaseValue(row[i]) ?? .null }
-            let meta: Data = row[specs.count]
-            try decodeMeta(meta, into: &rec)
+        let stmt = RawStatement(try db.cachedStatement(sql: Self.selectSQL[id.kind] ?? ""))
+        stmt.bind(1, id.rawValue)
+        defer { stmt.reset() }
+        if try stmt.step(db) {
+            for i in specs.indices { rec.columns[i] = stmt.value(Int32(i)) }
+            try decodeMeta(stmt.data(Int32(specs.count)), into: &rec)
+            rec.rowid = stmt.value(Int32(specs.count + 1)).int ?? 0
+            rec.hadConflicts = !rec.conflictedFields.isEmpty
         }
         return rec
     }
+
+    static let selectSQL: [EntityKind: String] = Dictionary(
+        uniqueKeysWithValues: EntityKind.allCases.map { kind in
+            let cols = EntitySchema.fields(kind).map(\.name).joined(separator: ", ")
+            return (kind, "SELECT \(cols), meta, rowid FROM \(kind.table) WHERE id = ?")
+        })
+
+    static let saveSQL: [EntityKind: String] = Dictionary(
+        uniqueKeysWithValues: EntityKind.allCases.map { kind in
+            var names = EntitySchema.fields(kind).map(\.name)
+            names.append("meta")
+            return (kind, "UPDATE \(kind.table) SET \(names.map { "\($0) = ?" }.joined(separator: ", ")) WHERE rowid = ?")
+        })
 
     func decodeMeta(_ data: Data, into rec: inout LoadedRecord) throws {
         var r = VarintReader(data)
@@ -133,29 +156,20 @@ struct ApplySession {
 
     mutating func save(_ rec: LoadedRecord) throws {
         let specs = EntitySchema.fields(rec.id.kind)
-        var names = ["id"] + specs.map(\.name)
-        var args: [any DatabaseValueConvertible] = [rec.id.rawValue]
-        for (i, s) in specs.enumerated() {
-            if s.name == "deleted", rec.columns[i] == .null { args.append(0) } else { args.append(rec.columns[i]) }
-        }
-        if rec.id.kind == .activity {
-            names.append("search_key")
-            let text = ["title", "description", "note"].compactMap { n in
-                EntitySchema.index(of: n, in: .activity).flatMap { rec.columns[$0].text }
-            }
-            args.append(VietnameseText.fold(text.joined(separator: " ")))
+        let stmt = RawStatement(try db.cachedStatement(sql: Self.saveSQL[rec.id.kind] ?? ""))
+        var i: Int32 = 1
+        for (n, s) in specs.enumerated() {
+            stmt.bind(i, s.name == "deleted" && rec.columns[n] == .null ? .int(0) : rec.columns[n])
+            i += 1
         }
         if rec.id.kind == .replica, let ui = EntitySchema.index(of: "unit", in: .replica), let u = rec.columns[ui].text,
             let rid = ReplicaID(rec.id.owner)
         {
             replicaUnits[rid] = u
         }
-        names.append("meta")
-        args.append(try encodeMeta(rec))
-        let placeholders = Array(repeating: "?", count: names.count).joined(separator: ", ")
-        let stmt = try db.cachedStatement(
-            sql: "INSERT OR REPLACE INTO \(rec.id.kind.table)(\(names.joined(separator: ", "))) VALUES (\(placeholders))")
-        try stmt.execute(arguments: StatementArguments(args))
+        stmt.bind(i, try encodeMeta(rec))
+        stmt.bind(i + 1, rec.rowid)
+        try stmt.execute(db)
     }
 
     // MARK: Applying
@@ -182,7 +196,7 @@ struct ApplySession {
 
     /// Checks one op against the schema and authority; returns it with its value normalised.
     mutating func validate(_ op: Op, source: OpSource) throws -> (RecordID, Int, Op) {
-        let rid = try RecordID.parse(op.record, field: "record")
+        let rid = try records[op.record]?.id ?? RecordID.parse(op.record, field: "record")
         let specs = EntitySchema.fields(rid.kind)
         guard let fi = specs.firstIndex(where: { $0.name == op.field }) else {
             throw SyncError.invalid("field", op.field, "\(rid.kind.label) không có trường này.")
@@ -235,14 +249,17 @@ struct ApplySession {
     /// Applies a batch: per origin in counter order, skipping what is known and holding back what
     /// lies beyond a gap; then retries held-back ops the batch made applicable.
     mutating func apply(_ incoming: [Op], source: OpSource) throws {
-        var sorted = incoming.sorted { $0.dot < $1.dot }
-        var seen = Set<Dot>()
-        sorted.removeAll { op in
-            if seen.insert(op.dot).inserted { return false }
-            report.duplicates += 1
-            return true
+        let sorted = incoming.sorted { $0.dot < $1.dot }
+        var unique: [Op] = []
+        unique.reserveCapacity(sorted.count)
+        for op in sorted {
+            if let last = unique.last, last.dot == op.dot {
+                report.duplicates += 1
+            } else {
+                unique.append(op)
+            }
         }
-        try applySorted(sorted, source: source, holdGaps: true)
+        try applySorted(unique, source: source, holdGaps: true)
         try drainPending(source: source)
     }
 
@@ -285,7 +302,7 @@ struct ApplySession {
                 let rows = try Row.fetchAll(stmt, arguments: [oi, Int64(next)])
                 guard !rows.isEmpty else { continue }
                 for r in rows {
-                    let op = try ReplicaStore.decodeOp(r, origin: origin, byIdx: originByIdx)
+                    let op = try ReplicaStore.decodeOp(r, origin: origin, byIdx: originByIdx, record: r[2], field: r[3])
                     try db.execute(sql: "DELETE FROM pending_op WHERE origin = ? AND counter = ?", arguments: [oi, Int64(op.dot.counter)])
                     report.heldBack = max(0, report.heldBack - 1)
                     if op.dot.counter == vv[origin] + 1 {
@@ -315,16 +332,36 @@ struct ApplySession {
         let (rid, fi, op) = try validate(raw, source: source)
         let oi = try index(of: op.dot.origin)
         for d in op.supersedes { _ = try index(of: d.origin) }
-        let insert = try db.cachedStatement(
-            sql: "INSERT INTO op(origin, counter, hlc, record, field, value, supersedes) VALUES (?, ?, ?, ?, ?, ?, ?)")
-        try insert.execute(arguments: [
-            oi, Int64(op.dot.counter), Int64(bitPattern: op.hlc.rawValue), op.record, op.field, op.value, try encodeSupersedes(op.supersedes),
-        ])
-        var rec = try load(rid)
+        // Take the record out of the cache while mutating it, so its arrays are not copied.
+        var rec = try records.removeValue(forKey: rid.rawValue) ?? load(rid)
+        if rec.rowid == 0 {
+            // A new record gets its row (and so its op-log reference) now; `finish` fills it in.
+            let placeholder = RawStatement(try db.cachedStatement(sql: "INSERT INTO \(rid.kind.table)(id, meta) VALUES (?, x'')"))
+            placeholder.bind(1, rid.rawValue)
+            try placeholder.execute(db)
+            rec.rowid = db.lastInsertedRowID
+        }
+        if insertOp == nil {
+            insertOp = try db.makeStatement(
+                sql: "INSERT INTO op(origin, counter, hlc, record, field, value, supersedes) VALUES (?, ?, ?, ?, ?, ?, ?)")
+        }
+        guard let insertOp else { return }
+        let insert = RawStatement(insertOp)
+        insert.bind(1, oi)
+        insert.bind(2, Int64(op.dot.counter))
+        insert.bind(3, Int64(bitPattern: op.hlc.rawValue))
+        insert.bind(4, rec.reference)
+        insert.bind(5, Int64(fi))
+        insert.bind(6, op.value)
+        insert.bind(7, try encodeSupersedes(op.supersedes))
+        try insert.execute(db)
+        // Move the register out of the record while it changes, so its storage is not copied.
+        let isNew = rec.registers[fi] == nil
         var reg = rec.registers[fi] ?? Register()
+        rec.registers[fi] = nil
         let outcome = reg.apply(Version(dot: op.dot, hlc: op.hlc), supersedes: op.supersedes)
+        rec.registers[fi] = reg
         if case .changed(let winnerChanged) = outcome {
-            rec.registers[fi] = reg
             if winnerChanged {
                 if let w = reg.winner {
                     rec.columns[fi] = w.dot == op.dot ? op.value : try opValue(w.dot)
@@ -333,8 +370,7 @@ struct ApplySession {
                 }
             }
             rec.dirty = true
-        } else if rec.registers[fi] == nil {
-            rec.registers[fi] = reg
+        } else if isNew {
             rec.dirty = true
         }
         records[rid.rawValue] = rec
@@ -390,10 +426,12 @@ struct ApplySession {
         for key in records.keys.sorted() {
             guard let rec = records[key], rec.dirty else { continue }
             try save(rec)
-            try db.execute(sql: "DELETE FROM conflict WHERE record = ?", arguments: [rec.id.rawValue])
             let fields = rec.conflictedFields
-            for f in fields {
-                try db.execute(sql: "INSERT INTO conflict(record, field) VALUES (?, ?)", arguments: [rec.id.rawValue, f])
+            if rec.hadConflicts || !fields.isEmpty {
+                try db.cachedStatement(sql: "DELETE FROM conflict WHERE record = ?").execute(arguments: [rec.id.rawValue])
+                let insert = try db.cachedStatement(sql: "INSERT INTO conflict(record, field) VALUES (?, ?)")
+                for f in fields { try insert.execute(arguments: [rec.id.rawValue, f]) }
+                records[key]?.hadConflicts = !fields.isEmpty
             }
             report.conflicts += fields.count
             records[key]?.dirty = false

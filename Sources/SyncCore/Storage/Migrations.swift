@@ -101,10 +101,8 @@ enum Migrations {
                         note TEXT,
                         recorded TEXT,
                         deleted INTEGER NOT NULL DEFAULT 0 CHECK (deleted IN (0, 1)),
-                        search_key TEXT NOT NULL DEFAULT '',
                         meta BLOB NOT NULL
                     );
-                    CREATE INDEX activity_date ON activity(date);
 
                     CREATE TABLE unit_report (
                         id TEXT PRIMARY KEY NOT NULL,
@@ -123,6 +121,42 @@ enum Migrations {
                         dossiers_online INTEGER CHECK (dossiers_online IS NULL OR dossiers_online >= 0),
                         deleted INTEGER NOT NULL DEFAULT 0 CHECK (deleted IN (0, 1)),
                         meta BLOB NOT NULL
+                    );
+                    """)
+        }
+        m.registerMigration("v2-hub") { db in
+            // Hub side: enrolled replicas. `key_hash` is K = SHA-256(secret): the hub never stores
+            // the secret itself, and K is the HMAC key both sides sign with (docs/PROTOCOL.md).
+            // Client side: its own credentials. Both: nonces seen, to refuse replays.
+            try db.execute(
+                sql: """
+                    CREATE TABLE enrolment (
+                        replica TEXT PRIMARY KEY NOT NULL CHECK (length(replica) BETWEEN 4 AND 32),
+                        unit TEXT NOT NULL,
+                        key_hash BLOB NOT NULL CHECK (length(key_hash) = 32),
+                        enrolled_at TEXT NOT NULL,
+                        revoked_at TEXT,
+                        last_sync TEXT,
+                        last_vv TEXT NOT NULL DEFAULT '{}',
+                        syncs INTEGER NOT NULL DEFAULT 0 CHECK (syncs >= 0)
+                    );
+
+                    -- Nonces of requests and bundles already accepted, until they expire (Unix seconds).
+                    CREATE TABLE seen_nonce (
+                        replica TEXT NOT NULL,
+                        nonce TEXT NOT NULL,
+                        expires_at INTEGER NOT NULL,
+                        PRIMARY KEY (replica, nonce)
+                    ) WITHOUT ROWID;
+                    CREATE INDEX seen_nonce_expiry ON seen_nonce(expires_at);
+
+                    -- The replica's enrolment at its hub: one row at most.
+                    CREATE TABLE credential (
+                        id INTEGER PRIMARY KEY CHECK (id = 1),
+                        hub_url TEXT,
+                        replica TEXT NOT NULL,
+                        unit TEXT NOT NULL,
+                        secret TEXT NOT NULL CHECK (length(secret) >= 32)
                     );
                     """)
         }

@@ -116,9 +116,12 @@ extension ReplicaStore {
                     SELECT id, unit, date, form, content, title, description, quantity, participants, url, note, recorded
                     FROM activity
                     WHERE deleted = 0 AND (?1 IS NULL OR unit = ?1) AND (?2 IS NULL OR date >= ?2) AND (?3 IS NULL OR date <= ?3)
-                      AND (?4 IS NULL OR instr(search_key, ?4) > 0)
-                    """, arguments: [unit, from, to, needle]
+                    """, arguments: [unit, from, to]
             ).map(Self.activityRow)
+        }.filter { a in
+            // Diacritic-insensitive search on the folded text (DOMAIN.md: FTS5 does not fold Đ).
+            guard let needle, !needle.isEmpty else { return true }
+            return VietnameseText.fold([a.title, a.description ?? "", a.note ?? ""].joined(separator: " ")).contains(needle)
         }
         let keyed = list.map { (VietnameseText.collationKey($0.title), $0) }
         return keyed.sorted { a, b in
@@ -192,10 +195,11 @@ extension ReplicaStore {
                         db, sql: "SELECT unit FROM replica WHERE id = ?", arguments: [RecordID.replica(v.dot.origin).rawValue])
                     var value = try session.opValue(v.dot)
                     if field == "deleted", n >= reg.survivors.count,
-                        let f = try String.fetchOne(
+                        let fi = try Int.fetchOne(
                             db, sql: "SELECT o.field FROM op o JOIN origin g ON g.idx = o.origin WHERE g.replica = ? AND o.counter = ?",
                             arguments: [v.dot.origin.rawValue, Int64(v.dot.counter)])
                     {
+                        let f = EntitySchema.fields(id.kind).indices.contains(fi) ? EntitySchema.fields(id.kind)[fi].name : "?"
                         value = .text("\(f) = \(value)")
                     }
                     candidates.append(

@@ -273,25 +273,42 @@ public final class ReplicaStore: Sendable {
         try read { db in try Self.ops(db, after: vv, limit: limit) }
     }
 
-    static func ops(_ db: Database, after vv: VersionVector, limit: Int) throws -> [Op] {
+    static func ops(_ db: Database, after vv: VersionVector, limit: Int, only: ReplicaID? = nil) throws -> [Op] {
         let origins = try Row.fetchAll(db, sql: "SELECT idx, replica FROM origin ORDER BY replica")
         var byIdx: [Int64: ReplicaID] = [:]
         for o in origins { if let id = ReplicaID(o[1] as String) { byIdx[o[0]] = id } }
         var out: [Op] = []
+        var names: [Int64: String] = [:]
+        let lookups = try EntityKind.allCases.map { try db.cachedStatement(sql: "SELECT id FROM \($0.table) WHERE rowid = ?") }
+        func name(_ ref: Int64) throws -> String {
+            if let n = names[ref] { return n }
+            guard let kind = EntityKind(code: ref & 3),
+                let n = try String.fetchOne(lookups[Int(kind.code)], arguments: [ref >> 2])
+            else { throw SyncError(.corrupt, "Nhật ký thao tác tham chiếu bản ghi không tồn tại (\(ref)).") }
+            names[ref] = n
+            return n
+        }
         for o in origins {
             let idx: Int64 = o[0]
-            guard let origin = byIdx[idx], out.count < limit else { continue }
+            guard let origin = byIdx[idx], out.count < limit, only == nil || only == origin else { continue }
             let rows = try Row.fetchCursor(
                 db, sql: "SELECT counter, hlc, record, field, value, supersedes FROM op WHERE origin = ? AND counter > ? ORDER BY counter LIMIT ?",
                 arguments: [idx, Int64(vv[origin]), Int64(min(limit - out.count, Int(Int32.max)))])
             while let r = try rows.next() {
-                out.append(try Self.decodeOp(r, origin: origin, byIdx: byIdx))
+                let ref: Int64 = r[2]
+                let fieldIndex: Int = r[3]
+                let record = try name(ref)
+                guard let kind = EntityKind(code: ref & 3), fieldIndex < EntitySchema.fields(kind).count else {
+                    throw SyncError(.corrupt, "Nhật ký thao tác có trường không tồn tại.")
+                }
+                out.append(try Self.decodeOp(r, origin: origin, byIdx: byIdx, record: record, field: EntitySchema.fields(kind)[fieldIndex].name))
             }
         }
         return out
     }
 
-    static func decodeOp(_ r: Row, origin: ReplicaID, byIdx: [Int64: ReplicaID]) throws -> Op {
+    /// An op from a row `counter, hlc, record, field, value, supersedes` of `op` or `pending_op`.
+    static func decodeOp(_ r: Row, origin: ReplicaID, byIdx: [Int64: ReplicaID], record: String, field: String) throws -> Op {
         let counter: Int64 = r[0]
         let hlc: Int64 = r[1]
         var supersedes: [Dot] = []
@@ -305,7 +322,7 @@ public final class ReplicaStore: Sendable {
             }
         }
         return Op(
-            dot: Dot(origin, UInt64(counter)), hlc: HLC(rawValue: UInt64(bitPattern: hlc)), record: r[2], field: r[3],
+            dot: Dot(origin, UInt64(counter)), hlc: HLC(rawValue: UInt64(bitPattern: hlc)), record: record, field: field,
             value: Value.fromDatabaseValue(r[4]) ?? .null, supersedes: supersedes)
     }
 

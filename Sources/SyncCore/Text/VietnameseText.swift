@@ -4,13 +4,49 @@ import Foundation
 /// collation key that sorts in Vietnamese alphabetical order (a ă â b c d đ e ê …; tones second).
 public enum VietnameseText {
     /// Unicode NFC (input methods and some systems produce NFD).
-    public static func nfc(_ s: String) -> String { s.precomposedStringWithCanonicalMapping }
+    public static func nfc(_ s: String) -> String {
+        // Fast path: text without combining marks or scripts that compose (all of Vietnamese typed
+        // with a precomposed input method) is already NFC; Foundation's normaliser is slow on Linux.
+        if s.unicodeScalars.allSatisfy({ $0.value < 0x0300 || (0x1E00...0x1EFF).contains($0.value) }) { return s }
+        return s.precomposedStringWithCanonicalMapping
+    }
+
+    /// Base letters of precomposed Latin letters (U+00C0–U+024F, U+1E00–U+1EFF), lower case.
+    private static let foldTable: [UInt32: Unicode.Scalar] = {
+        var t: [UInt32: Unicode.Scalar] = [:]
+        for v in Array(0x00C0...0x024F) + Array(0x1E00...0x1EFF) {
+            guard let scalar = Unicode.Scalar(UInt32(v)) else { continue }
+            if let base = String(scalar).decomposedStringWithCanonicalMapping.unicodeScalars.first,
+                let lower = base.properties.lowercaseMapping.unicodeScalars.first
+            {
+                t[UInt32(v)] = lower
+            }
+        }
+        t[0x0110] = "d"
+        t[0x0111] = "d"
+        return t
+    }()
 
     /// The search key: no diacritics, đ → d, lower case, runs of white space folded to one space.
     public static func fold(_ s: String) -> String {
         var out = String.UnicodeScalarView()
         var lastSpace = true
-        for scalar in s.decomposedStringWithCanonicalMapping.unicodeScalars {
+        let simple = s.unicodeScalars.allSatisfy { $0.value < 0x0300 || (0x1E00...0x1EFF).contains($0.value) }
+        let source = simple ? s : s.decomposedStringWithCanonicalMapping
+        for original in source.unicodeScalars {
+            var scalar = original
+            if scalar.value < 0x80 {
+                if scalar.value >= 0x41 && scalar.value <= 0x5A, let l = Unicode.Scalar(scalar.value + 32) { scalar = l }
+                if scalar == " " || scalar == "\t" || scalar == "\n" || scalar == "\r" {
+                    if !lastSpace { out.append(" ") }
+                    lastSpace = true
+                    continue
+                }
+                lastSpace = false
+                out.append(scalar)
+                continue
+            }
+            if let base = foldTable[scalar.value] { scalar = base }
             if scalar.properties.generalCategory == .nonspacingMark { continue }
             if scalar.properties.isWhitespace {
                 if !lastSpace { out.append(" ") }

@@ -6,7 +6,10 @@ struct InitCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "init",
         abstract: "Tạo bản sao mới cho một đơn vị (VP, CPCM-…, TTQLCK).",
-        discussion: "Ví dụ: unit-client init --unit TTQLCK --db ttqlck.sqlite")
+        discussion: """
+            Ví dụ: unit-client init --enrolment ttqlck.enrol --db ttqlck.sqlite (đơn vị, mã bản sao và khóa lấy từ tệp do «hub enrol» cấp)
+            hoặc, chỉ làm việc ngoại tuyến: unit-client init --unit TTQLCK --db ttqlck.sqlite
+            """)
 
     @OptionGroup var store: StoreOptions
     @Option(help: "Mã đơn vị theo danh mục (VP, CPCM-QLDTDN, CPCM-QHXDMT, TTQLCK).")
@@ -15,21 +18,30 @@ struct InitCommand: AsyncParsableCommand {
     var replica: String?
     @Option(help: "Tên máy, để nhận ra bản sao trong danh sách của hub.")
     var label: String?
+    @Option(help: "Tệp ghi danh do «hub enrol» cấp: đơn vị, mã bản sao, địa chỉ hub và khóa bí mật.")
+    var enrolment: String?
     @Flag(name: .long, help: "In kết quả dạng JSON.")
     var json = false
 
     func validate() throws {
-        guard unit != nil else {
-            throw ValidationError("Cần --unit: mã đơn vị (VP, CPCM-QLDTDN, CPCM-QHXDMT, TTQLCK).")
+        guard unit != nil || enrolment != nil else {
+            throw ValidationError("Cần --enrolment TỆP (tệp ghi danh của hub) hoặc --unit: mã đơn vị (VP, CPCM-QLDTDN, CPCM-QHXDMT, TTQLCK).")
         }
     }
 
     func run() async throws {
         try reportingErrors {
-            let unitCode = unit ?? ""
+            let enrolled = try enrolment.map { try EnrolmentFile.read(path: $0) }
+            if let enrolled, let unit, unit != enrolled.unit {
+                throw SyncError.invalid("unit", unit, "tệp ghi danh cấp cho đơn vị \(enrolled.unit).")
+            }
+            if let enrolled, let replica, replica != enrolled.replicaID.rawValue {
+                throw SyncError.invalid("replica", replica, "tệp ghi danh cấp mã bản sao \(enrolled.replicaID).")
+            }
+            let unitCode = enrolled?.unit ?? unit ?? ""
             let catalog = Catalog.standard
             _ = try catalog.requireUnit(unitCode, field: "unit")
-            let id = try replica.map { try ReplicaID.parse($0, field: "replica") } ?? ReplicaID.random()
+            let id = try enrolled?.replicaID ?? replica.map { try ReplicaID.parse($0, field: "replica") } ?? ReplicaID.random()
             if FileManager.default.fileExists(atPath: store.path) {
                 let existing = try ReplicaStore.open(path: store.path)
                 if try existing.isInitialised() {
@@ -38,6 +50,9 @@ struct InitCommand: AsyncParsableCommand {
             }
             let s = try ReplicaStore.open(path: store.path, create: true)
             try s.initialise(identity: .init(replica: id, unit: unitCode), label: label ?? ProcessInfo.processInfo.hostName)
+            if let enrolled {
+                try s.saveCredentials(HubCredentials(hubURL: enrolled.hubURL, replica: id, unit: unitCode, secret: enrolled.secret))
+            }
             if json {
                 try printJSON(["replica_id": id.rawValue, "unit": unitCode, "db": store.path])
             } else {

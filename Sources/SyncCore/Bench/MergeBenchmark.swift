@@ -1,0 +1,271 @@
+import Foundation
+import GRDB
+
+/// The replica-core benchmark (issue 2): 10 replicas × 10,000 changes over 20,000 records, 10% of
+/// the records edited concurrently by 2–3 replicas, merged into one replica on disk; compared with
+/// the SQLite ceiling measured in the same run (the same field writes as plain upserts).
+public struct MergeBenchmark: Sendable {
+    public var replicas = 10
+    public var changesPerReplica = 10_000
+    public var records = 20_000
+    public var concurrentFraction = 0.10
+    public var pageSize = 5_000
+    public var localWrites = 300
+    public var seed: UInt64 = 20_260_314
+
+    public init() {}
+
+    /// What one run measured.
+    public struct Result: Sendable, Codable {
+        public var ops: Int
+        public var records: Int
+        public var mergeSeconds: Double
+        public var opsPerSecond: Double
+        public var ceilingSeconds: Double
+        public var ceilingUpsertsPerSecond: Double
+        public var ratioToCeiling: Double
+        public var databaseBytes: Int
+        public var plainTableBytes: Int
+        public var sizeRatio: Double
+        public var metadataBytesPerOp: Double
+        public var conflicts: Int
+        public var localWriteSeconds: Double
+        public var plainInsertSeconds: Double
+        public var localWriteOverhead: Double
+        public var peakMemoryMB: Double
+    }
+
+    /// One generated field write, before it becomes an op.
+    struct Change {
+        var replica: Int
+        var record: Int
+        var field: String
+        var value: Value
+    }
+
+    static let units = ["TTQLCK", "CPCM-QLDTDN", "CPCM-QHXDMT"]
+
+    public func run(directory: URL, log: (String) -> Void = { _ in }) throws -> Result {
+        var rng = SplitMix64(seed: seed)
+        let ids = (0..<replicas).map { ReplicaID(unchecked: String(format: "b%07x", $0 + 1)) }
+        let unitOf = (0..<replicas).map { Self.units[$0 % Self.units.count] }
+        // Records belong to a replica (their creator); concurrent editors share its unit.
+        let creator = (0..<records).map { $0 % replicas }
+        let recordIDs = (0..<records).map { r -> String in
+            RecordID(kind: .activity, owner: unitOf[creator[r]], suffix: "\(ids[creator[r]]).\(r / replicas + 2)").rawValue
+        }
+        log("Sinh \(replicas) × \(changesPerReplica) thay đổi trên \(records) bản ghi…")
+        let allOps = generate(ids: ids, unitOf: unitOf, creator: creator, recordIDs: recordIDs, rng: &rng)
+        let totalOps = allOps.reduce(0) { $0 + $1.count }
+
+        // The SQLite ceiling: the same field writes as plain prepared upserts in one transaction.
+        let plainPath = directory.appendingPathComponent("ceiling.sqlite").path
+        let (ceilingSeconds, plainBytes) = try ceiling(path: plainPath, ops: allOps)
+
+        // The merge: a fresh replica on disk receives every replica's ops, page by page.
+        let path = directory.appendingPathComponent("merged.sqlite").path
+        let store = try ReplicaStore.open(path: path, create: true)
+        try store.initialise(identity: nil)
+        let start = DispatchTime.now().uptimeNanoseconds
+        var conflicts = 0
+        for ops in allOps {
+            var i = 0
+            while i < ops.count {
+                let page = Array(ops[i..<min(i + pageSize, ops.count)])
+                let r = try store.apply(page, source: .peer(authenticated: nil, unit: nil))
+                guard r.applied == page.count else {
+                    throw SyncError(.internal, "Benchmark: \(page.count - r.applied) ops not applied")
+                }
+                i += pageSize
+            }
+        }
+        let mergeSeconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        conflicts = try store.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM conflict") ?? 0 }
+        try store.dbPool.writeWithoutTransaction { db in
+            try db.execute(sql: "VACUUM")
+            try db.checkpoint(.truncate)
+        }
+        let dbBytes = try fileSize(path)
+
+        // Local write overhead: `activity add` through SyncCore vs a plain insert, each in its own
+        // durable transaction.
+        let (localSeconds, plainInsertSeconds) = try localWriteCost(directory: directory)
+
+        let ops = Double(totalOps)
+        return Result(
+            ops: totalOps, records: records, mergeSeconds: mergeSeconds, opsPerSecond: ops / mergeSeconds,
+            ceilingSeconds: ceilingSeconds, ceilingUpsertsPerSecond: ops / ceilingSeconds,
+            ratioToCeiling: (ops / mergeSeconds) / (ops / ceilingSeconds), databaseBytes: dbBytes,
+            plainTableBytes: plainBytes, sizeRatio: Double(dbBytes) / Double(plainBytes),
+            metadataBytesPerOp: Double(dbBytes - plainBytes) / ops, conflicts: conflicts,
+            localWriteSeconds: localSeconds, plainInsertSeconds: plainInsertSeconds,
+            localWriteOverhead: localSeconds / plainInsertSeconds, peakMemoryMB: Self.peakMemoryMB())
+    }
+
+    /// Ops per replica, in counter order. Each replica registers, creates its records (unit, date,
+    /// title: three field writes each) and spends the rest of its changes on edits; 10% of the
+    /// records get concurrent edits of the same field from 2–3 replicas of the owning unit.
+    func generate(ids: [ReplicaID], unitOf: [String], creator: [Int], recordIDs: [String], rng: inout SplitMix64) -> [[Op]] {
+        var ops: [[Op]] = Array(repeating: [], count: replicas)
+        var counters = Array(repeating: UInt64(0), count: replicas)
+        var clock = UInt64(1_772_000_000_000) << 16
+        // What every field of every record currently holds: the dots a sequential writer supersedes.
+        var survivors: [String: [Dot]] = [:]
+        func emit(_ r: Int, _ record: Int, _ field: String, _ value: Value, supersedes: [Dot]) -> Dot {
+            counters[r] += 1
+            clock += 1 + rng.next() % 50_000
+            let dot = Dot(ids[r], counters[r])
+            ops[r].append(
+                Op(dot: dot, hlc: HLC(rawValue: clock), record: recordIDs[record], field: field, value: value, supersedes: supersedes))
+            return dot
+        }
+        for r in 0..<replicas {
+            counters[r] += 1
+            ops[r].append(
+                Op(
+                    dot: Dot(ids[r], 1), hlc: HLC(rawValue: clock), record: RecordID.replica(ids[r]).rawValue, field: "unit",
+                    value: .text(unitOf[r]), supersedes: []))
+        }
+        let words = ["Tuyên truyền", "dịch vụ công", "trực tuyến", "cửa khẩu", "Đồng Đăng", "doanh nghiệp", "một cửa", "chuyển đổi số"]
+        func title(_ n: UInt64) -> Value {
+            .text("\(words[Int(n % 8)]) \(words[Int((n / 8) % 8)]) số \(n % 10_000)")
+        }
+        for record in 0..<records {
+            let r = creator[record]
+            let day = 1 + Int(rng.next() % 28)
+            for (f, v) in [("unit", Value.text(unitOf[r])), ("date", .text(String(format: "2026-03-%02d", day))), ("title", title(rng.next()))] {
+                survivors["\(record)/\(f)"] = [emit(r, record, f, v, supersedes: [])]
+            }
+        }
+        // Concurrent edits: 2–3 replicas of the owner's unit write the same field, each having
+        // seen only what was there before.
+        let concurrent = Int(Double(records) * concurrentFraction)
+        for k in 0..<concurrent {
+            let record = (k * 7919) % records
+            let owner = creator[record]
+            let peers = (0..<replicas).filter { unitOf[$0] == unitOf[owner] }
+            let n = 2 + Int(rng.next() % 2)
+            let key = "\(record)/title"
+            let before = survivors[key] ?? []
+            var written: [Dot] = []
+            for j in 0..<n {
+                let r = peers[(Int(rng.next() % UInt64(peers.count)) + j) % peers.count]
+                written.append(emit(r, record, "title", title(rng.next()), supersedes: before))
+            }
+            survivors[key] = written
+        }
+        // Sequential edits fill each replica's remaining budget.
+        for r in 0..<replicas {
+            let mine = stride(from: r, to: records, by: replicas).map { $0 }
+            while ops[r].count < changesPerReplica {
+                let record = mine[Int(rng.next() % UInt64(mine.count))]
+                let field = rng.next() % 2 == 0 ? "quantity" : "date"
+                let value: Value =
+                    field == "quantity" ? .int(Int64(rng.next() % 500)) : .text(String(format: "2026-03-%02d", 1 + Int(rng.next() % 28)))
+                let key = "\(record)/\(field)"
+                survivors[key] = [emit(r, record, field, value, supersedes: survivors[key] ?? [])]
+            }
+        }
+        return ops
+    }
+
+    func ceiling(path: String, ops: [[Op]]) throws -> (Double, Int) {
+        try? FileManager.default.removeItem(atPath: path)
+        let q = try DatabaseQueue(path: path)
+        try q.writeWithoutTransaction { db in
+            try db.execute(sql: "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL")
+            try db.execute(sql: "CREATE TABLE activity (id TEXT PRIMARY KEY NOT NULL, unit TEXT, date TEXT, title TEXT, quantity INTEGER)")
+        }
+        let start = DispatchTime.now().uptimeNanoseconds
+        try q.write { db in
+            var statements: [String: Statement] = [:]
+            for field in ["unit", "date", "title", "quantity"] {
+                statements[field] = try db.makeStatement(
+                    sql: "INSERT INTO activity(id, \(field)) VALUES (?, ?) ON CONFLICT(id) DO UPDATE SET \(field) = excluded.\(field)")
+            }
+            for list in ops {
+                for op in list {
+                    guard let s = statements[op.field] else { continue }
+                    try s.execute(arguments: [op.record, op.value])
+                }
+            }
+        }
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        try q.writeWithoutTransaction { db in
+            try db.execute(sql: "VACUUM")
+            try db.checkpoint(.truncate)
+        }
+        try q.close()
+        return (seconds, try fileSize(path))
+    }
+
+    func localWriteCost(directory: URL) throws -> (Double, Double) {
+        let path = directory.appendingPathComponent("local.sqlite").path
+        let store = try ReplicaStore.open(path: path, create: true)
+        try store.initialise(identity: .init(replica: ReplicaID(unchecked: "a0000001"), unit: "TTQLCK"))
+        var start = DispatchTime.now().uptimeNanoseconds
+        for i in 0..<localWrites {
+            _ = try store.createRecord(
+                kind: .activity, owner: "TTQLCK",
+                changes: [
+                    ("unit", .text("TTQLCK")), ("date", .text("2026-03-02")), ("form", .text("HT06")), ("content", .text("ND05,ND10")),
+                    ("title", .text("Tin bài số \(i) về dịch vụ công trực tuyến")), ("quantity", .int(1)), ("url", .text("https://example.vn/\(i)")),
+                    ("recorded", .text("2026-03-02T08:00:00Z")), ("deleted", .int(0)),
+                ])
+        }
+        let local = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        let plainPath = directory.appendingPathComponent("local-plain.sqlite").path
+        let q = try DatabasePool(path: plainPath)
+        try q.writeWithoutTransaction { db in
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+            try db.execute(
+                sql: """
+                    CREATE TABLE activity (id TEXT PRIMARY KEY NOT NULL, unit TEXT, date TEXT, form TEXT, content TEXT, title TEXT,
+                    quantity INTEGER, url TEXT, recorded TEXT, deleted INTEGER)
+                    """)
+        }
+        start = DispatchTime.now().uptimeNanoseconds
+        for i in 0..<localWrites {
+            try q.write { db in
+                try db.execute(
+                    sql: "INSERT INTO activity VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    arguments: [
+                        "HD.TTQLCK.a0000001.\(i)", "TTQLCK", "2026-03-02", "HT06", "ND05,ND10", "Tin bài số \(i) về dịch vụ công trực tuyến", 1,
+                        "https://example.vn/\(i)", "2026-03-02T08:00:00Z", 0,
+                    ])
+            }
+        }
+        let plain = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        return (local, plain)
+    }
+
+    func fileSize(_ path: String) throws -> Int {
+        let attrs = try FileManager.default.attributesOfItem(atPath: path)
+        return (attrs[.size] as? NSNumber)?.intValue ?? 0
+    }
+
+    /// Peak resident memory of this process, in MB.
+    public static func peakMemoryMB() -> Double {
+        var usage = rusage()
+        #if os(Linux)
+            getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
+            return Double(usage.ru_maxrss) / 1024
+        #else
+            getrusage(RUSAGE_SELF, &usage)
+            return Double(usage.ru_maxrss) / 1_048_576
+        #endif
+    }
+}
+
+/// A small seeded generator, so a benchmark or test run can be replayed.
+public struct SplitMix64: RandomNumberGenerator, Sendable {
+    var state: UInt64
+    public init(seed: UInt64) { state = seed }
+    public mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}

@@ -1,0 +1,266 @@
+import Foundation
+
+/// What report assembly reads from a store: raw records only, never stored sums.
+public struct ReportInput: Sendable {
+    public var catalog: Catalog
+    /// Activities not deleted, at least those dated from `LateEntryRule.earliestDay` to the period's end.
+    public var activities: [ActivityRow]
+    /// Every unit report (all periods: earlier submissions decide late entries).
+    public var reports: [UnitReportRow]
+    public var tasks: [TaskRow]
+
+    public init(catalog: Catalog, activities: [ActivityRow], reports: [UnitReportRow], tasks: [TaskRow]) {
+        self.catalog = catalog
+        self.activities = activities
+        self.reports = reports
+        self.tasks = tasks
+    }
+}
+
+/// The administrative heading of the document (số ký hiệu, date, signer, recipients).
+public struct ReportHeading: Codable, Sendable, Equatable {
+    /// `UBND TỈNH LẠNG SƠN`.
+    public var parent: String
+    /// `BAN QUẢN LÝ KHU KINH TẾ CỬA KHẨU ĐỒNG ĐĂNG - LẠNG SƠN`.
+    public var agency: String
+    /// `BQLKKTCK`, used in the document symbol `BC-BQLKKTCK`.
+    public var agencyShort: String
+    public var place: String
+    /// The document number (`05`); nil leaves it blank for the clerk to fill.
+    public var number: String?
+    /// The signing date `YYYY-MM-DD`; nil leaves day and month blank.
+    public var date: String?
+    public var signer: Catalog.Signer
+    public var recipients: [String]
+
+    public init(catalog: Catalog, number: String? = nil, date: String? = nil, signerName: String? = nil) {
+        parent = catalog.plan.parent
+        agency = catalog.plan.agency
+        agencyShort = catalog.plan.agencyShort
+        place = catalog.plan.place
+        self.number = number
+        self.date = date
+        var s = catalog.signer
+        if let signerName, !signerName.isEmpty { s.name = signerName }
+        signer = s
+        recipients = catalog.recipients
+    }
+
+    /// `Số: 05/BC-BQLKKTCK` (blank number when not given).
+    public var numberLine: String { "Số: \(number ?? "      ")/BC-\(agencyShort)" }
+
+    /// `Lạng Sơn, ngày 16 tháng 3 năm 2026`, with the leading zero Nghị định 30 asks for days
+    /// below 10 and months 1 and 2.
+    public func placeAndDate(year fallbackYear: Int) -> String {
+        guard let date, CalendarDay.isValid(date) else {
+            return "\(place), ngày      tháng      năm \(fallbackYear)"
+        }
+        let p = date.split(separator: "-").compactMap { Int($0) }
+        let day = p[2] < 10 ? String(format: "%02d", p[2]) : String(p[2])
+        let month = p[1] <= 2 ? String(format: "%02d", p[1]) : String(p[1])
+        return "\(place), ngày \(day) tháng \(month) năm \(p[0])"
+    }
+}
+
+/// Online public-service figures: counts summed over the units' period reports, and percentages
+/// computed from those sums (never averaged over units).
+public struct PublicServiceFigures: Codable, Sendable, Equatable {
+    public var tthcTotal: Int64
+    public var tthcOnline: Int64
+    public var dossiersTotal: Int64
+    public var dossiersOnline: Int64
+    /// tthcOnline / tthcTotal × 100, two decimals; nil when there is no procedure.
+    public var tthcOnlinePercent: Double?
+    public var dossiersOnlinePercent: Double?
+
+    public init(tthcTotal: Int64 = 0, tthcOnline: Int64 = 0, dossiersTotal: Int64 = 0, dossiersOnline: Int64 = 0) {
+        self.tthcTotal = tthcTotal
+        self.tthcOnline = tthcOnline
+        self.dossiersTotal = dossiersTotal
+        self.dossiersOnline = dossiersOnline
+        tthcOnlinePercent = Self.percent(tthcOnline, of: tthcTotal)
+        dossiersOnlinePercent = Self.percent(dossiersOnline, of: dossiersTotal)
+    }
+
+    public static func percent(_ part: Int64, of whole: Int64) -> Double? {
+        guard whole > 0 else { return nil }
+        return (Double(part) * 10_000 / Double(whole)).rounded() / 100
+    }
+
+    static func + (a: Self, b: Self) -> Self {
+        Self(
+            tthcTotal: a.tthcTotal + b.tthcTotal, tthcOnline: a.tthcOnline + b.tthcOnline, dossiersTotal: a.dossiersTotal + b.dossiersTotal,
+            dossiersOnline: a.dossiersOnline + b.dossiersOnline)
+    }
+}
+
+/// Task progress for one duty or one unit, at the time the report is assembled.
+public struct ProgressCount: Codable, Sendable, Equatable {
+    public var code: String
+    public var title: String
+    public var total: Int
+    public var notStarted: Int
+    public var inProgress: Int
+    public var done: Int
+}
+
+/// One unit in the consolidated report: its recomputed figures, its period report's status,
+/// narrative and online-service counts.
+public struct UnitSection: Codable, Sendable, Equatable {
+    public var unit: String
+    public var name: String
+    /// `submitted`, `draft` or `missing` (no report record for the period).
+    public var status: String
+    public var submittedAt: String?
+    /// Recomputed figures; `activityIDs` is left empty here (the evidence list names them).
+    public var figures: UnitFigures
+    /// The hash frozen when the unit submitted, and whether the figures recomputed now still
+    /// match it (false when records were edited after submission).
+    public var frozenHash: String?
+    public var frozenMatches: Bool?
+    public var results: String?
+    public var issues: String?
+    public var proposals: String?
+    /// The unit's online-service counts, from its submitted report.
+    public var publicServices: PublicServiceFigures?
+}
+
+/// Totals over all units.
+public struct ReportTotals: Codable, Sendable, Equatable {
+    public var activities: Int
+    public var peopleReached: Int64
+    public var lateEntries: Int
+    public var byContent: [ContentTotal]
+    public var byForm: [FormTotal]
+}
+
+/// The hub's consolidated report for one period, assembled from every unit's raw records.
+public struct ConsolidatedReport: Codable, Sendable, Equatable {
+    /// Version of this JSON shape, for systems that read the export.
+    public var schema = 1
+    public var heading: ReportHeading
+    public var period: String
+    public var periodName: String
+    public var from: String
+    public var to: String
+    /// `Kết quả công tác thông tin, tuyên truyền cải cách hành chính quý I năm 2026`.
+    public var subject: String
+    public var planTitle: String
+    public var totals: ReportTotals
+    public var units: [UnitSection]
+    public var submitted: [String]
+    public var notSubmitted: [String]
+    public var publicServices: PublicServiceFigures
+    public var tasksByDuty: [ProgressCount]
+    public var tasksByUnit: [ProgressCount]
+    /// Tasks not yet done: the basis of "Phương hướng, nhiệm vụ kỳ tới".
+    public var openTasks: [TaskRow]
+    /// Every counted activity, by date then unit: the evidence annex.
+    public var evidence: [EvidenceItem]
+
+    /// The year used in the heading when no date is given.
+    public var year: Int { Int(to.prefix(4)) ?? 2026 }
+
+    public static func assemble(period: ReportPeriod, input: ReportInput, heading: ReportHeading) -> ConsolidatedReport {
+        let catalog = input.catalog
+        let rule = LateEntryRule(period: period, reports: input.reports)
+        let w = period.window
+        let code = period.description
+
+        // Units that existed at some point of the window, plus any unit with records in it.
+        var unitCodes = catalog.units.filter { $0.validFrom <= w.to && ($0.validTo.map { $0 >= w.from } ?? true) }.map(\.code)
+        var perUnit: [String: FigureAccumulator] = [:]
+        var total = FigureAccumulator(catalog: catalog)
+        total.trackIDs = false
+        var evidence: [EvidenceItem] = []
+        for a in input.activities {
+            let placement = rule.placement(unit: a.unit, day: a.date, recorded: a.recorded)
+            let lateFrom: String?
+            switch placement {
+            case .excluded: continue
+            case .onTime: lateFrom = nil
+            case .late(let origin): lateFrom = origin
+            }
+            if perUnit[a.unit] == nil {
+                perUnit[a.unit] = FigureAccumulator(catalog: catalog)
+                if !unitCodes.contains(a.unit) { unitCodes.append(a.unit) }
+            }
+            perUnit[a.unit]?.add(a, late: lateFrom != nil)
+            total.add(a, late: lateFrom != nil)
+            evidence.append(
+                EvidenceItem(
+                    id: a.id, unit: a.unit, date: a.date, form: a.form, content: a.content, title: a.title, url: a.url, quantity: a.quantity,
+                    participants: a.participants, lateFrom: lateFrom))
+        }
+        // Stores read activities in this order already; sort only what came otherwise.
+        let ordered = zip(evidence, evidence.dropFirst()).allSatisfy { ($0.date, $0.unit, $0.id) <= ($1.date, $1.unit, $1.id) }
+        if !ordered { evidence.sort { ($0.date, $0.unit, $0.id) < ($1.date, $1.unit, $1.id) } }
+
+        let reportsHere = Dictionary(input.reports.filter { $0.period == code }.map { ($0.unit, $0) }, uniquingKeysWith: { a, _ in a })
+        var units: [UnitSection] = []
+        var services = PublicServiceFigures()
+        for u in unitCodes {
+            var figures = (perUnit[u] ?? FigureAccumulator(catalog: catalog)).figures(unit: u, period: period)
+            let r = reportsHere[u]
+            let submitted = r?.status == "submitted"
+            var section = UnitSection(
+                unit: u, name: catalog.unit(u)?.name ?? u, status: submitted ? "submitted" : (r == nil ? "missing" : "draft"),
+                submittedAt: submitted ? r?.submittedAt : nil, figures: figures)
+            if submitted, let r {
+                section.frozenHash = r.figuresHash
+                if let h = r.figuresHash { section.frozenMatches = (try? figures.hash()) == h }
+                section.results = r.results
+                section.issues = r.issues
+                section.proposals = r.proposals
+                let ps = PublicServiceFigures(
+                    tthcTotal: r.tthcTotal ?? 0, tthcOnline: r.tthcOnline ?? 0, dossiersTotal: r.dossiersTotal ?? 0,
+                    dossiersOnline: r.dossiersOnline ?? 0)
+                if r.tthcTotal != nil || r.dossiersTotal != nil || r.tthcOnline != nil || r.dossiersOnline != nil {
+                    section.publicServices = ps
+                    services = services + ps
+                }
+            }
+            // The evidence list names every counted activity; repeating the ids per unit would only
+            // double the export.
+            figures.activityIDs = []
+            section.figures = figures
+            units.append(section)
+        }
+
+        let totalFigures = total.figures(unit: "*", period: period)
+        let totals = ReportTotals(
+            activities: totalFigures.activities, peopleReached: totalFigures.peopleReached, lateEntries: total.lateCount,
+            byContent: totalFigures.byContent, byForm: totalFigures.byForm)
+
+        let (byDuty, byUnit, open) = progress(tasks: input.tasks, catalog: catalog, unitCodes: unitCodes)
+        return ConsolidatedReport(
+            heading: heading, period: code, periodName: period.vietnameseName, from: w.from, to: w.to,
+            subject: "Kết quả công tác thông tin, tuyên truyền cải cách hành chính \(period.vietnameseName)",
+            planTitle: catalog.plan.title, totals: totals, units: units,
+            submitted: units.filter { $0.status == "submitted" }.map(\.unit),
+            notSubmitted: units.filter { $0.status != "submitted" }.map(\.unit),
+            publicServices: services, tasksByDuty: byDuty, tasksByUnit: byUnit, openTasks: open, evidence: evidence)
+    }
+
+    static func progress(tasks: [TaskRow], catalog: Catalog, unitCodes: [String]) -> ([ProgressCount], [ProgressCount], [TaskRow]) {
+        func count(_ code: String, _ title: String, _ list: [TaskRow]) -> ProgressCount {
+            ProgressCount(
+                code: code, title: title, total: list.count, notStarted: list.filter { $0.status == "chua_thuc_hien" }.count,
+                inProgress: list.filter { $0.status == "dang_thuc_hien" }.count, done: list.filter { $0.status == "hoan_thanh" }.count)
+        }
+        var byDuty = catalog.duties.map { d in count(d.code, d.title, tasks.filter { $0.item == d.code }) }
+        // Tasks the Office assigned against content items are reported after the duties.
+        for c in catalog.contentItems {
+            let list = tasks.filter { $0.item == c.code }
+            if !list.isEmpty { byDuty.append(count(c.code, c.title, list)) }
+        }
+        var codes = unitCodes
+        for t in tasks where !codes.contains(t.unit) { codes.append(t.unit) }
+        let byUnit = codes.map { u in count(u, catalog.unit(u)?.name ?? u, tasks.filter { $0.unit == u }) }
+        let order = Dictionary(uniqueKeysWithValues: codes.enumerated().map { ($1, $0) })
+        let open = tasks.filter { $0.status != "hoan_thanh" }.sorted {
+            (order[$0.unit] ?? 0, $0.item, $0.id) < (order[$1.unit] ?? 0, $1.item, $1.id)
+        }
+        return (byDuty, byUnit, open)
+    }
+}

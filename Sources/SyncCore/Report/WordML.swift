@@ -1,0 +1,290 @@
+import Foundation
+import ZIPFoundation
+
+/// A minimal WordprocessingML writer: paragraphs, runs and tables as escaped XML text, and the
+/// package (ZIP with content types and relationships). Written by hand so no template file is needed.
+struct WordML {
+    /// Paragraph formatting.
+    struct Para {
+        var style: String?
+        var align: String?
+        var firstLine: Int?
+        var indentLeft: Int?
+        var indentRight: Int?
+        var before: Int?
+        var after: Int?
+        var keepNext = false
+        var pageBreakBefore = false
+        /// Bottom border, to draw the short rules under the agency name and the motto.
+        var ruleBelow = false
+
+        var xml: String {
+            var s = ""
+            if let style { s += "<w:pStyle w:val=\"\(style)\"/>" }
+            if keepNext { s += "<w:keepNext/>" }
+            if pageBreakBefore { s += "<w:pageBreakBefore/>" }
+            if ruleBelow { s += "<w:pBdr><w:bottom w:val=\"single\" w:sz=\"6\" w:space=\"1\" w:color=\"000000\"/></w:pBdr>" }
+            if before != nil || after != nil {
+                s += "<w:spacing"
+                if let before { s += " w:before=\"\(before)\"" }
+                if let after { s += " w:after=\"\(after)\"" }
+                s += "/>"
+            }
+            if firstLine != nil || indentLeft != nil || indentRight != nil {
+                s += "<w:ind"
+                if let indentLeft { s += " w:left=\"\(indentLeft)\"" }
+                if let indentRight { s += " w:right=\"\(indentRight)\"" }
+                if let firstLine { s += " w:firstLine=\"\(firstLine)\"" }
+                s += "/>"
+            }
+            if let align { s += "<w:jc w:val=\"\(align)\"/>" }
+            return s.isEmpty ? "" : "<w:pPr>\(s)</w:pPr>"
+        }
+    }
+
+    /// Character formatting; `size` in points.
+    struct Run {
+        var text: String
+        var bold = false
+        var italic = false
+        var size: Double?
+
+        init(_ text: String, bold: Bool = false, italic: Bool = false, size: Double? = nil) {
+            self.text = text
+            self.bold = bold
+            self.italic = italic
+            self.size = size
+        }
+
+        var xml: String {
+            var p = ""
+            if bold { p += "<w:b/><w:bCs/>" }
+            if italic { p += "<w:i/><w:iCs/>" }
+            if let size {
+                let hp = Int((size * 2).rounded())
+                p += "<w:sz w:val=\"\(hp)\"/><w:szCs w:val=\"\(hp)\"/>"
+            }
+            let props = p.isEmpty ? "" : "<w:rPr>\(p)</w:rPr>"
+            return "<w:r>\(props)<w:t xml:space=\"preserve\">\(WordML.escape(text))</w:t></w:r>"
+        }
+    }
+
+    private(set) var body = ""
+    /// The opening of each column's cell in the open table.
+    private(set) var cellStarts: [String] = []
+
+    init(capacity: Int = 1 << 16) { body.reserveCapacity(capacity) }
+
+    mutating func paragraph(_ para: Para = Para(), _ runs: [Run]) {
+        body += "<w:p>\(para.xml)"
+        for r in runs { body += r.xml }
+        body += "</w:p>"
+    }
+
+    mutating func paragraph(_ text: String, _ para: Para = Para(), bold: Bool = false, italic: Bool = false, size: Double? = nil) {
+        paragraph(para, [Run(text, bold: bold, italic: italic, size: size)])
+    }
+
+    mutating func raw(_ xml: String) { body += xml }
+
+    /// A table with the given column widths (twips). Cell contents are already-built paragraph XML.
+    /// `borders: false` gives the borderless layout tables of the heading and signature.
+    static func table(widths: [Int], rows: [[String]], borders: Bool, header: Bool = false, indent: Int = 0) -> String {
+        var w = WordML(capacity: 4096)
+        w.beginTable(widths: widths, borders: borders, indent: indent)
+        for (i, row) in rows.enumerated() { w.row(row, header: header && i == 0) }
+        w.endTable()
+        return w.body
+    }
+
+    /// Starts a table written row by row straight into the body, so a long evidence list needs
+    /// no intermediate copies.
+    mutating func beginTable(widths: [Int], borders: Bool, indent: Int = 0) {
+        body += "<w:tbl><w:tblPr><w:tblW w:w=\"\(widths.reduce(0, +))\" w:type=\"dxa\"/>"
+        if indent != 0 { body += "<w:tblInd w:w=\"\(indent)\" w:type=\"dxa\"/>" }
+        let b = borders ? "w:val=\"single\" w:sz=\"4\" w:space=\"0\" w:color=\"000000\"" : "w:val=\"nil\""
+        body += "<w:tblBorders><w:top \(b)/><w:left \(b)/><w:bottom \(b)/><w:right \(b)/><w:insideH \(b)/><w:insideV \(b)/></w:tblBorders>"
+        body += "<w:tblLayout w:type=\"fixed\"/><w:tblCellMar><w:left w:w=\"57\" w:type=\"dxa\"/><w:right w:w=\"57\" w:type=\"dxa\"/></w:tblCellMar>"
+        body += "<w:tblLook w:val=\"0000\"/></w:tblPr><w:tblGrid>"
+        for w in widths { body += "<w:gridCol w:w=\"\(w)\"/>" }
+        body += "</w:tblGrid>"
+        cellStarts = widths.map { "<w:tc><w:tcPr><w:tcW w:w=\"\($0)\" w:type=\"dxa\"/></w:tcPr>" }
+    }
+
+    /// One row of the open table; a header row repeats at the top of each page.
+    mutating func row(_ cells: [String], header: Bool = false) {
+        body += header ? "<w:tr><w:trPr><w:tblHeader/><w:cantSplit/></w:trPr>" : "<w:tr><w:trPr><w:cantSplit/></w:trPr>"
+        for (j, cell) in cells.enumerated() {
+            body += cellStarts[min(j, cellStarts.count - 1)]
+            body += cell.isEmpty ? "<w:p/>" : cell
+            body += "</w:tc>"
+        }
+        body += "</w:tr>"
+    }
+
+    mutating func endTable() { body += "</w:tbl>" }
+
+    /// A table cell paragraph in the table style.
+    static func cell(_ text: String, bold: Bool = false, italic: Bool = false, align: String? = nil, size: Double? = nil) -> String {
+        let pPr: String
+        switch align {
+        case nil: pPr = "<w:p><w:pPr><w:pStyle w:val=\"TableText\"/></w:pPr>"
+        case "center": pPr = "<w:p><w:pPr><w:pStyle w:val=\"TableText\"/><w:jc w:val=\"center\"/></w:pPr>"
+        case "right": pPr = "<w:p><w:pPr><w:pStyle w:val=\"TableText\"/><w:jc w:val=\"right\"/></w:pPr>"
+        default: pPr = "<w:p>" + Para(style: "TableText", align: align).xml
+        }
+        return pPr + Run(text, bold: bold, italic: italic, size: size).xml + "</w:p>"
+    }
+
+    /// XML text escaping; characters XML 1.0 forbids (control characters) are dropped.
+    static func escape(_ s: String) -> String {
+        var needs = false
+        for u in s.utf8 where u == 0x26 || u == 0x3C || u == 0x3E || u == 0x22 || u == 0x27 || (u < 0x20 && u != 0x09) {
+            needs = true
+            break
+        }
+        guard needs else { return s }
+        var out = ""
+        out.reserveCapacity(s.utf8.count + 16)
+        for ch in s.unicodeScalars {
+            switch ch {
+            case "&": out += "&amp;"
+            case "<": out += "&lt;"
+            case ">": out += "&gt;"
+            case "\"": out += "&quot;"
+            case "'": out += "&apos;"
+            case "\t": out += " "
+            default:
+                if ch.value < 0x20 || (0xFFFE...0xFFFF).contains(ch.value) { continue }
+                out.unicodeScalars.append(ch)
+            }
+        }
+        return out
+    }
+
+    static let namespaces =
+        "xmlns:w=\"http://schemas.openxmlformats.org/wordprocessingml/2006/main\" xmlns:r=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships\""
+
+    /// The page set-up: A4 portrait; margins top/bottom 20 mm, left 30 mm, right 15 mm; page
+    /// number header from page 2 (a different, empty first-page header).
+    static let sectionProperties = """
+        <w:sectPr><w:headerReference w:type="default" r:id="rIdHeaderDefault"/><w:headerReference w:type="first" r:id="rIdHeaderFirst"/>\
+        <w:pgSz w:w="11906" w:h="16838"/>\
+        <w:pgMar w:top="1134" w:right="850" w:bottom="1134" w:left="1701" w:header="567" w:footer="567" w:gutter="0"/>\
+        <w:titlePg/></w:sectPr>
+        """
+
+    /// The whole package. Entries get a fixed date so equal reports give equal bytes.
+    static func package(documentBody: String, title: String) throws -> Data {
+        var document = Data()
+        document.reserveCapacity(documentBody.utf8.count + 4096)
+        document.append(contentsOf: "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n<w:document \(namespaces)><w:body>".utf8)
+        document.append(contentsOf: documentBody.utf8)
+        document.append(contentsOf: (sectionProperties + "</w:body></w:document>").utf8)
+        let xmlHead = "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n"
+        let parts: [(String, String)] = [
+            (
+                "[Content_Types].xml",
+                xmlHead + """
+                    <Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">\
+                    <Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>\
+                    <Default Extension="xml" ContentType="application/xml"/>\
+                    <Override PartName="/word/document.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/>\
+                    <Override PartName="/word/styles.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.styles+xml"/>\
+                    <Override PartName="/word/settings.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.settings+xml"/>\
+                    <Override PartName="/word/header1.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.header+xml"/>\
+                    <Override PartName="/word/header2.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.header+xml"/>\
+                    <Override PartName="/docProps/core.xml" ContentType="application/vnd.openxmlformats-package.core-properties+xml"/>\
+                    <Override PartName="/docProps/app.xml" ContentType="application/vnd.openxmlformats-officedocument.extended-properties+xml"/>\
+                    </Types>
+                    """
+            ),
+            (
+                "_rels/.rels",
+                xmlHead + """
+                    <Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">\
+                    <Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="word/document.xml"/>\
+                    <Relationship Id="rId2" Type="http://schemas.openxmlformats.org/package/2006/relationships/metadata/core-properties" Target="docProps/core.xml"/>\
+                    <Relationship Id="rId3" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/extended-properties" Target="docProps/app.xml"/>\
+                    </Relationships>
+                    """
+            ),
+            (
+                "docProps/core.xml",
+                xmlHead + """
+                    <cp:coreProperties xmlns:cp="http://schemas.openxmlformats.org/package/2006/metadata/core-properties" \
+                    xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:dcterms="http://purl.org/dc/terms/" \
+                    xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><dc:title>\(escape(title))</dc:title><dc:language>vi-VN</dc:language></cp:coreProperties>
+                    """
+            ),
+            (
+                "docProps/app.xml",
+                xmlHead + """
+                    <Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/extended-properties"><Application>CCHCSync hub</Application></Properties>
+                    """
+            ),
+            (
+                "word/_rels/document.xml.rels",
+                xmlHead + """
+                    <Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">\
+                    <Relationship Id="rIdStyles" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles" Target="styles.xml"/>\
+                    <Relationship Id="rIdSettings" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/settings" Target="settings.xml"/>\
+                    <Relationship Id="rIdHeaderDefault" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/header" Target="header1.xml"/>\
+                    <Relationship Id="rIdHeaderFirst" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/header" Target="header2.xml"/>\
+                    </Relationships>
+                    """
+            ),
+            ("word/styles.xml", xmlHead + styles),
+            (
+                "word/settings.xml",
+                xmlHead + """
+                    <w:settings \(namespaces)><w:defaultTabStop w:val="720"/><w:characterSpacingControl w:val="doNotCompress"/>\
+                    <w:compat><w:compatSetting w:name="compatibilityMode" w:uri="http://schemas.microsoft.com/office/word" w:val="15"/></w:compat></w:settings>
+                    """
+            ),
+            (
+                "word/header1.xml",
+                xmlHead + """
+                    <w:hdr \(namespaces)><w:p><w:pPr><w:pStyle w:val="TableText"/><w:jc w:val="center"/></w:pPr>\
+                    <w:r><w:fldChar w:fldCharType="begin"/></w:r><w:r><w:instrText xml:space="preserve"> PAGE </w:instrText></w:r>\
+                    <w:r><w:fldChar w:fldCharType="separate"/></w:r><w:r><w:t>2</w:t></w:r><w:r><w:fldChar w:fldCharType="end"/></w:r></w:p></w:hdr>
+                    """
+            ),
+            ("word/header2.xml", xmlHead + "<w:hdr \(namespaces)><w:p><w:pPr><w:pStyle w:val=\"TableText\"/></w:pPr></w:p></w:hdr>"),
+        ]
+        let archive = try Archive(data: Data(), accessMode: .create)
+        let date = Date(timeIntervalSince1970: 1_767_225_600)  // 2026-01-01, fixed for reproducible files
+        for (path, data) in parts.map({ ($0.0, Data($0.1.utf8)) }) + [("word/document.xml", document)] {
+            try archive.addEntry(
+                with: path, type: .file, uncompressedSize: Int64(data.count), modificationDate: date, compressionMethod: .deflate,
+                bufferSize: max(defaultWriteChunkSize, min(data.count, 1 << 22))
+            ) { position, size in
+                data.subdata(in: Int(position)..<Int(position) + size)
+            }
+        }
+        guard let out = archive.data else { throw SyncError(.internal, "Không tạo được tệp DOCX trong bộ nhớ.") }
+        return out
+    }
+
+    /// Times New Roman 14 pt, justified, first-line indent 1 cm; a table style without indent.
+    static let styles = """
+        <w:styles \(namespaces)><w:docDefaults><w:rPrDefault><w:rPr>\
+        <w:rFonts w:ascii="Times New Roman" w:hAnsi="Times New Roman" w:eastAsia="Times New Roman" w:cs="Times New Roman"/>\
+        <w:sz w:val="28"/><w:szCs w:val="28"/><w:lang w:val="vi-VN" w:eastAsia="en-US" w:bidi="ar-SA"/></w:rPr></w:rPrDefault>\
+        <w:pPrDefault><w:pPr><w:spacing w:after="0" w:line="240" w:lineRule="auto"/></w:pPr></w:pPrDefault></w:docDefaults>\
+        <w:style w:type="paragraph" w:default="1" w:styleId="Normal"><w:name w:val="Normal"/><w:qFormat/>\
+        <w:pPr><w:spacing w:before="120" w:after="0" w:line="264" w:lineRule="auto"/><w:ind w:firstLine="567"/><w:jc w:val="both"/></w:pPr></w:style>\
+        <w:style w:type="paragraph" w:styleId="TableText"><w:name w:val="Table Text"/><w:basedOn w:val="Normal"/><w:qFormat/>\
+        <w:pPr><w:spacing w:before="20" w:after="20" w:line="240" w:lineRule="auto"/><w:ind w:firstLine="0"/><w:jc w:val="left"/></w:pPr>\
+        <w:rPr><w:sz w:val="24"/><w:szCs w:val="24"/></w:rPr></w:style>\
+        <w:style w:type="paragraph" w:styleId="EvC"><w:name w:val="Evidence Centred"/><w:basedOn w:val="TableText"/>\
+        <w:pPr><w:jc w:val="center"/></w:pPr><w:rPr><w:sz w:val="22"/><w:szCs w:val="22"/></w:rPr></w:style>\
+        <w:style w:type="paragraph" w:styleId="EvL"><w:name w:val="Evidence Text"/><w:basedOn w:val="TableText"/>\
+        <w:rPr><w:sz w:val="22"/><w:szCs w:val="22"/></w:rPr></w:style>\
+        <w:style w:type="paragraph" w:styleId="Heading"><w:name w:val="Report Heading"/><w:basedOn w:val="Normal"/><w:qFormat/>\
+        <w:pPr><w:keepNext/><w:spacing w:before="120"/></w:pPr><w:rPr><w:b/><w:bCs/></w:rPr></w:style>\
+        <w:style w:type="table" w:default="1" w:styleId="TableNormal"><w:name w:val="Normal Table"/><w:tblPr><w:tblInd w:w="0" w:type="dxa"/>\
+        <w:tblCellMar><w:top w:w="0" w:type="dxa"/><w:left w:w="108" w:type="dxa"/><w:bottom w:w="0" w:type="dxa"/><w:right w:w="108" w:type="dxa"/></w:tblCellMar></w:tblPr></w:style>\
+        </w:styles>
+        """
+}

@@ -1,0 +1,79 @@
+import Foundation
+import GRDB
+import GRDBSQLite
+
+/// Direct binding and stepping of a prepared (cached) GRDB statement, for the few statements
+/// run once per op when a batch is applied. GRDB's `StatementArguments` go through existentials
+/// and dynamic casts; at 100,000 ops per second that cost dominates.
+struct RawStatement {
+    let statement: Statement
+    private var handle: OpaquePointer { statement.sqliteStatement }
+    private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+
+    init(_ statement: Statement) { self.statement = statement }
+
+    func bind(_ index: Int32, _ value: Value) {
+        switch value {
+        case .null: sqlite3_bind_null(handle, index)
+        case .int(let i): sqlite3_bind_int64(handle, index, i)
+        case .text(let s): sqlite3_bind_text(handle, index, s, -1, Self.transient)
+        }
+    }
+
+    func bind(_ index: Int32, _ value: Int64) { sqlite3_bind_int64(handle, index, value) }
+    func bind(_ index: Int32, _ value: String) { sqlite3_bind_text(handle, index, value, -1, Self.transient) }
+
+    func bind(_ index: Int32, _ value: Data?) {
+        guard let value, !value.isEmpty else {
+            if value == nil { sqlite3_bind_null(handle, index) } else { sqlite3_bind_zeroblob(handle, index, 0) }
+            return
+        }
+        value.withUnsafeBytes { buffer in
+            _ = sqlite3_bind_blob(handle, index, buffer.baseAddress, Int32(buffer.count), Self.transient)
+        }
+    }
+
+    /// Runs a statement that returns no rows.
+    func execute(_ db: Database) throws {
+        let rc = sqlite3_step(handle)
+        sqlite3_reset(handle)
+        sqlite3_clear_bindings(handle)
+        guard rc == SQLITE_DONE || rc == SQLITE_ROW else { throw Self.error(db, rc) }
+    }
+
+    /// Steps once; true when a row is available (read it with `column…`, then call `reset`).
+    func step(_ db: Database) throws -> Bool {
+        let rc = sqlite3_step(handle)
+        if rc == SQLITE_ROW { return true }
+        if rc == SQLITE_DONE { return false }
+        sqlite3_reset(handle)
+        throw Self.error(db, rc)
+    }
+
+    func reset() {
+        sqlite3_reset(handle)
+        sqlite3_clear_bindings(handle)
+    }
+
+    func value(_ column: Int32) -> Value {
+        switch sqlite3_column_type(handle, column) {
+        case SQLITE_INTEGER: return .int(sqlite3_column_int64(handle, column))
+        case SQLITE_TEXT:
+            guard let p = sqlite3_column_text(handle, column) else { return .null }
+            return .text(String(cString: p))
+        case SQLITE_FLOAT: return .int(Int64(sqlite3_column_double(handle, column)))
+        default: return .null
+        }
+    }
+
+    func data(_ column: Int32) -> Data {
+        let n = Int(sqlite3_column_bytes(handle, column))
+        guard n > 0, let p = sqlite3_column_blob(handle, column) else { return Data() }
+        return Data(bytes: p, count: n)
+    }
+
+    static func error(_ db: Database, _ rc: Int32) -> DatabaseError {
+        let message = db.sqliteConnection.map { String(cString: sqlite3_errmsg($0)) } ?? "SQLite error \(rc)"
+        return DatabaseError(resultCode: ResultCode(rawValue: rc), message: message)
+    }
+}

@@ -1,0 +1,83 @@
+import Foundation
+
+/// The hub's side of the protocol, independent of HTTP: the server and `hub bundle` are thin
+/// drivers around it. Every check happens before anything is written, in this order: protocol
+/// version, who the sender is (enrolled, not revoked), the signature and clock, the body, the
+/// nonce; then the ops go through the same authority rules as every write.
+public struct HubSyncService: Sendable {
+    public let store: ReplicaStore
+
+    public init(store: ReplicaStore) { self.store = store }
+
+    /// What one handled request produced.
+    public struct Outcome: Sendable {
+        public var body: Data
+        /// HMAC of the answer for the requesting replica.
+        public var signature: String
+        public var replica: ReplicaID
+        public var received: Int
+        public var applied: Int
+        public var sent: Int
+        public var more: Bool
+    }
+
+    /// Handles one `POST /v1/sync`; `headers` keys are lower-case. Throws `SyncError` whose
+    /// `httpStatus` is the answer.
+    public func handle(headers: [String: String], body: Data, now: Int64) throws -> Outcome {
+        let claims = try SyncAuth.claims(headers)
+        let sender = try store.sender(claims.replica)
+        try SyncAuth.verify(claims, body: body, key: sender.key, now: now)
+        let request = try WireCodec.decodeRequest(body)
+        guard request.replica == claims.replica else {
+            throw SyncError(
+                .forbidden, "Thông điệp ghi bản sao «\(request.replica)» nhưng được ký bởi «\(claims.replica)».", field: "replica",
+                value: request.replica.rawValue)
+        }
+        let response = try store.receive(
+            request, unit: sender.unit, nonce: claims.nonce, nonceExpiresAt: claims.timestamp + SyncProtocol.nonceLifetime, now: now)
+        let out = try WireCodec.encode(response)
+        return Outcome(
+            body: out, signature: SyncAuth.signResponse(body: out, nonce: claims.nonce, key: sender.key), replica: claims.replica,
+            received: request.ops.count, applied: response.applied, sent: response.ops.count, more: response.more)
+    }
+
+    /// What importing a bundle did.
+    public struct BundleImport: Sendable, Codable {
+        public var replica: ReplicaID
+        public var unit: String
+        public var received: Int
+        public var applied: Int
+        public var duplicates: Int
+    }
+
+    /// Imports a replica's bundle: the same checks as a request, with the bundle's own lifetime.
+    public func importBundle(_ data: Data, path: String, now: Int64) throws -> BundleImport {
+        let (bundle, hmac) = try SyncBundle.parse(data, path: path)
+        guard bundle.direction == .toHub else {
+            throw SyncError(
+                .invalidInput, "Gói tin «\(path)» là gói hub gửi cho bản sao \(bundle.replica), không phải gói gửi hub.", field: "direction",
+                value: bundle.direction.rawValue)
+        }
+        let sender = try store.sender(bundle.replica)
+        try bundle.verify(hmac: hmac, key: sender.key, now: now, path: path)
+        let request = try WireCodec.decodeRequest(bundle.payload)
+        guard request.replica == bundle.replica, bundle.unit == sender.unit else {
+            throw SyncError(
+                .forbidden, "Gói tin «\(path)» ghi bản sao/đơn vị không khớp với ghi danh (\(bundle.replica)/\(sender.unit)).", field: "replica",
+                value: request.replica.rawValue)
+        }
+        let response = try store.receive(
+            request, unit: sender.unit, nonce: bundle.nonce, nonceExpiresAt: bundle.created + SyncProtocol.bundleLifetime, now: now,
+            pageLimit: 1)
+        return BundleImport(
+            replica: bundle.replica, unit: sender.unit, received: request.ops.count, applied: response.applied, duplicates: response.duplicates)
+    }
+
+    /// A bundle with everything `replica` lacks, signed with that replica's key.
+    public func exportBundle(for replica: ReplicaID, now: Int64) throws -> (data: Data, ops: Int) {
+        let sender = try store.sender(replica)
+        let response = try store.everythingLackedBy(replica)
+        let bundle = SyncBundle(direction: .toReplica, replica: replica, unit: sender.unit, created: now, payload: try WireCodec.encode(response))
+        return (try bundle.encoded(key: sender.key), response.ops.count)
+    }
+}

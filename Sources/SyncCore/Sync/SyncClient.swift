@@ -1,0 +1,208 @@
+import Foundation
+
+/// A reply from the hub as the transport saw it.
+public struct TransportResponse: Sendable {
+    public var status: Int
+    /// Lower-case header names.
+    public var headers: [String: String]
+    public var body: Data
+
+    public init(status: Int, headers: [String: String], body: Data) {
+        self.status = status
+        self.headers = headers
+        self.body = body
+    }
+}
+
+/// How a request reaches the hub. The client's HTTP transport (URLSession) and the tests'
+/// in-process transport implement it; a thrown error counts as a failure worth retrying.
+public protocol SyncTransport: Sendable {
+    func post(body: Data, headers: [String: String]) async throws -> TransportResponse
+}
+
+/// When and how often to retry after a failure that may pass (network, 5xx).
+public struct RetryPolicy: Sendable {
+    public var attempts: Int
+    public var baseDelay: Double
+    public var maxDelay: Double
+
+    public init(attempts: Int = 6, baseDelay: Double = 0.25, maxDelay: Double = 8) {
+        self.attempts = attempts
+        self.baseDelay = baseDelay
+        self.maxDelay = maxDelay
+    }
+
+    /// The delay before retry number `n` (1-based): exponential, capped.
+    public func delay(_ n: Int) -> Double { min(maxDelay, baseDelay * Double(1 << min(n - 1, 20))) }
+}
+
+/// What one `sync` did.
+public struct SyncSummary: Sendable, Codable, Equatable {
+    public var sent = 0
+    public var received = 0
+    public var conflicts = 0
+    public var roundTrips = 0
+    public var retries = 0
+
+    enum CodingKeys: String, CodingKey {
+        case sent, received, conflicts, retries
+        case roundTrips = "round_trips"
+    }
+}
+
+/// Progress of a running sync, for a progress line.
+public struct SyncProgress: Sendable {
+    public var page: Int
+    public var sent: Int
+    public var received: Int
+    public var more: Bool
+}
+
+/// The client's side of the protocol: pages until neither side has anything left for the other.
+/// Each page's answer is applied in one transaction with the hub cursor (`ReplicaStore.accept`),
+/// so an interrupted sync resumes from the last page applied and a retried request is harmless.
+public struct SyncClient: Sendable {
+    public let store: ReplicaStore
+    public let credentials: HubCredentials
+    public let hubURL: String?
+    public let transport: any SyncTransport
+    public var pageLimit = SyncProtocol.maxPageOps
+    public var retry = RetryPolicy()
+    public var clock: @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) }
+    public var sleep: @Sendable (Double) async -> Void = { s in try? await Task.sleep(nanoseconds: UInt64(s * 1_000_000_000)) }
+
+    public init(store: ReplicaStore, credentials: HubCredentials, hubURL: String?, transport: any SyncTransport) {
+        self.store = store
+        self.credentials = credentials
+        self.hubURL = hubURL
+        self.transport = transport
+    }
+
+    public func run(progress: @Sendable (SyncProgress) -> Void = { _ in }) async throws -> SyncSummary {
+        let me = credentials.replica
+        var summary = SyncSummary()
+        var hubHas = try store.peer("hub")?.acked[me] ?? 0
+        var stalled = 0
+        while true {
+            let mine = try store.ops(of: me, after: hubHas, limit: pageLimit)
+            let vv = try store.versionVector()
+            let request = SyncRequest(replica: me, versionVector: vv, ops: mine, pageLimit: pageLimit)
+            let (response, retries) = try await exchange(request)
+            summary.retries += retries
+            summary.roundTrips += 1
+            let report = try store.accept(response, hubURL: hubURL, now: clock())
+            summary.sent += response.applied
+            summary.received += report.applied
+            let before = hubHas
+            hubHas = response.hubVersionVector[me]
+            progress(SyncProgress(page: summary.roundTrips, sent: summary.sent, received: summary.received, more: response.more))
+            let ownLeft = hubHas < vv[me]
+            if !response.more && !ownLeft { break }
+            // A hub that neither takes our ops nor sends anything would loop forever.
+            if report.applied == 0 && hubHas <= before && !mine.isEmpty {
+                stalled += 1
+                if stalled >= 3 {
+                    throw SyncError(
+                        .internal, "Hub không nhận thêm thao tác của bản sao (dừng ở \(me):\(hubHas)).", field: "replica", value: me.rawValue)
+                }
+            } else {
+                stalled = 0
+            }
+        }
+        summary.conflicts = try store.conflicts().count
+        return summary
+    }
+
+    /// One page, retried with exponential backoff while the failure may pass. Each attempt is
+    /// signed afresh (new timestamp and nonce), so a retry is never mistaken for a replay.
+    func exchange(_ request: SyncRequest) async throws -> (SyncResponse, Int) {
+        let body = try WireCodec.encode(request)
+        var attempt = 0
+        while true {
+            attempt += 1
+            let headers = SyncAuth.signRequest(body: body, replica: credentials.replica, key: credentials.key, now: clock())
+            let failure: SyncError
+            do {
+                let reply = try await transport.post(body: body, headers: headers)
+                if reply.status == 200 {
+                    try SyncAuth.verifyResponse(
+                        body: reply.body, nonce: headers[SyncProtocol.Header.nonce] ?? "", signature: reply.headers[SyncProtocol.Header.signature],
+                        key: credentials.key)
+                    return (try WireCodec.decodeResponse(reply.body), attempt - 1)
+                }
+                let e = Self.error(fromStatus: reply.status, body: reply.body)
+                if reply.status < 500 && reply.status != 408 && reply.status != 429 { throw e }
+                failure = e
+            } catch let e as SyncError where e.code != .unavailable {
+                throw e
+            } catch let e as SyncError {
+                failure = e
+            } catch {
+                failure = SyncError(.unavailable, "Không kết nối được hub: \(error.localizedDescription)", field: "hub", value: hubURL, cause: error)
+            }
+            if attempt >= retry.attempts {
+                throw SyncError(
+                    .unavailable, "\(failure.message) (đã thử \(attempt) lần)", field: failure.field ?? "hub", value: failure.value ?? hubURL)
+            }
+            await sleep(retry.delay(attempt))
+        }
+    }
+
+    /// The error a hub's JSON error body describes.
+    public static func error(fromStatus status: Int, body: Data) -> SyncError {
+        struct Body: Decodable {
+            struct E: Decodable {
+                var code: String
+                var message: String
+                var field: String?
+                var value: String?
+            }
+            var error: E
+        }
+        if let b = try? JSONDecoder().decode(Body.self, from: body) {
+            return SyncError(
+                SyncError.Code(b.error.code), "Hub từ chối (HTTP \(status)): \(b.error.message)", field: b.error.field, value: b.error.value)
+        }
+        let code: SyncError.Code =
+            switch status {
+            case 401: .unauthorized
+            case 403: .forbidden
+            case 400, 413: .invalidInput
+            case 500...: .unavailable
+            default: .internal
+            }
+        return SyncError(code, "Hub trả lời HTTP \(status).", field: "hub", value: String(status))
+    }
+
+    // MARK: Bundles
+
+    /// A bundle for the hub: this replica's vector and its own ops the hub has not acknowledged.
+    public static func exportBundle(store: ReplicaStore, credentials: HubCredentials, now: Int64) throws -> (data: Data, ops: Int) {
+        let me = credentials.replica
+        let acked = try store.peer("hub")?.acked[me] ?? 0
+        let ops = try store.ops(of: me, after: acked, limit: .max)
+        let request = SyncRequest(replica: me, versionVector: try store.versionVector(), ops: ops, pageLimit: 0)
+        let bundle = SyncBundle(direction: .toHub, replica: me, unit: credentials.unit, created: now, payload: try WireCodec.encode(request))
+        return (try bundle.encoded(key: credentials.key), ops.count)
+    }
+
+    /// Imports a bundle from the hub; one imported before is refused and changes nothing.
+    public static func importBundle(_ data: Data, path: String, store: ReplicaStore, credentials: HubCredentials, now: Int64) throws -> ApplyReport {
+        let (bundle, hmac) = try SyncBundle.parse(data, path: path)
+        guard bundle.direction == .toReplica else {
+            throw SyncError(
+                .invalidInput, "Gói tin «\(path)» là gói gửi hub, không phải gói hub gửi bản sao.", field: "direction",
+                value: bundle.direction.rawValue)
+        }
+        guard bundle.replica == credentials.replica else {
+            throw SyncError(
+                .forbidden, "Gói tin «\(path)» dành cho bản sao \(bundle.replica), không phải bản sao này (\(credentials.replica)).",
+                field: "replica",
+                value: bundle.replica.rawValue)
+        }
+        try bundle.verify(hmac: hmac, key: credentials.key, now: now, path: path)
+        let response = try WireCodec.decodeResponse(bundle.payload)
+        return try store.accept(
+            response, hubURL: nil, nonce: bundle.nonce, nonceExpiresAt: bundle.created + SyncProtocol.bundleLifetime, now: now)
+    }
+}

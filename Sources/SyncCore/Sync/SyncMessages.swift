@@ -1,0 +1,86 @@
+import Foundation
+
+/// Constants of the sync protocol (docs/PROTOCOL.md). The version travels in a header and in
+/// the first bytes of every body, so a peer from another release is told clearly what is wrong.
+public enum SyncProtocol {
+    /// The one protocol version this release speaks.
+    public static let version: UInt8 = 1
+    /// The media type of request and response bodies.
+    public static let mediaType = "application/x-cchc-sync"
+    /// The path of the sync endpoint.
+    public static let path = "/v1/sync"
+    /// How many ops a page carries at most, in either direction.
+    public static let maxPageOps = 5_000
+    /// The largest compressed body a hub accepts.
+    public static let maxBodyBytes = 8 << 20
+    /// The largest body after decompression (a guard against compression bombs).
+    public static let maxInflatedBytes = 64 << 20
+    /// How far a request's timestamp may be from the hub's clock, in seconds.
+    public static let clockWindow: Int64 = 300
+    /// How long a request nonce is remembered, in seconds (longer than the window on both sides).
+    public static let nonceLifetime: Int64 = 2 * clockWindow + 60
+    /// How old a bundle may be when imported, in seconds; its nonce is remembered that long.
+    public static let bundleLifetime: Int64 = 90 * 86_400
+
+    /// Header names.
+    public enum Header {
+        public static let protocolVersion = "x-cchc-protocol"
+        public static let replica = "x-cchc-replica"
+        public static let timestamp = "x-cchc-timestamp"
+        public static let nonce = "x-cchc-nonce"
+        public static let signature = "x-cchc-signature"
+    }
+}
+
+/// One page from a replica to the hub: its vector and the ops of its own that the hub has not
+/// acknowledged yet (possibly none).
+public struct SyncRequest: Sendable, Equatable {
+    public var protocolVersion: UInt8
+    /// The sender; must be the authenticated replica.
+    public var replica: ReplicaID
+    /// Everything the sender knows, so the hub answers with what it lacks.
+    public var versionVector: VersionVector
+    /// The sender's own ops, in counter order, that the hub has not acknowledged.
+    public var ops: [Op]
+    /// How many ops the sender wants back at most in this page.
+    public var pageLimit: Int
+
+    public init(
+        replica: ReplicaID, versionVector: VersionVector, ops: [Op], pageLimit: Int = SyncProtocol.maxPageOps,
+        protocolVersion: UInt8 = SyncProtocol.version
+    ) {
+        self.protocolVersion = protocolVersion
+        self.replica = replica
+        self.versionVector = versionVector
+        self.ops = ops
+        self.pageLimit = pageLimit
+    }
+}
+
+/// One page from the hub to a replica: the hub's vector after applying the request (which is
+/// what it acknowledges), a page of the ops the replica lacks, and whether more remain.
+public struct SyncResponse: Sendable, Equatable {
+    public var protocolVersion: UInt8
+    /// The hub's vector after applying the request: `hubVersionVector[replica]` is what the hub
+    /// holds of the replica's own ops.
+    public var hubVersionVector: VersionVector
+    /// Ops the replica lacks, per origin in counter order.
+    public var ops: [Op]
+    /// Whether the hub holds more ops the replica lacks than fitted in this page.
+    public var more: Bool
+    /// How many of the request's ops were new to the hub, and how many it already had.
+    public var applied: Int
+    public var duplicates: Int
+
+    public init(
+        hubVersionVector: VersionVector, ops: [Op], more: Bool, applied: Int = 0, duplicates: Int = 0,
+        protocolVersion: UInt8 = SyncProtocol.version
+    ) {
+        self.protocolVersion = protocolVersion
+        self.hubVersionVector = hubVersionVector
+        self.ops = ops
+        self.more = more
+        self.applied = applied
+        self.duplicates = duplicates
+    }
+}

@@ -1,0 +1,49 @@
+import ArgumentParser
+import Foundation
+import SyncCore
+
+/// `hub bench merge`: the replica-core benchmark of issue 2 (see `MergeBenchmark`).
+struct BenchMergeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "merge",
+        abstract: "Hợp nhất 10 bản sao × 10.000 thay đổi vào một bản sao trên đĩa; so với trần SQLite đo cùng lần chạy.")
+
+    @Option(help: "Thư mục làm việc (mặc định: thư mục tạm, xóa sau khi chạy).")
+    var dir: String?
+    @Option(help: "Số thay đổi mỗi bản sao.")
+    var changes = 10_000
+    @Option(help: "Số bản ghi.")
+    var records = 20_000
+    @Flag(help: "In kết quả dạng JSON.")
+    var json = false
+
+    func run() async throws {
+        let base = dir.map { URL(fileURLWithPath: $0) } ?? FileManager.default.temporaryDirectory.appendingPathComponent("cchc-bench-\(getpid())")
+        try FileManager.default.createDirectory(at: base, withIntermediateDirectories: true)
+        defer { if dir == nil { try? FileManager.default.removeItem(at: base) } }
+        var bench = MergeBenchmark()
+        bench.changesPerReplica = changes
+        bench.records = records
+        let r = try bench.run(directory: base) { FileHandle.standardError.write(Data("\($0)\n".utf8)) }
+        if json {
+            let e = JSONEncoder()
+            e.outputFormatting = [.prettyPrinted, .sortedKeys]
+            print(String(decoding: try e.encode(r), as: UTF8.self))
+            return
+        }
+        print(String(format: "thao tác (ops):                  %d trên %d bản ghi, %d trường xung đột", r.ops, r.records, r.conflicts))
+        print(String(format: "hợp nhất (merge):                %.2f s  = %.0f ops/s", r.mergeSeconds, r.opsPerSecond))
+        print(String(format: "trần SQLite (plain upserts):     %.2f s  = %.0f upserts/s", r.ceilingSeconds, r.ceilingUpsertsPerSecond))
+        print(String(format: "tỉ lệ so với trần:               %.2f×", r.ratioToCeiling))
+        print(
+            String(
+                format: "dung lượng CSDL / bảng thường:   %.1f MB / %.1f MB = %.2f×", Double(r.databaseBytes) / 1e6, Double(r.plainTableBytes) / 1e6,
+                r.sizeRatio))
+        print(String(format: "siêu dữ liệu đồng bộ:            %.1f byte/op", r.metadataBytesPerOp))
+        print(
+            String(
+                format: "ghi cục bộ (activity add):       %.2f ms so với %.2f ms chèn thường = %.2f×", r.localWriteSeconds * 1000 / 300,
+                r.plainInsertSeconds * 1000 / 300, r.localWriteOverhead))
+        print(String(format: "bộ nhớ đỉnh (peak RSS):          %.0f MB", r.peakMemoryMB))
+    }
+}

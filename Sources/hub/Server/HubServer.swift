@@ -1,0 +1,122 @@
+import Foundation
+import Hummingbird
+import Logging
+import SyncCore
+
+/// The hub's HTTP face: a thin driver around `HubSyncService`. Database work runs off the
+/// server's threads; every failure becomes a JSON error body with its 4xx/5xx status.
+enum HubServer {
+    static let serverName = "cchc-hub"
+    /// Hummingbird re-exports `HTTPFields` but not `HTTPField`: reach the name type through it.
+    typealias FieldName = HTTPFields.Element.Name
+
+    /// The routes: `GET /health` and `POST /v1/sync`.
+    static func buildRouter(store: ReplicaStore, logger: Logger, maxBody: Int = SyncProtocol.maxBodyBytes) -> Router<BasicRequestContext> {
+        let router = Router(context: BasicRequestContext.self)
+        router.add(middleware: JSONErrorMiddleware(logger: logger))
+        let service = HubSyncService(store: store)
+        router.get("/health") { _, _ -> Response in
+            let ops = try await offload { try store.opCount() }
+            return jsonResponse(.ok, ["status": "ok", "ops": ops, "protocol": Int(SyncProtocol.version)])
+        }
+        router.post(RouterPath(stringLiteral: SyncProtocol.path)) { request, _ -> Response in
+            var request = request
+            func tooLarge() -> Response {
+                let refusal = SyncError(
+                    .invalidInput, "Nội dung yêu cầu vượt quá \(maxBody) byte; hãy dùng trang nhỏ hơn.", field: "body", value: "> \(maxBody)")
+                logger.notice(
+                    "request.refused", metadata: ["path": .string(request.uri.path), "status": "413", "code": "invalid_input", "field": "body"])
+                return jsonResponse(.contentTooLarge, ["error": refusal.jsonObject])
+            }
+            if let declared = request.headers[.contentLength].flatMap({ Int($0) }), declared > maxBody { return tooLarge() }
+            let buffer: ByteBuffer
+            do {
+                buffer = try await request.collectBody(upTo: maxBody)
+            } catch {
+                // Hummingbird reports an over-long streamed body as NIO's NIOTooManyBytesError.
+                if (error as? HTTPError)?.status == .contentTooLarge || String(describing: type(of: error)).contains("TooManyBytes") {
+                    return tooLarge()
+                }
+                throw error
+            }
+            let body = Data(buffer.readableBytesView)
+            var fields: [String: String] = [:]
+            for field in request.headers { fields[field.name.canonicalName] = field.value }
+            let headers = fields
+            let started = DispatchTime.now().uptimeNanoseconds
+            let outcome = try await offload {
+                try service.handle(headers: headers, body: body, now: Int64(Date().timeIntervalSince1970))
+            }
+            logger.info(
+                "sync.page",
+                metadata: [
+                    "replica": .string(outcome.replica.rawValue), "received": .stringConvertible(outcome.received),
+                    "applied": .stringConvertible(outcome.applied), "sent": .stringConvertible(outcome.sent),
+                    "more": .stringConvertible(outcome.more), "bytes.in": .stringConvertible(body.count),
+                    "bytes.out": .stringConvertible(outcome.body.count),
+                    "ms": .stringConvertible((DispatchTime.now().uptimeNanoseconds - started) / 1_000_000),
+                ])
+            var h = HTTPFields()
+            h[.contentType] = SyncProtocol.mediaType
+            if let name = FieldName(SyncProtocol.Header.signature) { h[name] = outcome.signature }
+            return Response(status: .ok, headers: h, body: ResponseBody(byteBuffer: ByteBuffer(bytes: outcome.body)))
+        }
+        return router
+    }
+
+    /// The application, bound to `host:port` (port 0 picks a free one); `onRunning` receives the
+    /// port actually bound.
+    static func buildApplication(
+        store: ReplicaStore, host: String, port: Int, logger: Logger, onRunning: @escaping @Sendable (Int) async -> Void
+    ) -> some ApplicationProtocol {
+        // NIO's ServerBootstrap sets TCP_NODELAY on the listening socket, which accepted
+        // connections inherit: small sync pages are not held back by Nagle's algorithm.
+        Application(
+            router: buildRouter(store: store, logger: logger),
+            configuration: .init(address: .hostname(host, port: port), serverName: serverName),
+            onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) },
+            logger: logger)
+    }
+
+    /// Runs blocking SQLite work on a Dispatch thread, not on the server's executors.
+    static func offload<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { c in
+            DispatchQueue.global().async { c.resume(with: Result { try body() }) }
+        }
+    }
+
+    static func jsonResponse(_ status: HTTPResponse.Status, _ object: [String: any Sendable]) -> Response {
+        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
+        var h = HTTPFields()
+        h[.contentType] = "application/json; charset=utf-8"
+        return Response(status: status, headers: h, body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    /// Renders every error as `{"error": {code, message, field, value}}` with its status.
+    struct JSONErrorMiddleware: RouterMiddleware {
+        typealias Context = BasicRequestContext
+        let logger: Logger
+
+        func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+            do {
+                return try await next(request, context)
+            } catch let e as SyncError {
+                logger.notice(
+                    "request.refused",
+                    metadata: [
+                        "path": .string(request.uri.path), "status": .stringConvertible(e.httpStatus), "code": .string(e.code.rawValue),
+                        "field": .string(e.field ?? ""),
+                        "replica": .string(FieldName(SyncProtocol.Header.replica).flatMap { request.headers[$0] } ?? ""),
+                    ])
+                return HubServer.jsonResponse(HTTPResponse.Status(code: e.httpStatus), ["error": e.jsonObject])
+            } catch let e as HTTPError {
+                let code = e.status.code == 404 ? "not_found" : e.status.code == 413 ? "invalid_input" : "http_\(e.status.code)"
+                let message = e.status.code == 404 ? "Không có đường dẫn «\(request.uri.path)»." : (e.body ?? e.status.reasonPhrase)
+                return HubServer.jsonResponse(e.status, ["error": ["code": code, "message": message, "field": "path", "value": request.uri.path]])
+            } catch {
+                logger.error("request.failed", metadata: ["path": .string(request.uri.path), "error": .string(String(describing: error))])
+                return HubServer.jsonResponse(.internalServerError, ["error": ["code": "internal", "message": "Lỗi nội bộ của hub."]])
+            }
+        }
+    }
+}

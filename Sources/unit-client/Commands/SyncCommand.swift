@@ -1,0 +1,92 @@
+import ArgumentParser
+import Foundation
+import SyncCore
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
+
+/// The HTTP transport: one POST per page through URLSession.
+struct URLSessionTransport: SyncTransport {
+    let endpoint: URL
+    let session: URLSession
+
+    init(hubURL: URL, timeout: Double) {
+        endpoint = hubURL.appendingPathComponent(String(SyncProtocol.path.dropFirst()))
+        let config = URLSessionConfiguration.ephemeral
+        config.timeoutIntervalForRequest = timeout
+        config.timeoutIntervalForResource = timeout * 4
+        session = URLSession(configuration: config)
+    }
+
+    func post(body: Data, headers: [String: String]) async throws -> TransportResponse {
+        var req = URLRequest(url: endpoint)
+        req.httpMethod = "POST"
+        req.httpBody = body
+        req.setValue(SyncProtocol.mediaType, forHTTPHeaderField: "Content-Type")
+        for (k, v) in headers { req.setValue(v, forHTTPHeaderField: k) }
+        let (data, response) = try await session.data(for: req)
+        guard let http = response as? HTTPURLResponse else {
+            throw SyncError(.unavailable, "Hub trả lời không phải HTTP.", field: "hub", value: endpoint.absoluteString)
+        }
+        var h: [String: String] = [:]
+        for (k, v) in http.allHeaderFields {
+            if let k = k as? String, let v = v as? String { h[k.lowercased()] = v }
+        }
+        return TransportResponse(status: http.statusCode, headers: h, body: data)
+    }
+}
+
+struct SyncCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sync", abstract: "Đồng bộ với hub qua HTTP: gửi thay đổi chưa gửi, nhận những gì còn thiếu, theo từng trang.",
+        discussion: """
+            Mặc định dùng địa chỉ hub và khóa trong tệp ghi danh. Mỗi trang được áp dụng trong một giao dịch,
+            nên đồng bộ bị ngắt sẽ tiếp tục từ chỗ dừng. Lỗi mạng được thử lại với thời gian chờ tăng dần.
+            Mã thoát: 0 thành công; 4 bị từ chối xác thực/quyền; 8 không kết nối được hub.
+            """)
+    @OptionGroup var store: StoreOptions
+    @OptionGroup var output: OutputOptions
+    @Option(help: "Địa chỉ hub, ví dụ http://127.0.0.1:8080 (mặc định: từ tệp ghi danh).")
+    var hub: String?
+    @Option(help: "Số thao tác tối đa mỗi trang.")
+    var pageSize = SyncProtocol.maxPageOps
+    @Option(help: "Số lần thử mỗi trang khi lỗi mạng.")
+    var attempts = 6
+    @Option(help: "Thời gian chờ mỗi yêu cầu (giây).")
+    var timeout = 60.0
+
+    func validate() throws {
+        guard (1...SyncProtocol.maxPageOps).contains(pageSize) else {
+            throw ValidationError("--page-size «\(pageSize)» phải trong khoảng 1–\(SyncProtocol.maxPageOps).")
+        }
+        guard attempts >= 1 else { throw ValidationError("--attempts «\(attempts)» phải ≥ 1.") }
+    }
+
+    func run() async throws {
+        try await reportingErrorsAsync {
+            let s = try store.open()
+            let creds = try s.requireCredentials()
+            guard let raw = hub ?? creds.hubURL else {
+                throw SyncError.invalid("hub", "", "chưa có địa chỉ hub: dùng --hub URL hoặc ghi danh với «hub enrol --url».")
+            }
+            guard let url = URL(string: raw), let scheme = url.scheme, ["http", "https"].contains(scheme), url.host != nil else {
+                throw SyncError.invalid("hub", raw, "cần địa chỉ http:// hoặc https://, ví dụ http://127.0.0.1:8080.")
+            }
+            var client = SyncClient(store: s, credentials: creds, hubURL: raw, transport: URLSessionTransport(hubURL: url, timeout: timeout))
+            client.pageLimit = pageSize
+            client.retry = RetryPolicy(attempts: attempts)
+            let quiet = output.json
+            let summary = try await client.run { p in
+                if !quiet && (p.more || p.page > 1) {
+                    FileHandle.standardError.write(
+                        Data("… trang \(p.page): đã gửi \(p.sent), đã nhận \(p.received)\(p.more ? ", còn tiếp" : "")\n".utf8))
+                }
+            }
+            if output.json { return try printJSON(summary) }
+            print(
+                "Đồng bộ xong với \(raw): đã gửi \(summary.sent), đã nhận \(summary.received), xung đột \(summary.conflicts) "
+                    + "(\(summary.roundTrips) lượt, \(summary.retries) lần thử lại).")
+        }
+    }
+}

@@ -1,0 +1,248 @@
+import Foundation
+import Testing
+
+@testable import SyncCore
+
+/// A hub in the same process: the transport calls `HubSyncService` directly, so the protocol is
+/// tested without sockets. Errors become the JSON bodies the HTTP server would send.
+struct InProcessTransport: SyncTransport {
+    let service: HubSyncService
+    var clock: @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) }
+
+    func post(body: Data, headers: [String: String]) async throws -> TransportResponse {
+        do {
+            let o = try service.handle(headers: headers, body: body, now: clock())
+            return TransportResponse(status: 200, headers: [SyncProtocol.Header.signature: o.signature], body: o.body)
+        } catch let e as SyncError {
+            return TransportResponse(
+                status: e.httpStatus, headers: [:], body: try JSONSerialization.data(withJSONObject: ["error": e.jsonObject]))
+        }
+    }
+}
+
+enum Fixture {
+    static func hub() throws -> ReplicaStore {
+        let h = try ReplicaStore.inMemory()
+        try h.initialise(identity: nil)
+        return h
+    }
+
+    /// A replica enrolled at `hub` for `unit`, with its credentials stored.
+    static func replica(_ hub: ReplicaStore, unit: String) throws -> (ReplicaStore, HubCredentials) {
+        let e = try hub.enrol(unit: unit, hubURL: "http://hub.invalid")
+        let s = try ReplicaStore.inMemory()
+        try s.initialise(identity: .init(replica: e.replicaID, unit: unit), label: "test")
+        let c = HubCredentials(hubURL: e.hubURL, replica: e.replicaID, unit: unit, secret: e.secret)
+        try s.saveCredentials(c)
+        return (s, c)
+    }
+
+    @discardableResult
+    static func activity(_ s: ReplicaStore, unit: String, title: String, day: Int = 2) throws -> RecordID {
+        try s.createRecord(
+            kind: .activity, owner: unit,
+            changes: [
+                ("unit", .text(unit)), ("date", .text(String(format: "2026-03-%02d", day))), ("form", .text("HT01")), ("content", .text("ND05")),
+                ("title", .text(title)), ("quantity", .int(1)), ("participants", .int(40)), ("deleted", .int(0)),
+            ])
+    }
+
+    static func client(_ s: ReplicaStore, _ c: HubCredentials, _ hub: ReplicaStore, page: Int = SyncProtocol.maxPageOps) -> SyncClient {
+        var client = SyncClient(store: s, credentials: c, hubURL: c.hubURL, transport: InProcessTransport(service: HubSyncService(store: hub)))
+        client.pageLimit = page
+        client.retry = RetryPolicy(attempts: 2, baseDelay: 0, maxDelay: 0)
+        return client
+    }
+
+    static func randomOps(_ rng: inout SeededRandom, count: Int) -> [Op] {
+        let origins = ["a1b2c3d4", "genesis", "ffff0000", "replica42"].compactMap(ReplicaID.init)
+        var counters: [ReplicaID: UInt64] = [:]
+        return (0..<count).map { _ in
+            let o = origins[Int(rng.next() % UInt64(origins.count))]
+            counters[o, default: 0] += UInt64(1 + rng.next() % 3)
+            let value: Value =
+                switch rng.next() % 3 {
+                case 0: .null
+                case 1: .int(Int64(bitPattern: rng.next()) >> Int64(rng.next() % 60))
+                default: .text("Tuyên truyền \(rng.next() % 1000) về CCHC — đối thoại doanh nghiệp")
+                }
+            let sup = (0..<Int(rng.next() % 3)).map { _ in Dot(origins[Int(rng.next() % 4)], 1 + rng.next() % 100) }
+            return Op(
+                dot: Dot(o, counters[o] ?? 1), hlc: HLC(rawValue: rng.next() >> 1), record: "HD.TTQLCK.a1b2c3d4.\(rng.next() % 50)",
+                field: ["title", "date", "quantity", "note"][Int(rng.next() % 4)], value: value, supersedes: sup)
+        }
+    }
+}
+
+@Suite("Sync protocol")
+struct ProtocolTests {
+    @Test("Given random messages, when encoded and decoded, then they round-trip exactly")
+    func wireRoundTrip() throws {
+        let seed = UInt64.random(in: 0...UInt64.max)
+        print("wireRoundTrip seed \(seed)")
+        var rng = SeededRandom(seed: seed)
+        for n in [0, 1, 7, 300] {
+            let ops = Fixture.randomOps(&rng, count: n)
+            let vv = VersionVector([ReplicaID.genesis: 30, ReplicaID("a1b2c3d4")!: UInt64(n)])
+            let req = SyncRequest(replica: ReplicaID("a1b2c3d4")!, versionVector: vv, ops: ops, pageLimit: 77)
+            #expect(try WireCodec.decodeRequest(try WireCodec.encode(req)) == req)
+            let resp = SyncResponse(hubVersionVector: vv, ops: ops, more: n % 2 == 0, applied: n, duplicates: 3)
+            #expect(try WireCodec.decodeResponse(try WireCodec.encode(resp)) == resp)
+        }
+    }
+
+    @Test("Given an encoded request, when any byte is flipped or the body cut, then decoding fails cleanly or yields a valid message")
+    func damagedBodies() throws {
+        let seed = UInt64.random(in: 0...UInt64.max)
+        print("damagedBodies seed \(seed)")
+        var rng = SeededRandom(seed: seed)
+        let req = SyncRequest(replica: ReplicaID("a1b2c3d4")!, versionVector: VersionVector(), ops: Fixture.randomOps(&rng, count: 40))
+        let body = try WireCodec.encode(req)
+        for cut in stride(from: 0, to: body.count, by: max(1, body.count / 50)) {
+            #expect(throws: SyncError.self) { try WireCodec.decodeRequest(body.prefix(cut)) }
+        }
+        for _ in 0..<200 {
+            var b = [UInt8](body)
+            let i = Int(rng.next() % UInt64(b.count))
+            b[i] ^= UInt8(1 << (rng.next() % 8))
+            // Must never crash; an error is a SyncError.
+            do { _ = try WireCodec.decodeRequest(Data(b)) } catch { #expect(error is SyncError) }
+        }
+    }
+
+    @Test("Given a body of another protocol version, when decoded, then it is refused naming the version")
+    func unknownVersion() throws {
+        var b = [UInt8](try WireCodec.encode(SyncRequest(replica: ReplicaID("a1b2c3d4")!, versionVector: VersionVector(), ops: [])))
+        b[5] = 9
+        let e = #expect(throws: SyncError.self) { try WireCodec.decodeRequest(Data(b)) }
+        #expect(e?.field == "protocol" && e?.value == "9" && e?.httpStatus == 400)
+    }
+
+    @Test("Given a signed request, then it verifies; with another key, a changed body or an old timestamp it is refused")
+    func requestSignatures() throws {
+        let key = SyncAuth.key(fromSecret: SyncAuth.newSecret())
+        let body = Data("hello".utf8)
+        let me = ReplicaID("a1b2c3d4")!
+        let h = SyncAuth.signRequest(body: body, replica: me, key: key, now: 1_000_000)
+        let c = try SyncAuth.claims(h)
+        try SyncAuth.verify(c, body: body, key: key, now: 1_000_100)
+        #expect(throws: SyncError.self) { try SyncAuth.verify(c, body: body, key: SyncAuth.key(fromSecret: "x"), now: 1_000_000) }
+        #expect(throws: SyncError.self) { try SyncAuth.verify(c, body: Data("hellO".utf8), key: key, now: 1_000_000) }
+        #expect(throws: SyncError.self) { try SyncAuth.verify(c, body: body, key: key, now: 1_000_000 + SyncProtocol.clockWindow + 1) }
+        var v2 = h
+        v2[SyncProtocol.Header.protocolVersion] = "2"
+        #expect(throws: SyncError.self) { try SyncAuth.claims(v2) }
+    }
+
+    @Test("Given a signed bundle, when one byte anywhere is flipped or the file cut, then it is refused")
+    func bundleTampering() throws {
+        let key = SyncAuth.key(fromSecret: SyncAuth.newSecret())
+        let payload = try WireCodec.encode(SyncRequest(replica: ReplicaID("a1b2c3d4")!, versionVector: VersionVector(), ops: []))
+        let now: Int64 = 1_800_000_000
+        let file = try SyncBundle(direction: .toHub, replica: ReplicaID("a1b2c3d4")!, unit: "TTQLCK", created: now, payload: payload).encoded(
+            key: key)
+        let (ok, mac) = try SyncBundle.parse(file, path: "b")
+        try ok.verify(hmac: mac, key: key, now: now, path: "b")
+        #expect(throws: SyncError.self) { try ok.verify(hmac: mac, key: SyncAuth.key(fromSecret: "other"), now: now, path: "b") }
+        for i in 0..<file.count {
+            var b = [UInt8](file)
+            b[i] ^= 0x01
+            #expect(throws: SyncError.self, "byte \(i)") {
+                let (x, m) = try SyncBundle.parse(Data(b), path: "b")
+                try x.verify(hmac: m, key: key, now: now, path: "b")
+            }
+        }
+        #expect(throws: SyncError.self) { try SyncBundle.parse(file.dropLast(), path: "b") }
+    }
+
+    @Test("Given three replicas editing concurrently, when they sync in small pages through the hub, then all dumps are identical")
+    func convergence() async throws {
+        let hub = try Fixture.hub()
+        let (a, ca) = try Fixture.replica(hub, unit: "TTQLCK")
+        let (b, cb) = try Fixture.replica(hub, unit: "TTQLCK")
+        let (c, cc) = try Fixture.replica(hub, unit: "CPCM-QLDTDN")
+        let shared = try Fixture.activity(a, unit: "TTQLCK", title: "Đối thoại doanh nghiệp")
+        for i in 0..<30 { try Fixture.activity(c, unit: "CPCM-QLDTDN", title: "Tin bài \(i)") }
+        _ = try await Fixture.client(a, ca, hub, page: 7).run()
+        _ = try await Fixture.client(b, cb, hub, page: 7).run()
+        // Concurrent edits of one field on two replicas of the same unit: a conflict.
+        try a.writeRecord(shared, changes: [("title", .text("Đối thoại doanh nghiệp quý I"))])
+        try b.writeRecord(shared, changes: [("title", .text("Đối thoại với doanh nghiệp"))])
+        for (s, cr) in [(a, ca), (b, cb), (c, cc), (a, ca), (b, cb)] {
+            let summary = try await Fixture.client(s, cr, hub, page: 7).run()
+            #expect(summary.roundTrips >= 1)
+        }
+        let hubDump = try hub.dump().json()
+        for s in [a, b, c] { #expect(try s.dump().json() == hubDump) }
+        #expect(try hub.conflicts().count == 1)
+        #expect(try a.conflicts() == hub.conflicts())
+        // Nothing left: one round trip.
+        let again = try await Fixture.client(a, ca, hub).run()
+        #expect(again.roundTrips == 1 && again.sent == 0 && again.received == 0)
+    }
+
+    @Test("Given a unit writing another unit's activity, when it syncs, then the batch is refused whole and the hub is unchanged")
+    func authorityRefusal() async throws {
+        let hub = try Fixture.hub()
+        let (a, ca) = try Fixture.replica(hub, unit: "TTQLCK")
+        let (b, cb) = try Fixture.replica(hub, unit: "CPCM-QLDTDN")
+        let theirs = try Fixture.activity(b, unit: "CPCM-QLDTDN", title: "Hội nghị")
+        _ = try await Fixture.client(b, cb, hub).run()
+        _ = try await Fixture.client(a, ca, hub).run()
+        let before = try hub.dump().json()
+        // Forge an op on replica a, as if it bypassed its own checks.
+        let vv = try a.versionVector()
+        let forged = Op(
+            dot: Dot(ca.replica, vv[ca.replica] + 1), hlc: HLC(millis: 1_800_000_000_000, logical: 0), record: theirs.rawValue, field: "title",
+            value: .text("Sửa trộm"), supersedes: [])
+        try a.apply([forged], source: .genesis)
+        try Fixture.activity(a, unit: "TTQLCK", title: "Hợp lệ")
+        let e = await #expect(throws: SyncError.self) { try await Fixture.client(a, ca, hub).run() }
+        #expect(e?.code == .forbidden)
+        #expect(try hub.dump().json() == before)
+    }
+
+    @Test("Given a replayed or revoked request, then the hub refuses it")
+    func replayAndRevocation() throws {
+        let hub = try Fixture.hub()
+        let (a, ca) = try Fixture.replica(hub, unit: "VP")
+        let service = HubSyncService(store: hub)
+        let now = Int64(Date().timeIntervalSince1970)
+        let body = try WireCodec.encode(
+            SyncRequest(replica: ca.replica, versionVector: try a.versionVector(), ops: try a.ops(of: ca.replica, after: 0, limit: 100)))
+        let h = SyncAuth.signRequest(body: body, replica: ca.replica, key: ca.key, now: now)
+        _ = try service.handle(headers: h, body: body, now: now)
+        let replay = #expect(throws: SyncError.self) { try service.handle(headers: h, body: body, now: now) }
+        #expect(replay?.httpStatus == 401)
+        try hub.revoke(ca.replica)
+        let h2 = SyncAuth.signRequest(body: body, replica: ca.replica, key: ca.key, now: now)
+        let revoked = #expect(throws: SyncError.self) { try service.handle(headers: h2, body: body, now: now) }
+        #expect(revoked?.httpStatus == 403)
+    }
+
+    @Test("Given bundles both ways, then a bundle-only replica converges and a bundle imported twice is refused and changes nothing")
+    func bundles() async throws {
+        let hub = try Fixture.hub()
+        let (a, ca) = try Fixture.replica(hub, unit: "TTQLCK")
+        let (u, cu) = try Fixture.replica(hub, unit: "VP")
+        try Fixture.activity(a, unit: "TTQLCK", title: "Phát tờ rơi")
+        _ = try await Fixture.client(a, ca, hub).run()
+        try Fixture.activity(u, unit: "VP", title: "Hội nghị trực tuyến")
+        let now = Int64(Date().timeIntervalSince1970)
+        let service = HubSyncService(store: hub)
+        let up = try SyncClient.exportBundle(store: u, credentials: cu, now: now)
+        let imported = try service.importBundle(up.data, path: "up", now: now)
+        #expect(imported.applied == up.ops)
+        #expect(throws: SyncError.self) { try service.importBundle(up.data, path: "up", now: now) }
+        let down = try service.exportBundle(for: cu.replica, now: now)
+        try SyncClient.importBundle(down.data, path: "down", store: u, credentials: cu, now: now)
+        let snapshot = try u.dump().json()
+        #expect(throws: SyncError.self) { try SyncClient.importBundle(down.data, path: "down", store: u, credentials: cu, now: now) }
+        #expect(try u.dump().json() == snapshot)
+        _ = try await Fixture.client(a, ca, hub).run()
+        #expect(try u.dump().json() == hub.dump().json())
+        #expect(try a.dump().json() == hub.dump().json())
+        // A bundle for another replica is refused.
+        #expect(throws: SyncError.self) { try SyncClient.importBundle(down.data, path: "down", store: a, credentials: ca, now: now) }
+    }
+}

@@ -1,0 +1,123 @@
+import Foundation
+import Testing
+
+@testable import SyncCore
+
+@Suite("DOCX in the Nghị định 30/2020 layout")
+struct ReportDocxTests {
+    typealias F = ReportFixture
+
+    static func sampleReport() throws -> ConsolidatedReport {
+        let a = try F.unit("TTQLCK", replica: "dddd0001")
+        let b = try F.unit("VP", replica: "dddd0002")
+        try F.add(
+            a, date: "2026-02-03", form: "HT02", content: ["ND01", "ND05"], quantity: 2, participants: 137,
+            title: "Đối thoại doanh nghiệp <XNK> & \"logistics\"")
+        try F.add(a, date: "2026-02-20", form: "HT04", content: ["ND05"], quantity: 1250, title: "Phát tờ rơi DVC trực tuyến")
+        try F.add(
+            b, date: "2026-03-02", form: "HT06", content: ["ND10"], quantity: 3, title: "Tin bài chuyển đổi số",
+            url: "https://bqlkktck.langson.gov.vn/tin?id=1&x=2")
+        try a.draftUnitReport(
+            period: .quarter(2026, 1),
+            draft: UnitReportDraft(
+                results: "Tổ chức 2 hội nghị đối thoại", issues: "Đường truyền ở cửa khẩu chưa ổn định", proposals: "Đề nghị trang bị thiết bị 4G",
+                tthcTotal: 40, tthcOnline: 36, dossiersTotal: 1200, dossiersOnline: 1050))
+        try a.submitUnitReport(period: .quarter(2026, 1))
+        let hub = try F.hub([a, b])
+        return try hub.consolidatedReport(for: .quarter(2026, 1), heading: ReportHeading(catalog: .standard, number: "05", date: "2026-03-16"))
+    }
+
+    @Test("The archive is valid, every part is well-formed XML, and the page set-up follows Nghị định 30")
+    func packageAndLayout() throws {
+        let docx = try DocxInspector(try Self.sampleReport().export(.docx))
+        for name in [
+            "[Content_Types].xml", "_rels/.rels", "word/document.xml", "word/styles.xml", "word/settings.xml", "word/header1.xml", "word/header2.xml",
+            "word/_rels/document.xml.rels", "docProps/core.xml",
+        ] {
+            let part = try #require(docx.parts[name], "missing \(name)")
+            #expect(DocxInspector.wellFormedError(part) == nil, "\(name) is not well-formed")
+        }
+        // A4 portrait, margins 20/20/30/15 mm
+        #expect(docx.attributes(of: "w:pgSz") == ["w:w": "11906", "w:h": "16838"])
+        let margins = try #require(docx.attributes(of: "w:pgMar"))
+        #expect(margins["w:top"] == "1134" && margins["w:bottom"] == "1134" && margins["w:left"] == "1701" && margins["w:right"] == "850")
+        // Page number top-centre from page 2: a PAGE field in the default header, an empty first-page header
+        let header = String(decoding: try #require(docx.parts["word/header1.xml"]), as: UTF8.self)
+        #expect(header.contains("PAGE") && header.contains("w:jc w:val=\"center\""))
+        #expect(docx.attributes(of: "w:titlePg") != nil)
+        let styles = String(decoding: try #require(docx.parts["word/styles.xml"]), as: UTF8.self)
+        #expect(styles.contains("Times New Roman") && styles.contains("w:sz w:val=\"28\"") && styles.contains("w:firstLine=\"567\""))
+        #expect(styles.contains("w:jc w:val=\"both\""))
+    }
+
+    @Test("Heading, title, sections, Nơi nhận, signature, annex and every total appear")
+    func content() throws {
+        let report = try Self.sampleReport()
+        let docx = try DocxInspector(try report.export(.docx))
+        let paras = docx.paragraphs()
+        let text = paras.joined(separator: "\n")
+        for expected in [
+            "UBND TỈNH LẠNG SƠN", "BAN QUẢN LÝ KHU KINH TẾ CỬA KHẨU ĐỒNG ĐĂNG - LẠNG SƠN", "Số: 05/BC-BQLKKTCK", "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
+            "Độc lập - Tự do - Hạnh phúc", "Lạng Sơn, ngày 16 tháng 3 năm 2026", "BÁO CÁO",
+            "Kết quả công tác thông tin, tuyên truyền cải cách hành chính quý I năm 2026", "I. CÔNG TÁC CHỈ ĐẠO, ĐIỀU HÀNH", "II. KẾT QUẢ THỰC HIỆN",
+            "III. ĐÁNH GIÁ", "IV. PHƯƠNG HƯỚNG, NHIỆM VỤ KỲ TỚI", "V. ĐỀ XUẤT, KIẾN NGHỊ", "Nơi nhận:", "- UBND tỉnh (b/c);", "- Sở Nội vụ (b/c);",
+            "- Lưu: VT, VP.", "KT. TRƯỞNG BAN", "PHÓ TRƯỞNG BAN", "Hoàng Viết Đông", "Phụ lục I", "Phụ lục II",
+            "(Kèm theo Báo cáo số 05/BC-BQLKKTCK ngày 16/03/2026", "Đối thoại doanh nghiệp <XNK> & \"logistics\"",
+            "https://bqlkktck.langson.gov.vn/tin?id=1&x=2", "Tổ chức 2 hội nghị đối thoại", "Đường truyền ở cửa khẩu chưa ổn định",
+            "Đề nghị trang bị thiết bị 4G", "36/40", "87,5%", "1.050/1.200",
+        ] {
+            #expect(text.contains(expected), "missing «\(expected)»")
+        }
+        #expect(paras.contains { $0.hasSuffix("./.") })
+        // Every total of the figures appears in the annex tables
+        #expect(paras.contains(String(report.totals.activities)))
+        #expect(paras.contains(VN.number(report.totals.peopleReached)))
+        for f in report.totals.byForm where f.activities > 0 { #expect(paras.contains(VN.number(f.quantity)), "\(f.code)") }
+        for c in report.totals.byContent where c.activities > 0 { #expect(paras.contains("\(c.code). \(c.title)")) }
+        // Sections come in order
+        let order = ["BÁO CÁO", "I. CÔNG TÁC", "II. KẾT QUẢ", "III. ĐÁNH GIÁ", "IV. PHƯƠNG HƯỚNG", "V. ĐỀ XUẤT", "Nơi nhận:", "Phụ lục I"].map {
+            key in
+            paras.firstIndex { $0.hasPrefix(key) } ?? -1
+        }
+        #expect(order == order.sorted() && !order.contains(-1), "\(order)")
+    }
+
+    @Test("Equal reports give byte-identical files in every format")
+    func deterministic() throws {
+        let r = try Self.sampleReport()
+        for f in ReportFormat.allCases { #expect(try r.export(f) == (try r.export(f)), "\(f)") }
+    }
+
+    @Test("CSV: UTF-8 BOM, CRLF, RFC 4180 quoting and no formula injection")
+    func csvQuoting() {
+        #expect(ConsolidatedReport.csvField("a,b") == "\"a,b\"")
+        #expect(ConsolidatedReport.csvField("say \"hi\"") == "\"say \"\"hi\"\"\"")
+        #expect(ConsolidatedReport.csvField("line\nbreak") == "\"line\nbreak\"")
+        #expect(ConsolidatedReport.csvField("=HYPERLINK(1)") == "'=HYPERLINK(1)")
+        #expect(ConsolidatedReport.csvField("-5") == "-5")
+        #expect(ConsolidatedReport.csvField("Đồng Đăng") == "Đồng Đăng")
+    }
+
+    @Test("The fast evidence writer gives the same JSON bytes as JSONEncoder")
+    func jsonMatchesEncoder() throws {
+        var report = try Self.sampleReport()
+        report.evidence.append(
+            EvidenceItem(
+                id: "HD.VP.x.1", unit: "VP", date: "2026-03-01", form: "HT06", content: ["ND01", "ND02"],
+                title: "Tab\t, quote \" back\\ slash/ nl\n cr\r \u{08}\u{0C}\u{01}\u{1F} Đồng Đăng 🇻🇳", url: "https://a.vn/x?y=1&z=\"2\"",
+                quantity: nil, participants: 0, lateFrom: "2025-Q4"))
+        let e = JSONEncoder()
+        e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        var expected = try e.encode(report)
+        expected.append(0x0A)
+        #expect(try report.jsonData() == expected)
+        let decoded = try JSONDecoder().decode(ConsolidatedReport.self, from: try report.jsonData())
+        #expect(decoded == report)
+    }
+
+    @Test("XML escaping drops control characters and escapes markup")
+    func escaping() {
+        #expect(WordML.escape("a<b>&\"c'\u{1}") == "a&lt;b&gt;&amp;&quot;c&apos;")
+        #expect(WordML.escape("Đồng Đăng") == "Đồng Đăng")
+    }
+}

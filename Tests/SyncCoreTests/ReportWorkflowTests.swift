@@ -1,0 +1,120 @@
+import Foundation
+import Testing
+
+@testable import SyncCore
+
+@Suite("Unit period reports: draft, submit freezes, bad input changes nothing")
+struct ReportWorkflowTests {
+    typealias F = ReportFixture
+
+    @Test("Draft stores figures computed from the unit's activities and the narrative")
+    func draftComputesFigures() throws {
+        let u = try F.unit("TTQLCK", replica: "cccc0001")
+        try F.add(u, date: "2026-01-10", form: "HT04", content: ["ND05"], quantity: 500)
+        try F.add(u, date: "2026-02-10", form: "HT02", content: ["ND01", "ND05"], quantity: 1, participants: 80)
+        try F.add(u, date: "2026-04-01", form: "HT04", quantity: 99)  // Q2: not counted
+        let row = try u.draftUnitReport(
+            period: .quarter(2026, 1), draft: UnitReportDraft(results: "Phát 500 tờ rơi", tthcTotal: 20, tthcOnline: 18))
+        #expect(row.id == "BC.TTQLCK.2026-Q1")
+        #expect(row.status == "draft")
+        #expect(row.figuresHash == nil)
+        let figures = try JSONDecoder().decode(UnitFigures.self, from: Data(try #require(row.figures).utf8))
+        #expect(figures.activities == 2)
+        #expect(figures.peopleReached == 80)
+        #expect(figures.byForm.first { $0.code == "HT04" }?.quantity == 500)
+        #expect(figures.byContent.first { $0.code == "ND05" }?.activities == 2)
+        #expect(row.results == "Phát 500 tờ rơi" && row.tthcOnline == 18)
+        // A second draft updates only what is given
+        let again = try u.draftUnitReport(period: .quarter(2026, 1), draft: UnitReportDraft(issues: "Thiếu kinh phí"))
+        #expect(again.results == "Phát 500 tờ rơi" && again.issues == "Thiếu kinh phí" && again.tthcTotal == 20)
+    }
+
+    @Test("Submit freezes the figures with the SHA-256 of their canonical JSON; later edits are refused")
+    func submitFreezes() throws {
+        let u = try F.unit("CPCM-QLDTDN", replica: "cccc0002")
+        try F.add(u, date: "2026-03-01", participants: 12)
+        try u.draftUnitReport(period: .quarter(2026, 1), draft: UnitReportDraft(results: "Tốt"))
+        let row = try u.submitUnitReport(period: .quarter(2026, 1), now: Date(timeIntervalSince1970: 1_773_648_000))
+        #expect(row.status == "submitted")
+        #expect(row.submittedAt == "2026-03-16T08:00:00Z")
+        let figures = try #require(row.figures)
+        #expect(row.figuresHash == UnitFigures.sha256(figures))
+        #expect(try JSONDecoder().decode(UnitFigures.self, from: Data(figures.utf8)).peopleReached == 12)
+        let ops = try u.opCount()
+        for attempt in [
+            { try u.draftUnitReport(period: .quarter(2026, 1), draft: UnitReportDraft(results: "Sửa")) },
+            { try u.submitUnitReport(period: .quarter(2026, 1)) },
+        ] as [() throws -> UnitReportRow] {
+            do {
+                _ = try attempt()
+                Issue.record("a submitted report must refuse changes")
+            } catch let e as SyncError {
+                #expect(e.code == .conflict)
+                #expect(e.message.contains("đã được gửi"))
+            }
+        }
+        #expect(try u.opCount() == ops)
+        #expect(try u.unitReport(unit: "CPCM-QLDTDN", period: .quarter(2026, 1))?.results == "Tốt")
+    }
+
+    @Test("Bad counts are refused naming the field and value, and nothing is written")
+    func badCounts() throws {
+        let u = try F.unit("TTQLCK", replica: "cccc0003")
+        try u.draftUnitReport(period: .quarter(2026, 1), draft: UnitReportDraft(tthcTotal: 10, dossiersTotal: 5))
+        let ops = try u.opCount()
+        let cases: [(UnitReportDraft, String, String)] = [
+            (UnitReportDraft(tthcOnline: 11), "tthc_online", "11"),
+            (UnitReportDraft(dossiersOnline: 6), "dossiers_online", "6"),
+            (UnitReportDraft(tthcTotal: 3, tthcOnline: 4), "tthc_online", "4"),
+            (UnitReportDraft(dossiersTotal: -1), "dossiers_total", "-1"),
+        ]
+        for (draft, field, value) in cases {
+            do {
+                try u.draftUnitReport(period: .quarter(2026, 1), draft: draft)
+                Issue.record("expected \(field) = \(value) to be refused")
+            } catch let e as SyncError {
+                #expect(e.code == .invalidInput)
+                #expect(e.field == field && e.value == value)
+                #expect(e.message.contains(field) && e.message.contains(value))
+            }
+        }
+        #expect(try u.opCount() == ops)
+    }
+
+    @Test("Unknown periods and ad-hoc windows are refused for unit reports")
+    func badPeriods() throws {
+        for raw in ["2026-Q5", "2026-Q0", "2026-H2", "26-Q1", "2026-02-30_2026-03-01", ""] {
+            #expect(throws: SyncError.self) { try ReportPeriod.parse(raw) }
+        }
+        let u = try F.unit("TTQLCK", replica: "cccc0004")
+        do {
+            try u.draftUnitReport(period: .adHoc(from: "2026-03-01", to: "2026-03-31"), draft: UnitReportDraft())
+            Issue.record("ad-hoc unit report must be refused")
+        } catch let e as SyncError {
+            #expect(e.field == "period")
+        }
+    }
+
+    @Test("Nghị định 30 date line: leading zero for days below 10 and months 1–2")
+    func placeAndDate() {
+        func line(_ d: String?) -> String { ReportHeading(catalog: .standard, date: d).placeAndDate(year: 2026) }
+        #expect(line("2026-03-16") == "Lạng Sơn, ngày 16 tháng 3 năm 2026")
+        #expect(line("2026-01-05") == "Lạng Sơn, ngày 05 tháng 01 năm 2026")
+        #expect(line("2026-02-28") == "Lạng Sơn, ngày 28 tháng 02 năm 2026")
+        #expect(line("2026-12-09") == "Lạng Sơn, ngày 09 tháng 12 năm 2026")
+        #expect(line(nil).hasPrefix("Lạng Sơn, ngày "))
+        #expect(ReportHeading(catalog: .standard, number: "05").numberLine == "Số: 05/BC-BQLKKTCK")
+        #expect(VN.day("2026-03-05") == "05/03/2026")
+        #expect(VN.day("bad") == "bad")
+    }
+
+    @Test("ISO 8601 timestamps are read to the millisecond, with offsets")
+    func timestamps() {
+        #expect(Timestamp.epochMillis("1970-01-01T00:00:00Z") == 0)
+        #expect(Timestamp.epochMillis("2026-03-16T08:00:00Z") == 1_773_648_000_000)
+        #expect(Timestamp.epochMillis("2026-03-16T15:00:00+07:00") == 1_773_648_000_000)
+        #expect(Timestamp.epochMillis("2026-03-16T08:00:00.250Z") == 1_773_648_000_250)
+        #expect(Timestamp.epochMillis("2026-03-16") == 1_773_619_200_000)
+        #expect(Timestamp.epochMillis("hôm qua") == nil)
+    }
+}

@@ -13,6 +13,38 @@ import Testing
         return s
     }
 
+    func activity(in s: ReplicaStore, title: String) throws -> RecordID {
+        try s.createRecord(
+            kind: .activity, owner: "TTQLCK",
+            changes: [
+                ("unit", .text("TTQLCK")), ("date", .text("2026-03-02")), ("form", .text("HT02")), ("content", .text("ND05")),
+                ("title", .text(title)), ("recorded", .text("2026-03-02T08:00:00Z")), ("deleted", .int(0)),
+            ])
+    }
+
+    @Test("Xóa đồng thời với sửa: bản kết xuất chuẩn liệt kê phần sửa / the dump lists an edit concurrent with a delete")
+    func dumpListsEditConcurrentWithDelete() throws {
+        // Given two replicas of TTQLCK that both know an activity.
+        let a = try replica("aaaa0001", "TTQLCK")
+        let b = try replica("bbbb0002", "TTQLCK")
+        let id = try activity(in: a, title: "Đối thoại")
+        try b.apply(try a.ops(after: try b.versionVector()), source: Self.peer)
+        // When A retitles it while B, not having seen that, deletes it, and they sync.
+        let edit = try a.writeRecord(id, changes: [("title", .text("Hội nghị đối thoại"))])
+        try b.writeRecord(id, changes: [], delete: true)
+        try a.apply(try b.ops(after: try a.versionVector()), source: Self.peer)
+        try b.apply(try a.ops(after: try b.versionVector()), source: Self.peer)
+        // Then both list the delete as a conflict with the edit, in `conflicts` and in the dump.
+        let conflicts = try a.conflicts()
+        let conflictsB = try b.conflicts()
+        #expect(conflicts.map(\.field) == ["deleted"] && conflicts == conflictsB)
+        #expect(conflicts.first?.candidates.contains { $0.dot == edit[0].dot.description } == true)
+        let deleted = try a.dump().records[id.rawValue]?["deleted"]
+        #expect(deleted?.value == .int(1))
+        #expect(deleted?.concurrentEdits == ["title@\(edit[0].dot)"])
+        #expect(try a.dump().json() == b.dump().json())
+    }
+
     @Test("Thao tác đến trước khoảng trống, thay thế giá trị của bản sao chưa biết: được giữ lại / a held-back op may name an unknown origin")
     func heldBackOpNamingAnUnknownOrigin() throws {
         // Given A records an activity and B, having seen it, retitles it (superseding A's value).

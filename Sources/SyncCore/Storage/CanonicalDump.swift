@@ -60,6 +60,8 @@ extension ReplicaStore {
                     for (i, reg) in rec.registers.enumerated() {
                         guard let reg else { continue }
                         let values = try reg.survivors.map { try session.opValue($0.dot) }
+                        // `conflictedFields` reads the winner of `deleted`; only registers were decoded.
+                        if i == rec.deletedIndex { rec.columns[i] = values.first ?? .null }
                         var state = CanonicalDump.FieldState(value: values.first ?? .null, conflict: nil)
                         if reg.survivors.count > 1 {
                             state.conflict = zip(reg.survivors, values).map {

@@ -223,3 +223,20 @@ struct HubFaultTests {
         h.killHub(signal: SIGTERM)
     }
 }
+
+@Suite("Hub link cut", .serialized)
+struct HubLinkCutTests {
+    @Test("Given a link that drops in the middle of answers, when a replica downloads many pages, then retries finish the sync with nothing lost")
+    func connectionCut() async throws {
+        let h = try HubFaultTests.scenario("linkcut")
+        try HubFaultTests.bulk(h, "a", unit: "TTQLCK", count: 200)
+        try h.clientOK("a", "sync")
+        let proxy = try CuttingProxy(target: h.port, cutAfter: 2_000, cuts: 3)
+        let r = try h.client("b", ["sync", "--hub", "http://127.0.0.1:\(proxy.port)", "--page-size", "50"])
+        #expect(r.status == 0, "\(r.err)")
+        #expect(proxy.cutsMade == 3)
+        #expect(!r.out.contains(", 0 lần thử lại"), "\(r.out)")
+        #expect(try h.clientDump("b") == h.hubDump())
+        h.killHub(signal: SIGTERM)
+    }
+}

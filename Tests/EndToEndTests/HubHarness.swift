@@ -16,6 +16,7 @@ final class HubHarness: @unchecked Sendable {
 
     let dir: URL
     var server: Process?
+    var serverTag = ""
     var port = 0
     var hubDB: String { dir.appendingPathComponent("hub.sqlite").path }
     var url: String { "http://127.0.0.1:\(port)" }
@@ -92,6 +93,7 @@ final class HubHarness: @unchecked Sendable {
     /// `hub serve` on 127.0.0.1; port 0 lets the system choose, read back from stdout.
     func startHub(port wanted: Int = 0) throws {
         let tag = "serve-\(UUID().uuidString.prefix(6))"
+        serverTag = tag
         server = try start("hub", ["serve", "--host", "127.0.0.1", "--port", String(wanted), "--db", hubDB], tag: tag)
         let deadline = Date().addingTimeInterval(30)
         while Date() < deadline {
@@ -108,11 +110,22 @@ final class HubHarness: @unchecked Sendable {
         throw HarnessError("hub serve did not report its port")
     }
 
-    func killHub(signal: Int32 = SIGKILL) {
-        guard let server else { return }
+    /// The hub's own time per sync page (the `ms=` of its `sync.page` log lines), in seconds.
+    func serverLatencies() -> [Double] {
+        read(serverTag).1.split(separator: "\n").filter { $0.contains("sync.page") }.compactMap { line in
+            guard let r = line.range(of: "ms=") else { return nil }
+            return Double(line[r.upperBound...].prefix { $0.isNumber }).map { $0 / 1000 }
+        }
+    }
+
+    /// Stops the hub with `signal` and returns how it ended (its exit status, or the signal).
+    @discardableResult
+    func killHub(signal: Int32 = SIGKILL) -> Int32 {
+        guard let server else { return -1 }
         kill(server.processIdentifier, signal)
         server.waitUntilExit()
         self.server = nil
+        return server.terminationStatus
     }
 
     /// Enrols and initialises a replica named `name` for `unit`; returns its replica id.

@@ -129,6 +129,8 @@ struct ProtocolTests {
         #expect(throws: SyncError.self) { try SyncAuth.verify(c, body: body, key: SyncAuth.key(fromSecret: "x"), now: 1_000_000) }
         #expect(throws: SyncError.self) { try SyncAuth.verify(c, body: Data("hellO".utf8), key: key, now: 1_000_000) }
         #expect(throws: SyncError.self) { try SyncAuth.verify(c, body: body, key: key, now: 1_000_000 + SyncProtocol.clockWindow + 1) }
+        let hostile = SyncAuth.Claims(replica: me, timestamp: .min, nonce: c.nonce, signature: c.signature)
+        #expect(throws: SyncError.self) { try SyncAuth.verify(hostile, body: body, key: key, now: 1_000_000) }
         var v2 = h
         v2[SyncProtocol.Header.protocolVersion] = "2"
         #expect(throws: SyncError.self) { try SyncAuth.claims(v2) }

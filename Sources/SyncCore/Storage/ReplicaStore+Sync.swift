@@ -313,6 +313,16 @@ extension ReplicaStore {
         }
     }
 
+    /// Copies the write-ahead log into the database and truncates it (as after a restart), so
+    /// measurements do not pay for a log left behind by a bulk load.
+    public func checkpoint() throws {
+        do {
+            try dbPool.writeWithoutTransaction { db in _ = try db.checkpoint(.truncate) }
+        } catch {
+            throw Self.map(error)
+        }
+    }
+
     /// `PRAGMA integrity_check` of the database at `path`: "ok" or the problems found.
     public static func integrityCheck(path: String) throws -> String {
         do {

@@ -118,7 +118,9 @@ public enum SyncAuth {
     /// Checks the timestamp window and the signature (constant-time). Replay of the nonce is the
     /// store's concern: it remembers nonces.
     public static func verify(_ c: Claims, body: Data, key: Data, now: Int64, method: String = "POST", path: String = SyncProtocol.path) throws {
-        guard abs(now - c.timestamp) <= SyncProtocol.clockWindow else {
+        // Overflow-safe: a hostile timestamp such as Int64.min must be refused, not trap.
+        let (skew, overflow) = now.subtractingReportingOverflow(c.timestamp)
+        guard !overflow, skew.magnitude <= UInt64(SyncProtocol.clockWindow) else {
             throw SyncError(
                 .unauthorized, "Dấu thời gian của yêu cầu lệch quá \(SyncProtocol.clockWindow) giây so với đồng hồ hub; hãy chỉnh đồng hồ máy.",
                 field: "timestamp", value: String(c.timestamp))

@@ -98,7 +98,8 @@ public struct SyncBundle: Sendable, Equatable {
                 .unauthorized, "Chữ ký của gói tin «\(path)» không hợp lệ (không do bản sao \(replica) hoặc hub ký).", field: "signature",
                 value: replica.rawValue)
         }
-        guard created <= now + 86_400, now - created <= SyncProtocol.bundleLifetime else {
+        let (age, overflow) = now.subtractingReportingOverflow(created)
+        guard !overflow, age >= -86_400, age <= SyncProtocol.bundleLifetime else {
             throw SyncError(
                 .unauthorized, "Gói tin «\(path)» tạo lúc \(created) đã quá hạn (tối đa \(SyncProtocol.bundleLifetime / 86_400) ngày).",
                 field: "created", value: String(created))

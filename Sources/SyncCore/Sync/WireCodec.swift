@@ -113,7 +113,10 @@ public enum WireCodec {
         var vv = VersionVector()
         for _ in 0..<n {
             let o = try ReplicaID.parse(try readString(&r), field: "version_vector")
-            vv[o] = max(vv[o], try r.read())
+            let c = try r.read()
+            // Counters are SQLite integers on both sides: a larger one cannot be real.
+            guard c <= UInt64(Int64.max) else { throw corrupt("bộ đếm véc-tơ vượt giới hạn") }
+            vv[o] = max(vv[o], c)
         }
         return vv
     }

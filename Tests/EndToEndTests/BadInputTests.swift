@@ -193,6 +193,22 @@ import Testing
         #expect(leftovers == ["ghi-chu.txt"], "no -wal/-shm left beside the file")
     }
 
+    @Test("Tệp --db rỗng: báo chưa khởi tạo, không biến thành cơ sở dữ liệu / an empty --db file")
+    func emptyFile() throws {
+        let dir = try TempDir()
+        let db = dir.path("rong.sqlite")
+        FileManager.default.createFile(atPath: db, contents: Data())
+        for args in [["dump"], ["activity", "list"], f(add: [])] {
+            let r = try UnitClient.run(args + ["--db", db], in: dir.url)
+            #expect(r.status == Self.database, "\(args): \(r)")
+            #expect(r.stderr.contains("«\(db)»") && r.stderr.contains("init"), "\(r.stderr)")
+            #expect(try Data(contentsOf: URL(fileURLWithPath: db)).isEmpty, "\(args) wrote into the empty file")
+        }
+        // An empty file is still a fine place to create a replica.
+        try UnitClient.ok(["init", "--unit", "TTQLCK", "--db", db], in: dir.url)
+        try UnitClient.ok(["dump", "--db", db], in: dir.url)
+    }
+
     @Test("Cơ sở dữ liệu từ phiên bản mới hơn: từ chối, không sửa / a database from a newer schema")
     func newerSchema() throws {
         let f = try Fixture()

@@ -132,6 +132,9 @@ import Testing
         let deleted = conflicts.first { $0.record == article && $0.field == "deleted" }
         #expect(deleted != nil, "delete concurrent with an edit is listed: \(conflicts)")
         #expect(deleted?.candidates.contains { $0.value == .text("quantity = 3") } == true)
+        let canonical = try JSONDecoder().decode(CanonicalDump.self, from: converged)
+        #expect(canonical.records[article]?["deleted"]?.value == .int(1))
+        #expect(canonical.records[article]?["deleted"]?.concurrentEdits?.first?.hasPrefix("quantity@aaaa0001:") == true)
         #expect(conflicts.count == 3, "\(conflicts.map { "\($0.record) \($0.field)" })")
 
         // When A resolves the title, restores the article, and everybody syncs again.

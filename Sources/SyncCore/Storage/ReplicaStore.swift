@@ -56,6 +56,11 @@ public final class ReplicaStore: Sendable {
             if !header.isEmpty && header != Data("SQLite format 3\0".utf8) {
                 throw SyncError(.database, "Tệp «\(path)» không phải cơ sở dữ liệu SQLite.", field: "db", value: path)
             }
+            // SQLite would silently turn an empty file into a database; only `create` may do that.
+            if header.isEmpty && !create {
+                throw SyncError(
+                    .database, "Tệp «\(path)» trống, chưa phải cơ sở dữ liệu; hãy khởi tạo trước (init).", field: "db", value: path)
+            }
         }
         var config = Configuration()
         config.foreignKeysEnabled = true

@@ -43,7 +43,7 @@ struct InitCommand: AsyncParsableCommand {
             _ = try catalog.requireUnit(unitCode, field: "unit")
             let id = try enrolled?.replicaID ?? replica.map { try ReplicaID.parse($0, field: "replica") } ?? ReplicaID.random()
             if FileManager.default.fileExists(atPath: store.path) {
-                let existing = try ReplicaStore.open(path: store.path)
+                let existing = try ReplicaStore.open(path: store.path, create: true)
                 if try existing.isInitialised() {
                     throw SyncError(.conflict, "Cơ sở dữ liệu «\(store.path)» đã được khởi tạo; không ghi đè.", field: "db", value: store.path)
                 }

@@ -149,6 +149,10 @@ struct ApplySession {
     }
 
     private mutating func fetchSlot(_ id: RecordID) throws -> Int {
+        if recs.isEmpty {
+            recs.reserveCapacity(1024)
+            recordSlot.reserveCapacity(1024)
+        }
         let rec = try fetch(id)
         recs.append(rec)
         recordSlot[id.rawValue] = recs.count - 1
@@ -227,10 +231,10 @@ struct ApplySession {
     }
 
     /// Encodes a record's registers into `buffer`.
-    mutating func encodeMeta(_ rec: LoadedRecord) throws {
+    mutating func encodeMeta(_ slot: Int) throws {
         buffer.reset()
-        for (i, reg) in rec.registers.enumerated() {
-            guard let reg else { continue }
+        for i in recs[slot].registers.indices {
+            guard let reg = recs[slot].registers[i] else { continue }
             buffer.write(i)
             buffer.write(reg.survivors.count)
             for s in reg.survivors {
@@ -263,7 +267,7 @@ struct ApplySession {
         {
             replicaUnits[rid] = u
         }
-        try encodeMeta(recs[slot])
+        try encodeMeta(slot)
         stmt.bind(i, bytes: buffer.bytes, emptyIsNull: false)
         stmt.bind(i + 1, recs[slot].rowid)
         try stmt.execute(db)
@@ -305,10 +309,10 @@ struct ApplySession {
     /// index and the value normalised (the op itself is not copied).
     mutating func validate(_ op: Op, source: OpSource) throws -> (slot: Int, field: Int, value: Value) {
         let slot = try slot(forRaw: op.record)
-        let rid = recs[slot].id
-        let specs = EntitySchema.fields(rid.kind)
+        let kind = recs[slot].id.kind
+        let specs = EntitySchema.fields(kind)
         guard let fi = specs.firstIndex(where: { $0.name == op.field }) else {
-            throw SyncError.invalid("field", op.field, "\(rid.kind.label) không có trường này.")
+            throw SyncError.invalid("field", op.field, "\(kind.label) không có trường này.")
         }
         let value = try validator.normalise(op.value, for: specs[fi])
         if op.supersedes.count > 10_000
@@ -326,7 +330,7 @@ struct ApplySession {
                     throw SyncError(
                         .forbidden, "Thao tác \(op.dot) không phải của bản sao đã xác thực \(auth).", field: "origin", value: origin.rawValue)
                 }
-                if rid.kind == .replica, op.field == "unit", let enrolledUnit, value.text != enrolledUnit {
+                if kind == .replica, op.field == "unit", let enrolledUnit, value.text != enrolledUnit {
                     throw SyncError(
                         .forbidden, "Bản sao \(auth) được đăng ký cho đơn vị \(enrolledUnit), không phải \(value).", field: "unit",
                         value: value.description)
@@ -337,7 +341,7 @@ struct ApplySession {
                     .forbidden, "Dữ liệu khởi tạo của Kế hoạch không thể bị ghi thêm (\(op.dot)).", field: "origin", value: origin.rawValue)
             }
             let writerUnit: String
-            if rid.kind == .replica, rid.owner == origin.rawValue, op.field == "unit" {
+            if kind == .replica, recs[slot].id.owner == origin.rawValue, op.field == "unit" {
                 guard op.dot.counter == 1, try unit(of: origin) == nil else {
                     throw SyncError(.forbidden, "Đơn vị của bản sao \(origin) không thể thay đổi.", field: "unit", value: value.description)
                 }
@@ -349,7 +353,7 @@ struct ApplySession {
                 }
                 writerUnit = u
             }
-            try authority.check(writer: origin, writerUnit: writerUnit, record: rid, field: op.field, value: value)
+            try authority.check(writer: origin, writerUnit: writerUnit, record: recs[slot].id, field: op.field, value: value)
             return (slot, fi, value)
         }
     }
@@ -382,7 +386,14 @@ struct ApplySession {
     }
 
     private mutating func applySorted(_ ops: [Op], source: OpSource, holdGaps: Bool) throws {
-        // The vector is read and advanced once per run of one origin's ops, not once per op.
+        // Through the buffer, each op is borrowed rather than copied out of the array.
+        try ops.withUnsafeBufferPointer { ops in
+            try applyRuns(ops, source: source, holdGaps: holdGaps)
+        }
+    }
+
+    /// The vector is read and advanced once per run of one origin's ops, not once per op.
+    private mutating func applyRuns(_ ops: UnsafeBufferPointer<Op>, source: OpSource, holdGaps: Bool) throws {
         var runOrigin: ReplicaID?
         var known: UInt64 = 0
         for i in ops.indices {

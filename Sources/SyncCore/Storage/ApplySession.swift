@@ -203,6 +203,8 @@ struct ApplySession {
 
     func decodeMeta(_ bytes: UnsafeRawBufferPointer, into rec: inout LoadedRecord) throws {
         var r = RawVarintReader(bytes)
+        // The first survivor's HLC is stored whole; the others as a zigzag difference from it.
+        var base: UInt64?
         func origin(_ i: Int64) throws -> ReplicaID {
             guard let o = originByIdx[i] else { throw SyncError(.corrupt, "Siêu dữ liệu tham chiếu bản sao không tồn tại.") }
             return o
@@ -216,7 +218,14 @@ struct ApplySession {
             for _ in 0..<max(ns, 0) {
                 let o = try origin(try r.readInt64())
                 let c = try r.read()
-                let t = try r.read()
+                let stored = try r.read()
+                let t: UInt64
+                if let base {
+                    t = base &+ UInt64(bitPattern: Int64(bitPattern: stored >> 1) ^ -Int64(bitPattern: stored & 1))
+                } else {
+                    t = stored
+                    base = stored
+                }
                 survivors.append(Version(dot: Dot(o, c), hlc: HLC(rawValue: t)))
             }
             var context: [Dot] = []
@@ -233,6 +242,9 @@ struct ApplySession {
     /// Encodes a record's registers into `buffer`.
     mutating func encodeMeta(_ slot: Int) throws {
         buffer.reset()
+        // HLCs of one record's survivors are close together: after the first (stored whole), each
+        // is stored as a zigzag difference from it, 3–5 bytes instead of 9.
+        var base: UInt64?
         for i in recs[slot].registers.indices {
             guard let reg = recs[slot].registers[i] else { continue }
             buffer.write(i)
@@ -240,7 +252,13 @@ struct ApplySession {
             for s in reg.survivors {
                 buffer.write(try index(of: s.dot.origin))
                 buffer.write(s.dot.counter)
-                buffer.write(s.hlc.rawValue)
+                if let base {
+                    let d = Int64(bitPattern: s.hlc.rawValue &- base)
+                    buffer.write(UInt64(bitPattern: (d << 1) ^ (d >> 63)))
+                } else {
+                    buffer.write(s.hlc.rawValue)
+                    base = s.hlc.rawValue
+                }
             }
             // Context entries are kept sorted by origin, the order this encoding has always used.
             buffer.write(reg.contextEntries.count)

@@ -11,6 +11,8 @@ struct LoadedRecord {
     var dirty = false
     /// Whether the conflict table had rows for this record when it was loaded.
     var hadConflicts = false
+    /// A record new in this batch: its rowid is reserved, its row is inserted by `finish`.
+    var isNewRow = false
 
     init(id: RecordID) {
         self.id = id
@@ -81,10 +83,12 @@ struct ApplySession {
     var report = ApplyReport()
     /// The op insert, prepared once per batch (looking it up by SQL text costs a hash per op).
     var insertOp: Statement?
-    /// Per-kind statements (by `EntityKind.code`): load, save, and a new record's placeholder row.
+    /// Per-kind statements (by `EntityKind.code`): load, update, and insert of a new record.
     var selectStatements: [Statement?] = Array(repeating: nil, count: EntityKind.allCases.count)
     var saveStatements: [Statement?] = Array(repeating: nil, count: EntityKind.allCases.count)
-    var placeholderStatements: [Statement?] = Array(repeating: nil, count: EntityKind.allCases.count)
+    var insertStatements: [Statement?] = Array(repeating: nil, count: EntityKind.allCases.count)
+    /// Per kind, the last rowid reserved for a new record (0: not read yet).
+    var lastRowid: [Int64] = Array(repeating: 0, count: EntityKind.allCases.count)
     /// Ops come sorted by origin and often several in a row for one record: the last origin's
     /// index and unit, and the last record's slot, save hashing their ids for every op.
     var lastOrigin: ReplicaID?
@@ -190,6 +194,13 @@ struct ApplySession {
             return (kind, "SELECT \(cols), meta, rowid FROM \(kind.table) WHERE id = ?")
         })
 
+    static let insertSQL: [EntityKind: String] = Dictionary(
+        uniqueKeysWithValues: EntityKind.allCases.map { kind in
+            var names = EntitySchema.fields(kind).map(\.name)
+            names += ["meta", "rowid", "id"]
+            return (kind, "INSERT INTO \(kind.table)(\(names.joined(separator: ", "))) VALUES (\(names.map { _ in "?" }.joined(separator: ", ")))")
+        })
+
     static let saveSQL: [EntityKind: String] = Dictionary(
         uniqueKeysWithValues: EntityKind.allCases.map { kind in
             var names = EntitySchema.fields(kind).map(\.name)
@@ -272,7 +283,12 @@ struct ApplySession {
     mutating func save(_ slot: Int) throws {
         let kind = recs[slot].id.kind
         let specs = EntitySchema.fields(kind)
-        let stmt = try statement(\.saveStatements, kind) { Self.saveSQL[kind] ?? "" }
+        // Same parameters for both: the fields, meta, rowid (and, for a new row, the id).
+        let isNew = recs[slot].isNewRow
+        let stmt =
+            isNew
+            ? try statement(\.insertStatements, kind) { Self.insertSQL[kind] ?? "" }
+            : try statement(\.saveStatements, kind) { Self.saveSQL[kind] ?? "" }
         let deleted = recs[slot].deletedIndex
         var i: Int32 = 1
         for n in specs.indices {
@@ -288,7 +304,9 @@ struct ApplySession {
         try encodeMeta(slot)
         stmt.bind(i, bytes: buffer.bytes, emptyIsNull: false)
         stmt.bind(i + 1, recs[slot].rowid)
+        if isNew { stmt.bind(i + 2, recs[slot].id.rawValue) }
         try stmt.execute(db)
+        recs[slot].isNewRow = false
     }
 
     // MARK: Applying
@@ -505,12 +523,16 @@ struct ApplySession {
         let oi = try index(of: op.dot.origin)
         for d in op.supersedes where d.origin != op.dot.origin { _ = try index(of: d.origin) }
         if recs[slot].rowid == 0 {
-            // A new record gets its row (and so its op-log reference) now; `finish` fills it in.
-            let kind = recs[slot].id.kind
-            let placeholder = try statement(\.placeholderStatements, kind) { "INSERT INTO \(kind.table)(id, meta) VALUES (?, x'')" }
-            placeholder.bind(1, recs[slot].id.rawValue)
-            try placeholder.execute(db)
-            recs[slot].rowid = db.lastInsertedRowID
+            // A new record gets its rowid (and so its op-log reference) now and its row once, in
+            // `finish`. The rowid is the one SQLite would choose, max(rowid) + 1: only this
+            // session writes the typed tables during the transaction.
+            let k = Int(recs[slot].id.kind.code)
+            if lastRowid[k] == 0 {
+                lastRowid[k] = try Int64.fetchOne(db, sql: "SELECT coalesce(max(rowid), 0) FROM \(recs[slot].id.kind.table)") ?? 0
+            }
+            lastRowid[k] += 1
+            recs[slot].rowid = lastRowid[k]
+            recs[slot].isNewRow = true
         }
         if insertOp == nil {
             insertOp = try db.makeStatement(

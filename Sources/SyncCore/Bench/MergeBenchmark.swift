@@ -33,6 +33,10 @@ public struct MergeBenchmark: Sendable {
         public var plainInsertSeconds: Double
         public var localWriteOverhead: Double
         public var peakMemoryMB: Double
+        /// Process CPU time of the merge and of the ceiling: on a shared machine the wall-clock
+        /// figures above also count time spent waiting for a core.
+        public var mergeCPUSeconds: Double = 0
+        public var ceilingCPUSeconds: Double = 0
     }
 
     /// One generated field write, before it becomes an op.
@@ -60,13 +64,16 @@ public struct MergeBenchmark: Sendable {
 
         // The SQLite ceiling: the same field writes as plain prepared upserts in one transaction.
         let plainPath = directory.appendingPathComponent("ceiling.sqlite").path
+        let ceilingCPUStart = Self.cpuSeconds()
         let (ceilingSeconds, plainBytes) = try ceiling(path: plainPath, ops: allOps)
+        let ceilingCPU = Self.cpuSeconds() - ceilingCPUStart
 
         // The merge: a fresh replica on disk receives every replica's ops, page by page.
         let path = directory.appendingPathComponent("merged.sqlite").path
         let store = try ReplicaStore.open(path: path, create: true)
         try store.initialise(identity: nil)
         let start = DispatchTime.now().uptimeNanoseconds
+        let mergeCPUStart = Self.cpuSeconds()
         var conflicts = 0
         for ops in allOps {
             var i = 0
@@ -80,6 +87,7 @@ public struct MergeBenchmark: Sendable {
             }
         }
         let mergeSeconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        let mergeCPU = Self.cpuSeconds() - mergeCPUStart
         conflicts = try store.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM conflict") ?? 0 }
         try store.dbPool.writeWithoutTransaction { db in
             try db.execute(sql: "VACUUM")
@@ -99,7 +107,8 @@ public struct MergeBenchmark: Sendable {
             plainTableBytes: plainBytes, sizeRatio: Double(dbBytes) / Double(plainBytes),
             metadataBytesPerOp: Double(dbBytes - plainBytes) / ops, conflicts: conflicts,
             localWriteSeconds: localSeconds, plainInsertSeconds: plainInsertSeconds,
-            localWriteOverhead: localSeconds / plainInsertSeconds, peakMemoryMB: Self.peakMemoryMB())
+            localWriteOverhead: localSeconds / plainInsertSeconds, peakMemoryMB: Self.peakMemoryMB(), mergeCPUSeconds: mergeCPU,
+            ceilingCPUSeconds: ceilingCPU)
     }
 
     /// Ops per replica, in counter order. Each replica registers, creates its records (unit, date,
@@ -242,6 +251,13 @@ public struct MergeBenchmark: Sendable {
     func fileSize(_ path: String) throws -> Int {
         let attrs = try FileManager.default.attributesOfItem(atPath: path)
         return (attrs[.size] as? NSNumber)?.intValue ?? 0
+    }
+
+    /// CPU time of this process (all threads) so far, in seconds.
+    public static func cpuSeconds() -> Double {
+        var t = timespec()
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t)
+        return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9
     }
 
     /// Peak resident memory of this process, in MB.

@@ -46,6 +46,59 @@ public struct FieldValidator: Sendable {
         return true
     }
 
+    /// Whether `s` holds a control character (Unicode Cc: U+0000–U+001F, U+007F–U+009F) other
+    /// than newline and tab. Cc has no other members, so a scan of the UTF-8 bytes decides it
+    /// exactly, without looking up each scalar's properties.
+    static func hasControlCharacter(_ s: String) -> Bool {
+        var afterC2 = false
+        for b in s.utf8 {
+            if b < 0x20 {
+                if b != 0x0A && b != 0x09 { return true }
+            } else if b == 0x7F || (afterC2 && b >= 0x80 && b <= 0x9F) {
+                return true
+            }
+            afterC2 = b == 0xC2
+        }
+        return false
+    }
+
+    /// Whether the first and last characters of `s` are not white space. Decided from the bytes
+    /// when they are printable ASCII (the common case); otherwise from the characters.
+    static func isTrimmed(_ s: String) -> Bool {
+        guard let first = s.utf8.first, let last = s.utf8.last else { return true }
+        let firstOK = first > 0x20 && first < 0x7F ? true : !(s.first?.isWhitespace ?? false)
+        let lastOK = last > 0x20 && last < 0x7F ? true : !(s.last?.isWhitespace ?? false)
+        return firstOK && lastOK
+    }
+
+    /// `YYYY-MM-DD` made of ASCII digits and a valid day: a subset of what `CalendarDay.isValid`
+    /// accepts, decided without splitting the string. Anything else goes to `CalendarDay`.
+    static func isPlainDate(_ s: String) -> Bool {
+        guard s.utf8.count == 10 else { return false }
+        var y = 0
+        var m = 0
+        var d = 0
+        for (i, c) in s.utf8.enumerated() {
+            if i == 4 || i == 7 {
+                guard c == UInt8(ascii: "-") else { return false }
+                continue
+            }
+            guard c >= 0x30 && c <= 0x39 else { return false }
+            let digit = Int(c - 0x30)
+            if i < 4 {
+                y = y * 10 + digit
+            } else if i < 7 {
+                m = m * 10 + digit
+            } else {
+                d = d * 10 + digit
+            }
+        }
+        guard (1900...2200).contains(y), (1...12).contains(m), d >= 1 else { return false }
+        let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0
+        let days = m == 2 ? (leap ? 29 : 28) : (m == 4 || m == 6 || m == 9 || m == 11 ? 30 : 31)
+        return d <= days
+    }
+
     /// The normalised value, or an error naming the field and the value.
     public func normalise(_ value: Value, for spec: FieldSpec) throws -> Value {
         let name = spec.name
@@ -66,18 +119,17 @@ public struct FieldValidator: Sendable {
         let s = VietnameseText.nfc(raw)
         switch spec.type {
         case .text(let maxLength):
-            let needsTrim = s.first.map { $0.isWhitespace } ?? false || s.last.map { $0.isWhitespace } ?? false
-            let t = needsTrim ? s.trimmingCharacters(in: .whitespacesAndNewlines) : s
+            let t = Self.isTrimmed(s) ? s : s.trimmingCharacters(in: .whitespacesAndNewlines)
             if t.isEmpty && !spec.optional { throw SyncError.invalid(name, raw, "không được để trống.") }
             if t.utf8.count > maxLength, t.count > maxLength {
                 throw SyncError.invalid(name, String(t.prefix(40)) + "…", "dài quá \(maxLength) ký tự.")
             }
-            if t.unicodeScalars.contains(where: { $0.properties.generalCategory == .control && $0 != "\n" && $0 != "\t" }) {
+            if Self.hasControlCharacter(t) {
                 throw SyncError.invalid(name, raw, "chứa ký tự điều khiển.")
             }
             return t.isEmpty ? .null : .text(t)
         case .date:
-            return CalendarDay.isValid(s) ? .text(s) : .text(try CalendarDay.parse(s, field: name))
+            return Self.isPlainDate(s) || CalendarDay.isValid(s) ? .text(s) : .text(try CalendarDay.parse(s, field: name))
         case .unit:
             return .text(try catalog.requireUnit(s, field: name).code)
         case .planItem:

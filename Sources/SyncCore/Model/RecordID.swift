@@ -84,29 +84,42 @@ public struct RecordID: Hashable, Sendable, CustomStringConvertible {
 
     /// Parses an id; names the field in the error.
     public static func parse(_ raw: String, field: String = "id") throws -> RecordID {
-        let parts = raw.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
-        let bad = SyncError.invalid(
-            field, raw, "mã bản ghi có dạng HD.<đơn vị>.<bản sao>.<số>, NV.<đơn vị>.<mã>, BC.<đơn vị>.<kỳ> hoặc RE.<bản sao>.")
-        guard let prefix = parts.first, parts.allSatisfy({ !$0.isEmpty && $0.utf8.count <= 40 }) else { throw bad }
-        let okChars = { (s: String) in
-            s.unicodeScalars.allSatisfy { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "-") }
+        func bad() -> SyncError {
+            SyncError.invalid(
+                field, raw, "mã bản ghi có dạng HD.<đơn vị>.<bản sao>.<số>, NV.<đơn vị>.<mã>, BC.<đơn vị>.<kỳ> hoặc RE.<bản sao>.")
         }
-        guard parts.allSatisfy(okChars) else { throw bad }
-        switch prefix {
+        // Every part is 1–40 of A–Z, a–z, 0–9 and '-' (ASCII only): checked on the bytes, which
+        // also makes splitting on the bytes safe.
+        var length = 0
+        for b in raw.utf8 {
+            if b == UInt8(ascii: ".") {
+                guard length > 0 else { throw bad() }
+                length = 0
+                continue
+            }
+            guard (b >= 0x61 && b <= 0x7A) || (b >= 0x41 && b <= 0x5A) || (b >= 0x30 && b <= 0x39) || b == UInt8(ascii: "-") else {
+                throw bad()
+            }
+            length += 1
+            guard length <= 40 else { throw bad() }
+        }
+        guard length > 0 else { throw bad() }
+        let parts = raw.utf8.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false).map { Substring($0) }
+        switch parts[0] {
         case "RE":
-            guard parts.count == 2, ReplicaID(parts[1]) != nil else { throw bad }
-            return RecordID(kind: .replica, owner: parts[1], raw: raw)
+            guard parts.count == 2, ReplicaID(String(parts[1])) != nil else { throw bad() }
+            return RecordID(kind: .replica, owner: String(parts[1]), raw: raw)
         case "NV":
-            guard parts.count == 3 || parts.count == 4 else { throw bad }
-            return RecordID(kind: .task, owner: parts[1], raw: raw)
+            guard parts.count == 3 || parts.count == 4 else { throw bad() }
+            return RecordID(kind: .task, owner: String(parts[1]), raw: raw)
         case "HD":
-            guard parts.count == 4, ReplicaID(parts[2]) != nil, UInt64(parts[3]) != nil else { throw bad }
-            return RecordID(kind: .activity, owner: parts[1], raw: raw)
+            guard parts.count == 4, ReplicaID(String(parts[2])) != nil, UInt64(parts[3]) != nil else { throw bad() }
+            return RecordID(kind: .activity, owner: String(parts[1]), raw: raw)
         case "BC":
-            guard parts.count == 3 else { throw bad }
-            return RecordID(kind: .report, owner: parts[1], raw: raw)
+            guard parts.count == 3 else { throw bad() }
+            return RecordID(kind: .report, owner: String(parts[1]), raw: raw)
         default:
-            throw bad
+            throw bad()
         }
     }
 }

@@ -11,6 +11,8 @@ struct LoadedRecord {
     var dirty = false
     /// Whether the conflict table had rows for this record when it was loaded.
     var hadConflicts = false
+    /// A record new in this batch: its rowid is reserved, its row is inserted by `finish`.
+    var isNewRow = false
 
     init(id: RecordID) {
         self.id = id
@@ -21,7 +23,27 @@ struct LoadedRecord {
 
     var reference: Int64 { rowid << 2 | id.kind.code }
 
-    var deletedIndex: Int? { EntitySchema.index(of: "deleted", in: id.kind) }
+    /// Applies an op to field `fi`'s register in place; returns the outcome, whether the field
+    /// had no register before, and the winner after.
+    mutating func apply(_ version: Version, supersedes: [Dot], to fi: Int) -> (Register.Outcome, isNew: Bool, winner: Version?) {
+        // Move the register out while it changes, so its storage is not copied.
+        let isNew = registers[fi] == nil
+        var reg = registers[fi] ?? Register()
+        registers[fi] = nil
+        let outcome = reg.apply(version, supersedes: supersedes)
+        let winner = reg.winner
+        registers[fi] = reg
+        return (outcome, isNew, winner)
+    }
+
+    var deletedIndex: Int? { Self.deletedIndices[Int(id.kind.code)] }
+
+    /// Each kind's `deleted` field index, by `EntityKind.code` (looked up by name once).
+    private static let deletedIndices: [Int?] = {
+        var out = [Int?](repeating: nil, count: EntityKind.allCases.count)
+        for kind in EntityKind.allCases { out[Int(kind.code)] = EntitySchema.index(of: "deleted", in: kind) }
+        return out
+    }()
 
     /// The fields in conflict: those with several survivors, plus `deleted` when the record is
     /// deleted while another field holds a value the deleter had not seen (a concurrent edit).
@@ -44,21 +66,45 @@ struct LoadedRecord {
 struct ApplySession {
     let db: Database
     let store: ReplicaStore
+    /// The store's validator and authority, held here so a call borrows them instead of copying
+    /// them (and the catalog inside) out of the class for every op.
+    let validator: FieldValidator
+    let authority: Authority
     var originIdx: [ReplicaID: Int64] = [:]
     var originByIdx: [Int64: ReplicaID] = [:]
     var vv: VersionVector
     var vvDirty: Set<ReplicaID> = []
-    var records: [String: LoadedRecord] = [:]
+    /// Records touched by the batch, in first-touch order; `recordSlot` finds one by id. An array
+    /// lets an op mutate its record in place with one hash of the id instead of three.
+    var recs: [LoadedRecord] = []
+    var recordSlot: [String: Int] = [:]
     var replicaUnits: [ReplicaID: String] = [:]
     var hlc: HLC
     var report = ApplyReport()
-    var touchedOrigins: Set<ReplicaID> = []
     /// The op insert, prepared once per batch (looking it up by SQL text costs a hash per op).
     var insertOp: Statement?
+    /// Per-kind statements (by `EntityKind.code`): load, update, and insert of a new record.
+    var selectStatements: [Statement?] = Array(repeating: nil, count: EntityKind.allCases.count)
+    var saveStatements: [Statement?] = Array(repeating: nil, count: EntityKind.allCases.count)
+    var insertStatements: [Statement?] = Array(repeating: nil, count: EntityKind.allCases.count)
+    /// Per kind, the last rowid reserved for a new record (0: not read yet).
+    var lastRowid: [Int64] = Array(repeating: 0, count: EntityKind.allCases.count)
+    /// Ops come sorted by origin and often several in a row for one record: the last origin's
+    /// index and unit, and the last record's slot, save hashing their ids for every op.
+    var lastOrigin: ReplicaID?
+    var lastOriginIndex: Int64 = 0
+    var lastUnitOrigin: ReplicaID?
+    var lastUnit = ""
+    var lastRecord: String?
+    var lastSlot = 0
+    /// Reused for every `supersedes` and `meta` blob, so encoding one allocates nothing.
+    var buffer = VarintWriter()
 
     init(db: Database, store: ReplicaStore) throws {
         self.db = db
         self.store = store
+        self.validator = store.validator
+        self.authority = store.authority
         for row in try Row.fetchAll(db, sql: "SELECT idx, replica FROM origin") {
             guard let id = ReplicaID(row[1] as String) else { continue }
             originIdx[id] = row[0]
@@ -70,26 +116,72 @@ struct ApplySession {
     }
 
     mutating func index(of origin: ReplicaID) throws -> Int64 {
-        if let i = originIdx[origin] { return i }
-        try db.execute(sql: "INSERT INTO origin(replica) VALUES (?)", arguments: [origin.rawValue])
-        let i = db.lastInsertedRowID
-        originIdx[origin] = i
-        originByIdx[i] = origin
+        if let last = lastOrigin, last == origin { return lastOriginIndex }
+        let i: Int64
+        if let known = originIdx[origin] {
+            i = known
+        } else {
+            try db.execute(sql: "INSERT INTO origin(replica) VALUES (?)", arguments: [origin.rawValue])
+            i = db.lastInsertedRowID
+            originIdx[origin] = i
+            originByIdx[i] = origin
+        }
+        lastOrigin = origin
+        lastOriginIndex = i
         return i
     }
 
     // MARK: Records
 
+    /// The record as the batch sees it (loaded once, then as the batch changed it).
     mutating func load(_ id: RecordID) throws -> LoadedRecord {
-        if let r = records[id.rawValue] { return r }
+        recs[try slot(for: id)]
+    }
+
+    /// The slot of a record named by an op, parsing (and so checking) the id on first sight.
+    mutating func slot(forRaw raw: String) throws -> Int {
+        if let last = lastRecord, last == raw { return lastSlot }
+        let s = try recordSlot[raw] ?? fetchSlot(RecordID.parse(raw, field: "record"))
+        lastRecord = raw
+        lastSlot = s
+        return s
+    }
+
+    mutating func slot(for id: RecordID) throws -> Int {
+        if let s = recordSlot[id.rawValue] { return s }
+        return try fetchSlot(id)
+    }
+
+    private mutating func fetchSlot(_ id: RecordID) throws -> Int {
+        if recs.isEmpty {
+            recs.reserveCapacity(1024)
+            recordSlot.reserveCapacity(1024)
+        }
+        let rec = try fetch(id)
+        recs.append(rec)
+        recordSlot[id.rawValue] = recs.count - 1
+        return recs.count - 1
+    }
+
+    private mutating func statement(_ cache: WritableKeyPath<ApplySession, [Statement?]>, _ kind: EntityKind, _ sql: () -> String) throws
+        -> RawStatement
+    {
+        let k = Int(kind.code)
+        if let s = self[keyPath: cache][k] { return RawStatement(s) }
+        let s = try db.makeStatement(sql: sql())
+        self[keyPath: cache][k] = s
+        return RawStatement(s)
+    }
+
+    private mutating func fetch(_ id: RecordID) throws -> LoadedRecord {
         let specs = EntitySchema.fields(id.kind)
         var rec = LoadedRecord(id: id)
-        let stmt = RawStatement(try db.cachedStatement(sql: Self.selectSQL[id.kind] ?? ""))
+        let stmt = try statement(\.selectStatements, id.kind) { Self.selectSQL[id.kind] ?? "" }
         stmt.bind(1, id.rawValue)
         defer { stmt.reset() }
         if try stmt.step(db) {
             for i in specs.indices { rec.columns[i] = stmt.value(Int32(i)) }
-            try decodeMeta(stmt.data(Int32(specs.count)), into: &rec)
+            try stmt.withBlob(Int32(specs.count)) { try decodeMeta($0, into: &rec) }
             rec.rowid = stmt.value(Int32(specs.count + 1)).int ?? 0
             rec.hadConflicts = !rec.conflictedFields.isEmpty
         }
@@ -102,6 +194,13 @@ struct ApplySession {
             return (kind, "SELECT \(cols), meta, rowid FROM \(kind.table) WHERE id = ?")
         })
 
+    static let insertSQL: [EntityKind: String] = Dictionary(
+        uniqueKeysWithValues: EntityKind.allCases.map { kind in
+            var names = EntitySchema.fields(kind).map(\.name)
+            names += ["meta", "rowid", "id"]
+            return (kind, "INSERT INTO \(kind.table)(\(names.joined(separator: ", "))) VALUES (\(names.map { _ in "?" }.joined(separator: ", ")))")
+        })
+
     static let saveSQL: [EntityKind: String] = Dictionary(
         uniqueKeysWithValues: EntityKind.allCases.map { kind in
             var names = EntitySchema.fields(kind).map(\.name)
@@ -110,66 +209,104 @@ struct ApplySession {
         })
 
     func decodeMeta(_ data: Data, into rec: inout LoadedRecord) throws {
-        var r = VarintReader(data)
+        try data.withUnsafeBytes { try decodeMeta($0, into: &rec) }
+    }
+
+    func decodeMeta(_ bytes: UnsafeRawBufferPointer, into rec: inout LoadedRecord) throws {
+        var r = RawVarintReader(bytes)
+        // The first survivor's HLC is stored whole; the others as a zigzag difference from it.
+        var base: UInt64?
         func origin(_ i: Int64) throws -> ReplicaID {
             guard let o = originByIdx[i] else { throw SyncError(.corrupt, "Siêu dữ liệu tham chiếu bản sao không tồn tại.") }
             return o
         }
         while !r.atEnd {
             let fi = try r.readInt()
-            guard fi < rec.registers.count else { throw SyncError(.corrupt, "Siêu dữ liệu có trường không tồn tại.") }
+            guard fi >= 0, fi < rec.registers.count else { throw SyncError(.corrupt, "Siêu dữ liệu có trường không tồn tại.") }
             var survivors: [Version] = []
-            for _ in 0..<(try r.readInt()) {
+            let ns = try r.readInt()
+            survivors.reserveCapacity(min(max(ns, 0), 16))
+            for _ in 0..<max(ns, 0) {
                 let o = try origin(try r.readInt64())
                 let c = try r.read()
-                let t = try r.read()
+                let stored = try r.read()
+                let t: UInt64
+                if let base {
+                    t = base &+ UInt64(bitPattern: Int64(bitPattern: stored >> 1) ^ -Int64(bitPattern: stored & 1))
+                } else {
+                    t = stored
+                    base = stored
+                }
                 survivors.append(Version(dot: Dot(o, c), hlc: HLC(rawValue: t)))
             }
-            var context: [ReplicaID: UInt64] = [:]
-            for _ in 0..<(try r.readInt()) {
+            var context: [Dot] = []
+            let nc = try r.readInt()
+            context.reserveCapacity(min(max(nc, 0), 16))
+            for _ in 0..<max(nc, 0) {
                 let o = try origin(try r.readInt64())
-                context[o] = try r.read()
+                context.append(Dot(o, try r.read()))
             }
-            rec.registers[fi] = Register(survivors: survivors, context: context)
+            rec.registers[fi] = Register(decodedSurvivors: survivors, context: context)
         }
     }
 
-    mutating func encodeMeta(_ rec: LoadedRecord) throws -> Data {
-        var w = VarintWriter()
-        for (i, reg) in rec.registers.enumerated() {
-            guard let reg else { continue }
-            w.write(i)
-            w.write(reg.survivors.count)
+    /// Encodes a record's registers into `buffer`.
+    mutating func encodeMeta(_ slot: Int) throws {
+        buffer.reset()
+        // HLCs of one record's survivors are close together: after the first (stored whole), each
+        // is stored as a zigzag difference from it, 3–5 bytes instead of 9.
+        var base: UInt64?
+        for i in recs[slot].registers.indices {
+            guard let reg = recs[slot].registers[i] else { continue }
+            buffer.write(i)
+            buffer.write(reg.survivors.count)
             for s in reg.survivors {
-                w.write(try index(of: s.dot.origin))
-                w.write(s.dot.counter)
-                w.write(s.hlc.rawValue)
+                buffer.write(try index(of: s.dot.origin))
+                buffer.write(s.dot.counter)
+                if let base {
+                    let d = Int64(bitPattern: s.hlc.rawValue &- base)
+                    buffer.write(UInt64(bitPattern: (d << 1) ^ (d >> 63)))
+                } else {
+                    buffer.write(s.hlc.rawValue)
+                    base = s.hlc.rawValue
+                }
             }
-            w.write(reg.context.count)
-            for (o, c) in reg.context.sorted(by: { $0.key < $1.key }) {
-                w.write(try index(of: o))
-                w.write(c)
+            // Context entries are kept sorted by origin, the order this encoding has always used.
+            buffer.write(reg.contextEntries.count)
+            for d in reg.contextEntries {
+                buffer.write(try index(of: d.origin))
+                buffer.write(d.counter)
             }
         }
-        return w.data
     }
 
-    mutating func save(_ rec: LoadedRecord) throws {
-        let specs = EntitySchema.fields(rec.id.kind)
-        let stmt = RawStatement(try db.cachedStatement(sql: Self.saveSQL[rec.id.kind] ?? ""))
+    mutating func save(_ slot: Int) throws {
+        let kind = recs[slot].id.kind
+        let specs = EntitySchema.fields(kind)
+        // Same parameters for both: the fields, meta, rowid (and, for a new row, the id).
+        let isNew = recs[slot].isNewRow
+        let stmt =
+            isNew
+            ? try statement(\.insertStatements, kind) { Self.insertSQL[kind] ?? "" }
+            : try statement(\.saveStatements, kind) { Self.saveSQL[kind] ?? "" }
+        let deleted = recs[slot].deletedIndex
         var i: Int32 = 1
-        for (n, s) in specs.enumerated() {
-            stmt.bind(i, s.name == "deleted" && rec.columns[n] == .null ? .int(0) : rec.columns[n])
+        for n in specs.indices {
+            let v = recs[slot].columns[n]
+            stmt.bind(i, n == deleted && v == .null ? .int(0) : v)
             i += 1
         }
-        if rec.id.kind == .replica, let ui = EntitySchema.index(of: "unit", in: .replica), let u = rec.columns[ui].text,
-            let rid = ReplicaID(rec.id.owner)
+        if kind == .replica, let ui = EntitySchema.index(of: "unit", in: .replica), let u = recs[slot].columns[ui].text,
+            let rid = ReplicaID(recs[slot].id.owner)
         {
             replicaUnits[rid] = u
         }
-        stmt.bind(i, try encodeMeta(rec))
-        stmt.bind(i + 1, rec.rowid)
+        try encodeMeta(slot)
+        stmt.bind(i, bytes: buffer.bytes, emptyIsNull: false)
+        stmt.bind(i + 1, recs[slot].rowid)
+        if isNew { stmt.bind(i + 2, recs[slot].id.rawValue) }
         try stmt.execute(db)
+        recs[slot].isNewRow = false
     }
 
     // MARK: Applying
@@ -182,27 +319,38 @@ struct ApplySession {
     }
 
     mutating func unit(of origin: ReplicaID) throws -> String? {
-        if let u = replicaUnits[origin] { return u }
-        if let r = records[RecordID.replica(origin).rawValue], let ui = EntitySchema.index(of: "unit", in: .replica),
-            let u = r.columns[ui].text
-        {
-            replicaUnits[origin] = u
+        if let last = lastUnitOrigin, last == origin { return lastUnit }
+        // Only a known unit is remembered: a replica without one may register within the batch.
+        func remember(_ u: String) -> String {
+            lastUnitOrigin = origin
+            lastUnit = u
             return u
         }
+        if let u = replicaUnits[origin] { return remember(u) }
+        if let s = recordSlot[RecordID.replica(origin).rawValue], let ui = EntitySchema.index(of: "unit", in: .replica),
+            let u = recs[s].columns[ui].text
+        {
+            replicaUnits[origin] = u
+            return remember(u)
+        }
         let u = try String.fetchOne(db, sql: "SELECT unit FROM replica WHERE id = ?", arguments: [RecordID.replica(origin).rawValue])
-        if let u { replicaUnits[origin] = u }
-        return u
+        if let u {
+            replicaUnits[origin] = u
+            return remember(u)
+        }
+        return nil
     }
 
-    /// Checks one op against the schema and authority; returns it with its value normalised.
-    mutating func validate(_ op: Op, source: OpSource) throws -> (RecordID, Int, Op) {
-        let rid = try records[op.record]?.id ?? RecordID.parse(op.record, field: "record")
-        let specs = EntitySchema.fields(rid.kind)
+    /// Checks one op against the schema and authority; returns its record's slot, the field's
+    /// index and the value normalised (the op itself is not copied).
+    mutating func validate(_ op: Op, source: OpSource) throws -> (slot: Int, field: Int, value: Value) {
+        let slot = try slot(forRaw: op.record)
+        let kind = recs[slot].id.kind
+        let specs = EntitySchema.fields(kind)
         guard let fi = specs.firstIndex(where: { $0.name == op.field }) else {
-            throw SyncError.invalid("field", op.field, "\(rid.kind.label) không có trường này.")
+            throw SyncError.invalid("field", op.field, "\(kind.label) không có trường này.")
         }
-        var op = op
-        op.value = try store.validator.normalise(op.value, for: specs[fi])
+        let value = try validator.normalise(op.value, for: specs[fi])
         if op.supersedes.count > 10_000
             || op.supersedes.contains(where: { $0.counter == 0 || ($0.origin == op.dot.origin && $0.counter >= op.dot.counter) })
         {
@@ -211,17 +359,17 @@ struct ApplySession {
         let origin = op.dot.origin
         switch source {
         case .genesis:
-            return (rid, fi, op)
+            return (slot, fi, value)
         case .local, .peer:
             if case .peer(let auth?, let enrolledUnit) = source {
                 guard origin == auth else {
                     throw SyncError(
                         .forbidden, "Thao tác \(op.dot) không phải của bản sao đã xác thực \(auth).", field: "origin", value: origin.rawValue)
                 }
-                if rid.kind == .replica, op.field == "unit", let enrolledUnit, op.value.text != enrolledUnit {
+                if kind == .replica, op.field == "unit", let enrolledUnit, value.text != enrolledUnit {
                     throw SyncError(
-                        .forbidden, "Bản sao \(auth) được đăng ký cho đơn vị \(enrolledUnit), không phải \(op.value).", field: "unit",
-                        value: op.value.description)
+                        .forbidden, "Bản sao \(auth) được đăng ký cho đơn vị \(enrolledUnit), không phải \(value).", field: "unit",
+                        value: value.description)
                 }
             }
             if origin == .genesis {
@@ -229,11 +377,11 @@ struct ApplySession {
                     .forbidden, "Dữ liệu khởi tạo của Kế hoạch không thể bị ghi thêm (\(op.dot)).", field: "origin", value: origin.rawValue)
             }
             let writerUnit: String
-            if rid.kind == .replica, rid.owner == origin.rawValue, op.field == "unit" {
+            if kind == .replica, recs[slot].id.owner == origin.rawValue, op.field == "unit" {
                 guard op.dot.counter == 1, try unit(of: origin) == nil else {
-                    throw SyncError(.forbidden, "Đơn vị của bản sao \(origin) không thể thay đổi.", field: "unit", value: op.value.description)
+                    throw SyncError(.forbidden, "Đơn vị của bản sao \(origin) không thể thay đổi.", field: "unit", value: value.description)
                 }
-                writerUnit = op.value.text ?? ""
+                writerUnit = value.text ?? ""
             } else {
                 guard let u = try unit(of: origin) else {
                     throw SyncError(
@@ -241,41 +389,74 @@ struct ApplySession {
                 }
                 writerUnit = u
             }
-            try store.authority.check(writer: origin, writerUnit: writerUnit, record: rid, field: op.field, value: op.value)
-            return (rid, fi, op)
+            try authority.check(writer: origin, writerUnit: writerUnit, record: recs[slot].id, field: op.field, value: value)
+            return (slot, fi, value)
         }
     }
 
     /// Applies a batch: per origin in counter order, skipping what is known and holding back what
     /// lies beyond a gap; then retries held-back ops the batch made applicable.
     mutating func apply(_ incoming: [Op], source: OpSource) throws {
-        let sorted = incoming.sorted { $0.dot < $1.dot }
-        var unique: [Op] = []
-        unique.reserveCapacity(sorted.count)
-        for op in sorted {
-            if let last = unique.last, last.dot == op.dot {
-                report.duplicates += 1
-            } else {
-                unique.append(op)
-            }
+        // Peers send ops in origin, counter order without repeats: then there is nothing to sort.
+        var ordered = true
+        for i in incoming.indices.dropFirst() where !(incoming[i - 1].dot < incoming[i].dot) {
+            ordered = false
+            break
         }
-        try applySorted(unique, source: source, holdGaps: true)
+        if ordered {
+            try applySorted(incoming, source: source, holdGaps: true)
+        } else {
+            let sorted = incoming.sorted { $0.dot < $1.dot }
+            var unique: [Op] = []
+            unique.reserveCapacity(sorted.count)
+            for op in sorted {
+                if let last = unique.last, last.dot == op.dot {
+                    report.duplicates += 1
+                } else {
+                    unique.append(op)
+                }
+            }
+            try applySorted(unique, source: source, holdGaps: true)
+        }
         try drainPending(source: source)
     }
 
     private mutating func applySorted(_ ops: [Op], source: OpSource, holdGaps: Bool) throws {
-        for op in ops {
-            let known = vv[op.dot.origin]
-            if op.dot.counter <= known {
+        // Through the buffer, each op is borrowed rather than copied out of the array.
+        try ops.withUnsafeBufferPointer { ops in
+            try applyRuns(ops, source: source, holdGaps: holdGaps)
+        }
+    }
+
+    /// The vector is read and advanced once per run of one origin's ops, not once per op.
+    private mutating func applyRuns(_ ops: UnsafeBufferPointer<Op>, source: OpSource, holdGaps: Bool) throws {
+        var runOrigin: ReplicaID?
+        var known: UInt64 = 0
+        for i in ops.indices {
+            let dot = ops[i].dot
+            if runOrigin != dot.origin {
+                if let o = runOrigin { advance(o, to: known) }
+                runOrigin = dot.origin
+                known = vv[dot.origin]
+            }
+            if dot.counter <= known {
                 report.duplicates += 1
                 continue
             }
-            if op.dot.counter > known + 1 {
-                if holdGaps { try hold(op) }
+            if dot.counter > known + 1 {
+                if holdGaps { try hold(ops[i]) }
                 continue
             }
-            try applyOne(op, source: source)
+            try applyOne(ops[i], source: source)
+            known = dot.counter
         }
+        if let o = runOrigin { advance(o, to: known) }
+    }
+
+    private mutating func advance(_ origin: ReplicaID, to counter: UInt64) {
+        guard counter > vv[origin] else { return }
+        vv[origin] = counter
+        vvDirty.insert(origin)
     }
 
     mutating func hold(_ op: Op) throws {
@@ -284,8 +465,10 @@ struct ApplySession {
         for d in op.supersedes { _ = try index(of: d.origin) }
         let stmt = try db.cachedStatement(
             sql: "INSERT OR IGNORE INTO pending_op(origin, counter, hlc, record, field, value, supersedes) VALUES (?, ?, ?, ?, ?, ?, ?)")
+        try encodeSupersedes(op.supersedes)
+        let supersedes = buffer.bytes.isEmpty ? nil : Data(buffer.bytes)
         try stmt.execute(arguments: [
-            oi, Int64(op.dot.counter), Int64(bitPattern: op.hlc.rawValue), op.record, op.field, op.value, try encodeSupersedes(op.supersedes),
+            oi, Int64(op.dot.counter), Int64(bitPattern: op.hlc.rawValue), op.record, op.field, op.value, supersedes,
         ])
         report.heldBack += db.changesCount
     }
@@ -307,6 +490,7 @@ struct ApplySession {
                     report.heldBack = max(0, report.heldBack - 1)
                     if op.dot.counter == vv[origin] + 1 {
                         try applyOne(op, source: source)
+                        advance(origin, to: op.dot.counter)
                         progress = true
                     }
                 }
@@ -314,32 +498,41 @@ struct ApplySession {
         }
     }
 
-    func encodeSupersedes(_ dots: [Dot]) throws -> Data? {
-        if dots.isEmpty { return nil }
-        var w = VarintWriter()
-        for d in dots.sorted() {
+    /// Encodes `supersedes` (sorted) into `buffer`; empty when there are none.
+    mutating func encodeSupersedes(_ dots: [Dot]) throws {
+        buffer.reset()
+        if dots.isEmpty { return }
+        var isSorted = true
+        for i in dots.indices.dropFirst() where dots[i] < dots[i - 1] {
+            isSorted = false
+            break
+        }
+        for d in isSorted ? dots : dots.sorted() {
             guard let i = originIdx[d.origin] else {
                 // The origin of a superseded dot is always known here: validation interned it.
                 throw SyncError(.internal, "Bản sao \(d.origin) chưa được ghi nhận.")
             }
-            w.write(i)
-            w.write(d.counter)
+            buffer.write(i)
+            buffer.write(d.counter)
         }
-        return w.data
     }
 
-    mutating func applyOne(_ raw: Op, source: OpSource) throws {
-        let (rid, fi, op) = try validate(raw, source: source)
+    /// Applies one op whose origin is at `vv[origin] + 1`; the caller advances the vector.
+    mutating func applyOne(_ op: Op, source: OpSource) throws {
+        let (slot, fi, value) = try validate(op, source: source)
         let oi = try index(of: op.dot.origin)
-        for d in op.supersedes { _ = try index(of: d.origin) }
-        // Take the record out of the cache while mutating it, so its arrays are not copied.
-        var rec = try records.removeValue(forKey: rid.rawValue) ?? load(rid)
-        if rec.rowid == 0 {
-            // A new record gets its row (and so its op-log reference) now; `finish` fills it in.
-            let placeholder = RawStatement(try db.cachedStatement(sql: "INSERT INTO \(rid.kind.table)(id, meta) VALUES (?, x'')"))
-            placeholder.bind(1, rid.rawValue)
-            try placeholder.execute(db)
-            rec.rowid = db.lastInsertedRowID
+        for d in op.supersedes where d.origin != op.dot.origin { _ = try index(of: d.origin) }
+        if recs[slot].rowid == 0 {
+            // A new record gets its rowid (and so its op-log reference) now and its row once, in
+            // `finish`. The rowid is the one SQLite would choose, max(rowid) + 1: only this
+            // session writes the typed tables during the transaction.
+            let k = Int(recs[slot].id.kind.code)
+            if lastRowid[k] == 0 {
+                lastRowid[k] = try Int64.fetchOne(db, sql: "SELECT coalesce(max(rowid), 0) FROM \(recs[slot].id.kind.table)") ?? 0
+            }
+            lastRowid[k] += 1
+            recs[slot].rowid = lastRowid[k]
+            recs[slot].isNewRow = true
         }
         if insertOp == nil {
             insertOp = try db.makeStatement(
@@ -350,32 +543,27 @@ struct ApplySession {
         insert.bind(1, oi)
         insert.bind(2, Int64(op.dot.counter))
         insert.bind(3, Int64(bitPattern: op.hlc.rawValue))
-        insert.bind(4, rec.reference)
+        insert.bind(4, recs[slot].reference)
         insert.bind(5, Int64(fi))
-        insert.bind(6, op.value)
-        insert.bind(7, try encodeSupersedes(op.supersedes))
+        insert.bind(6, value)
+        try encodeSupersedes(op.supersedes)
+        insert.bind(7, bytes: buffer.bytes, emptyIsNull: true)
         try insert.execute(db)
-        // Move the register out of the record while it changes, so its storage is not copied.
-        let isNew = rec.registers[fi] == nil
-        var reg = rec.registers[fi] ?? Register()
-        rec.registers[fi] = nil
-        let outcome = reg.apply(Version(dot: op.dot, hlc: op.hlc), supersedes: op.supersedes)
-        rec.registers[fi] = reg
+        let version = Version(dot: op.dot, hlc: op.hlc)
+        let (outcome, isNew, winner) = recs[slot].apply(version, supersedes: op.supersedes, to: fi)
         if case .changed(let winnerChanged) = outcome {
             if winnerChanged {
-                if let w = reg.winner {
-                    rec.columns[fi] = w.dot == op.dot ? op.value : try opValue(w.dot)
+                if let w = winner {
+                    let shown = w.dot == op.dot ? value : try opValue(w.dot)
+                    recs[slot].columns[fi] = shown
                 } else {
-                    rec.columns[fi] = .null
+                    recs[slot].columns[fi] = .null
                 }
             }
-            rec.dirty = true
+            recs[slot].dirty = true
         } else if isNew {
-            rec.dirty = true
+            recs[slot].dirty = true
         }
-        records[rid.rawValue] = rec
-        vv[op.dot.origin] = op.dot.counter
-        vvDirty.insert(op.dot.origin)
         hlc = HLC.receive(last: hlc, remote: op.hlc)
         report.applied += 1
     }
@@ -423,18 +611,18 @@ struct ApplySession {
     /// Writes back touched records, the vector, the clock and the conflict list.
     @discardableResult
     mutating func finish() throws -> ApplyReport {
-        for key in records.keys.sorted() {
-            guard let rec = records[key], rec.dirty else { continue }
-            try save(rec)
-            let fields = rec.conflictedFields
-            if rec.hadConflicts || !fields.isEmpty {
-                try db.cachedStatement(sql: "DELETE FROM conflict WHERE record = ?").execute(arguments: [rec.id.rawValue])
+        for slot in recs.indices where recs[slot].dirty {
+            try save(slot)
+            let fields = recs[slot].conflictedFields
+            if recs[slot].hadConflicts || !fields.isEmpty {
+                let id = recs[slot].id.rawValue
+                try db.cachedStatement(sql: "DELETE FROM conflict WHERE record = ?").execute(arguments: [id])
                 let insert = try db.cachedStatement(sql: "INSERT INTO conflict(record, field) VALUES (?, ?)")
-                for f in fields { try insert.execute(arguments: [rec.id.rawValue, f]) }
-                records[key]?.hadConflicts = !fields.isEmpty
+                for f in fields { try insert.execute(arguments: [id, f]) }
+                recs[slot].hadConflicts = !fields.isEmpty
             }
             report.conflicts += fields.count
-            records[key]?.dirty = false
+            recs[slot].dirty = false
         }
         for o in vvDirty {
             try db.execute(

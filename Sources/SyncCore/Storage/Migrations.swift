@@ -20,13 +20,15 @@ enum Migrations {
                         replica TEXT NOT NULL UNIQUE CHECK (length(replica) BETWEEN 4 AND 32)
                     );
 
-                    -- The op log: immutable, append-only, the source of truth.
+                    -- The op log: immutable, append-only, the source of truth. `record` is the
+                    -- typed row's rowid * 4 + the kind's code, `field` the schema index: both
+                    -- integers (a TEXT column would store them as text, bigger and converted).
                     CREATE TABLE op (
                         origin INTEGER NOT NULL REFERENCES origin(idx),
                         counter INTEGER NOT NULL CHECK (counter > 0),
                         hlc INTEGER NOT NULL,
-                        record TEXT NOT NULL,
-                        field TEXT NOT NULL,
+                        record INTEGER NOT NULL,
+                        field INTEGER NOT NULL,
                         value,
                         supersedes BLOB,
                         PRIMARY KEY (origin, counter)

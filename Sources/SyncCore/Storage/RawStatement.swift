@@ -33,6 +33,17 @@ struct RawStatement {
         }
     }
 
+    /// Binds bytes (copied by SQLite); empty binds NULL when `emptyIsNull`, else an empty blob.
+    func bind(_ index: Int32, bytes: [UInt8], emptyIsNull: Bool) {
+        if bytes.isEmpty {
+            if emptyIsNull { sqlite3_bind_null(handle, index) } else { sqlite3_bind_zeroblob(handle, index, 0) }
+            return
+        }
+        bytes.withUnsafeBytes { buffer in
+            _ = sqlite3_bind_blob(handle, index, buffer.baseAddress, Int32(buffer.count), Self.transient)
+        }
+    }
+
     /// Runs a statement that returns no rows.
     func execute(_ db: Database) throws {
         let rc = sqlite3_step(handle)
@@ -70,6 +81,15 @@ struct RawStatement {
         let n = Int(sqlite3_column_bytes(handle, column))
         guard n > 0, let p = sqlite3_column_blob(handle, column) else { return Data() }
         return Data(bytes: p, count: n)
+    }
+
+    /// The blob of a column, borrowed until the next step or reset.
+    func withBlob<R>(_ column: Int32, _ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        // Pointer first, then size (SQLite's documented order).
+        let p = sqlite3_column_blob(handle, column)
+        let n = Int(sqlite3_column_bytes(handle, column))
+        guard n > 0, let p else { return try body(UnsafeRawBufferPointer(start: nil, count: 0)) }
+        return try body(UnsafeRawBufferPointer(start: p, count: n))
     }
 
     static func error(_ db: Database, _ rc: Int32) -> DatabaseError {

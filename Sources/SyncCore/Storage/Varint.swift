@@ -17,6 +17,37 @@ struct VarintWriter {
     mutating func write(_ v: Int64) { write(UInt64(bitPattern: v)) }
     mutating func write(_ v: Int) { write(UInt64(v)) }
     var data: Data { Data(bytes) }
+
+    /// Empties the writer but keeps its buffer, so a session can reuse one for every op.
+    mutating func reset() { bytes.removeAll(keepingCapacity: true) }
+}
+
+/// A varint reader over borrowed bytes (an SQLite column, a `Data`): no copy.
+struct RawVarintReader {
+    let bytes: UnsafeRawBufferPointer
+    var offset = 0
+
+    init(_ bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
+
+    var atEnd: Bool { offset >= bytes.count }
+
+    mutating func read() throws -> UInt64 {
+        var result: UInt64 = 0
+        var shift: UInt64 = 0
+        while true {
+            guard offset < bytes.count, shift < 64 else {
+                throw SyncError(.corrupt, "Siêu dữ liệu đồng bộ bị hỏng (varint).")
+            }
+            let b = bytes[offset]
+            offset += 1
+            result |= UInt64(b & 0x7F) << shift
+            if b & 0x80 == 0 { return result }
+            shift += 7
+        }
+    }
+
+    mutating func readInt() throws -> Int { Int(truncatingIfNeeded: try read()) }
+    mutating func readInt64() throws -> Int64 { Int64(bitPattern: try read()) }
 }
 
 struct VarintReader {

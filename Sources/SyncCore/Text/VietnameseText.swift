@@ -7,8 +7,24 @@ public enum VietnameseText {
     public static func nfc(_ s: String) -> String {
         // Fast path: text without combining marks or scripts that compose (all of Vietnamese typed
         // with a precomposed input method) is already NFC; Foundation's normaliser is slow on Linux.
-        if s.unicodeScalars.allSatisfy({ $0.value < 0x0300 || (0x1E00...0x1EFF).contains($0.value) }) { return s }
+        if isPrecomposedOnly(s) { return s }
         return s.precomposedStringWithCanonicalMapping
+    }
+
+    /// Whether every scalar is below U+0300 or in U+1E00–U+1EFF, read from the UTF-8 bytes: such
+    /// a scalar is ASCII, a two-byte sequence led by C2–CB, or E1 followed by B8–BB.
+    static func isPrecomposedOnly(_ s: String) -> Bool {
+        var afterE1 = false
+        for b in s.utf8 {
+            if afterE1 {
+                guard b >= 0xB8 && b <= 0xBB else { return false }
+                afterE1 = false
+            } else if b >= 0xCC {
+                guard b == 0xE1 else { return false }
+                afterE1 = true
+            }
+        }
+        return true
     }
 
     /// Base letters of precomposed Latin letters (U+00C0–U+024F, U+1E00–U+1EFF), lower case.

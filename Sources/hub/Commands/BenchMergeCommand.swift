@@ -37,6 +37,10 @@ struct BenchMergeCommand: AsyncParsableCommand {
         print(String(format: "tỉ lệ so với trần:               %.2f×", r.ratioToCeiling))
         print(
             String(
+                format: "thời gian CPU hợp nhất / trần:   %.2f s / %.2f s = %.2f× (máy dùng chung: tỉ lệ CPU ít nhiễu hơn)", r.mergeCPUSeconds,
+                r.ceilingCPUSeconds, r.ceilingCPUSeconds / max(r.mergeCPUSeconds, 1e-9)))
+        print(
+            String(
                 format: "dung lượng CSDL / bảng thường:   %.1f MB / %.1f MB = %.2f×", Double(r.databaseBytes) / 1e6, Double(r.plainTableBytes) / 1e6,
                 r.sizeRatio))
         print(String(format: "siêu dữ liệu đồng bộ:            %.1f byte/op", r.metadataBytesPerOp))

@@ -70,7 +70,10 @@ import Testing
     @Test("Ngày hợp lệ và không hợp lệ / real and impossible dates")
     func validity() {
         for ok in ["2026-03-02", "2028-02-29", "2000-02-29", "2026-12-31"] { #expect(CalendarDay.isValid(ok), "\(ok)") }
-        for bad in ["2026-02-30", "2026-02-29", "1900-02-29", "2026-13-01", "2026-00-10", "2026-04-31", "2026-2-3", "02/03/2026", "2026-03-02x", ""] {
+        for bad in [
+            "2026-02-30", "2026-02-29", "1900-02-29", "2026-13-01", "2026-00-10", "2026-04-31", "2026-2-3", "02/03/2026", "2026-03-02x", "",
+            "2026-+3-02", "+026-03-02", "2026-03-+2", "2026-03- 2",
+        ] {
             #expect(!CalendarDay.isValid(bad), "\(bad)")
         }
         expectSyncError(field: "date", value: "2026-02-30") { try CalendarDay.parse("2026-02-30") }

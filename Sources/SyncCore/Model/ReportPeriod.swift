@@ -82,7 +82,9 @@ public enum ReportPeriod: Hashable, Sendable, CustomStringConvertible {
 public enum CalendarDay {
     public static func isValid(_ s: String) -> Bool {
         let parts = s.split(separator: "-", omittingEmptySubsequences: false)
-        guard s.utf8.count == 10, parts.count == 3, parts[0].count == 4, parts[1].count == 2, parts[2].count == 2,
+        // Digits only: `Int("+3")` would accept a sign.
+        guard s.utf8.count == 10, s.utf8.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2D }), parts.count == 3, parts[0].count == 4,
+            parts[1].count == 2, parts[2].count == 2,
             let y = Int(parts[0]), let m = Int(parts[1]), let d = Int(parts[2]),
             (1900...2200).contains(y), (1...12).contains(m), d >= 1
         else { return false }

@@ -112,7 +112,7 @@ public struct UnitSection: Codable, Sendable, Equatable {
     /// `submitted`, `draft` or `missing` (no report record for the period).
     public var status: String
     public var submittedAt: String?
-    /// Recomputed figures; `activityIDs` is left empty here (the evidence list names them).
+    /// Figures recomputed from the raw records now.
     public var figures: UnitFigures
     /// The hash frozen when the unit submitted, and whether the figures recomputed now still
     /// match it (false when records were edited after submission).
@@ -171,7 +171,7 @@ public struct ConsolidatedReport: Codable, Sendable, Equatable {
         var unitCodes = catalog.units.filter { $0.validFrom <= w.to && ($0.validTo.map { $0 >= w.from } ?? true) }.map(\.code)
         var perUnit: [String: FigureAccumulator] = [:]
         var total = FigureAccumulator(catalog: catalog)
-        total.trackIDs = false
+        total.trackEvidence = false
         var evidence: [EvidenceItem] = []
         for a in input.activities {
             let placement = rule.placement(unit: a.unit, day: a.date, recorded: a.recorded)
@@ -185,8 +185,8 @@ public struct ConsolidatedReport: Codable, Sendable, Equatable {
                 perUnit[a.unit] = FigureAccumulator(catalog: catalog)
                 if !unitCodes.contains(a.unit) { unitCodes.append(a.unit) }
             }
-            perUnit[a.unit]?.add(a, late: lateFrom != nil)
-            total.add(a, late: lateFrom != nil)
+            perUnit[a.unit]?.add(a, lateFrom: lateFrom)
+            total.add(a, lateFrom: lateFrom)
             evidence.append(
                 EvidenceItem(
                     id: a.id, unit: a.unit, date: a.date, form: a.form, content: a.content, title: a.title, url: a.url, quantity: a.quantity,
@@ -200,7 +200,7 @@ public struct ConsolidatedReport: Codable, Sendable, Equatable {
         var units: [UnitSection] = []
         var services = PublicServiceFigures()
         for u in unitCodes {
-            var figures = (perUnit[u] ?? FigureAccumulator(catalog: catalog)).figures(unit: u, period: period)
+            let figures = (perUnit[u] ?? FigureAccumulator(catalog: catalog)).figures(unit: u, period: period)
             let r = reportsHere[u]
             let submitted = r?.status == "submitted"
             var section = UnitSection(
@@ -220,10 +220,6 @@ public struct ConsolidatedReport: Codable, Sendable, Equatable {
                     services = services + ps
                 }
             }
-            // The evidence list names every counted activity; repeating the ids per unit would only
-            // double the export.
-            figures.activityIDs = []
-            section.figures = figures
             units.append(section)
         }
 

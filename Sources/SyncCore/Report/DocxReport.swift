@@ -84,7 +84,7 @@ struct DocxReport {
         }
         heading("3. Kết quả theo đơn vị")
         for u in report.units {
-            let late = u.figures.lateIDs.isEmpty ? "" : ", trong đó \(u.figures.lateIDs.count) hoạt động nhập muộn của kỳ trước"
+            let late = u.figures.lateEntries == 0 ? "" : ", trong đó \(u.figures.lateEntries) hoạt động nhập muộn của kỳ trước"
             text(
                 "- \(u.name): \(VN.number(u.figures.activities)) hoạt động\(late), tiếp cận \(VN.number(u.figures.peopleReached)) lượt người."
             )
@@ -234,7 +234,7 @@ struct DocxReport {
             rows.append([
                 c(String(i + 1), align: centre), c(u.name), c(VN.number(u.figures.activities), align: right),
                 c(VN.number(u.figures.peopleReached), align: right),
-                c(String(u.figures.lateIDs.count), align: right), c(VN.status(u.status), align: centre),
+                c(String(u.figures.lateEntries), align: right), c(VN.status(u.status), align: centre),
             ])
         }
         rows.append([

@@ -162,7 +162,7 @@ extension ConsolidatedReport {
         for u in units {
             row(
                 "Theo đơn vị", u.unit, u.name, unit: u.unit, activities: String(u.figures.activities), people: String(u.figures.peopleReached),
-                note: "báo cáo kỳ: \(VN.status(u.status)); nhập muộn: \(u.figures.lateIDs.count)")
+                note: "báo cáo kỳ: \(VN.status(u.status)); nhập muộn: \(u.figures.lateEntries)")
         }
         for u in units {
             for f in u.figures.byForm where f.activities > 0 {
@@ -292,7 +292,7 @@ extension ConsolidatedReport {
             ["Mã", "Đơn vị", "Số hoạt động", "Số người", "Nhập muộn", "Báo cáo kỳ"],
             units.map {
                 [
-                    $0.unit, $0.name, VN.number($0.figures.activities), VN.number($0.figures.peopleReached), String($0.figures.lateIDs.count),
+                    $0.unit, $0.name, VN.number($0.figures.activities), VN.number($0.figures.peopleReached), String($0.figures.lateEntries),
                     VN.status($0.status),
                 ]
             })

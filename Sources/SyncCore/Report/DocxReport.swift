@@ -10,11 +10,12 @@ struct DocxReport {
     static let textWidth = 9355
 
     func data() throws -> Data {
-        try WordML.package(documentBody: body(), title: "Báo cáo " + report.subject)
+        try WordML.package(document: document(), title: "Báo cáo " + report.subject)
     }
 
-    func body() -> String {
-        var w = WordML(capacity: 65_536 + 1_000 * report.evidence.count)
+    /// `word/document.xml` as UTF-8 bytes.
+    func document() -> [UInt8] {
+        var w = WordML.document(capacity: 65_536 + 700 * report.evidence.count)
         let h = report.heading
         typealias P = WordML.Para
         typealias R = WordML.Run
@@ -151,7 +152,8 @@ struct DocxReport {
         w.raw(WordML.table(widths: [4600, 4755], rows: [[recipients, sign]], borders: false))
 
         annexes(&w)
-        return w.body
+        w.finishDocument()
+        return w.bytes
     }
 
     /// `BAN QUẢN LÝ KHU KINH TẾ …` → `Ban Quản lý Khu kinh tế cửa khẩu Đồng Đăng - Lạng Sơn` for running text.
@@ -300,29 +302,28 @@ struct DocxReport {
         for (i, e) in report.evidence.enumerated() {
             w.raw("<w:tr><w:trPr><w:cantSplit/></w:trPr>")
             w.raw(centred)
-            w.raw(String(i + 1))
+            w.number(i + 1)
             w.raw(close)
             w.raw(centred)
-            w.raw(VN.day(e.date))
+            w.day(e.date)
             w.raw(close)
             w.raw(centred)
-            w.raw(WordML.escape(e.unit))
+            w.text(e.unit)
             w.raw(close)
             w.raw(centred)
-            w.raw(WordML.escape(e.form))
+            w.text(e.form)
             w.raw(close)
-            w.raw("<w:tc>")
-            w.raw("<w:p><w:pPr><w:pStyle w:val=\"EvL\"/></w:pPr><w:r><w:t xml:space=\"preserve\">")
-            w.raw(WordML.escape(e.title))
+            w.raw("<w:tc><w:p><w:pPr><w:pStyle w:val=\"EvL\"/></w:pPr><w:r><w:t xml:space=\"preserve\">")
+            w.text(e.title)
             w.raw("</w:t></w:r>")
             if let u = e.url {
                 w.raw("<w:r><w:br/></w:r><w:r><w:rPr><w:i/><w:sz w:val=\"20\"/></w:rPr><w:t>")
-                w.raw(WordML.escape(u))
+                w.text(u)
                 w.raw("</w:t></w:r>")
             }
             if let l = e.lateFrom {
                 w.raw("<w:r><w:br/></w:r><w:r><w:rPr><w:i/><w:iCs/><w:sz w:val=\"20\"/><w:szCs w:val=\"20\"/></w:rPr><w:t xml:space=\"preserve\">")
-                w.raw(WordML.escape("Nhập muộn (kỳ \(l))"))
+                w.text("Nhập muộn (kỳ \(l))")
                 w.raw("</w:t></w:r>")
             }
             w.raw("</w:p></w:tc></w:tr>")

@@ -101,18 +101,22 @@ struct FigureAccumulator {
 
     /// Counts `a`; `lateFrom` is the period it is dated in when it rolled in late.
     mutating func add(_ a: ActivityRow, lateFrom: String?) {
+        add(a, lateFrom: lateFrom, form: formIndex[a.form], contents: a.content.compactMap { contentIndex[$0] })
+    }
+
+    /// Counts `a` under the catalog rows already looked up (`form` in `byForm`, `contents` in
+    /// `byContent`): the consolidated report adds each activity to two accumulators.
+    mutating func add(_ a: ActivityRow, lateFrom: String?, form: Int?, contents: [Int]) {
         activities += 1
         let people = a.participants ?? 0
         peopleReached += people
         if lateFrom != nil { lateCount += 1 }
         if trackEvidence { counted.append((a, lateFrom)) }
-        for c in a.content {
-            if let i = contentIndex[c] {
-                byContent[i].activities += 1
-                byContent[i].participants += people
-            }
+        for i in contents {
+            byContent[i].activities += 1
+            byContent[i].participants += people
         }
-        if let i = formIndex[a.form] {
+        if let i = form {
             byForm[i].activities += 1
             byForm[i].quantity += a.quantity ?? 0
             byForm[i].participants += people
@@ -145,7 +149,10 @@ enum EvidenceDigest {
             guard let n else { return }
             put(String(n))
         }
-        for (a, lateFrom) in counted.sorted(by: { $0.0.id < $1.0.id }) {
+        // Sort positions, not rows: moving the rows themselves costs a dozen reference counts each.
+        let ids = counted.map(\.0.id)
+        for k in ids.indices.sorted(by: { ids[$0] < ids[$1] }) {
+            let (a, lateFrom) = counted[k]
             put(a.id)
             buffer.append(0x09)
             put(a.date)

@@ -75,7 +75,9 @@ struct DocxReport {
         let contents = t.byContent.filter { $0.activities > 0 }
         if contents.isEmpty { text("Trong kỳ chưa ghi nhận hoạt động theo các nội dung của Kế hoạch.") }
         for c in contents {
-            text("- \(c.title) (\(c.code)): \(VN.number(c.activities)) hoạt động, \(VN.number(c.participants)) lượt người được tiếp cận.")
+            // "0 lượt người được tiếp cận" reads oddly in a signed report: say nothing of people then.
+            let people = c.participants > 0 ? ", \(VN.number(c.participants)) lượt người được tiếp cận" : ""
+            text("- \(c.title) (\(c.code)): \(VN.number(c.activities)) hoạt động\(people).")
         }
         heading("2. Kết quả theo hình thức tuyên truyền")
         let forms = t.byForm.filter { $0.activities > 0 }
@@ -86,9 +88,8 @@ struct DocxReport {
         heading("3. Kết quả theo đơn vị")
         for u in report.units {
             let late = u.figures.lateEntries == 0 ? "" : ", trong đó \(u.figures.lateEntries) hoạt động nhập muộn của kỳ trước"
-            text(
-                "- \(u.name): \(VN.number(u.figures.activities)) hoạt động\(late), tiếp cận \(VN.number(u.figures.peopleReached)) lượt người."
-            )
+            let people = u.figures.peopleReached > 0 ? ", tiếp cận \(VN.number(u.figures.peopleReached)) lượt người" : ""
+            text("- \(u.name): \(VN.number(u.figures.activities)) hoạt động\(late)\(people).")
         }
         heading("4. Kết quả cung cấp, sử dụng dịch vụ công trực tuyến")
         let ps = report.publicServices
@@ -139,8 +140,10 @@ struct DocxReport {
         heading("V. ĐỀ XUẤT, KIẾN NGHỊ")
         let proposals = body.narrative(\.proposals, empty: "Không có đề xuất, kiến nghị.")
         for l in proposals { text("- \(l)") }
-        w.paragraph(
-            "Trên đây là báo cáo \(report.subject.prefix(1).lowercased() + report.subject.dropFirst()) của \(capitalizedAgency(h.agency))./.")
+        // Kept with the Nơi nhận and signature table: a signature never stands alone on a page.
+        var closing = P()
+        closing.keepNext = true
+        w.paragraph(closing, [R(body.closingLine)])
 
         // Nơi nhận and signature.
         var recipients = p(P(style: "TableText", before: 240), [R("Nơi nhận:", bold: true, italic: true, size: 12)])

@@ -92,6 +92,9 @@ struct ReportWorkflowTests {
         var b = a
         b.id = "HD.VP.aaaa0001.2"
         let base = EvidenceDigest.of([(a, nil), (b, nil)])
+        // The documented line format: id, date, form, sorted content codes, quantity, participants, late period
+        #expect(EvidenceDigest.of([(a, nil)]) == UnitFigures.sha256("HD.VP.aaaa0001.1\t2026-01-05\tHT01\tND01,ND02\t1\t30\t\n"))
+        #expect(EvidenceDigest.of([(a, "2025-Q4")]) == UnitFigures.sha256("HD.VP.aaaa0001.1\t2026-01-05\tHT01\tND01,ND02\t1\t30\t2025-Q4\n"))
         // Order of reading does not matter: the evidence is sorted by id
         #expect(EvidenceDigest.of([(b, nil), (a, nil)]) == base)
         var edited = b

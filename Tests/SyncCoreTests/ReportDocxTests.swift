@@ -69,6 +69,17 @@ struct ReportDocxTests {
             #expect(text.contains(expected), "missing «\(expected)»")
         }
         #expect(paras.contains { $0.hasSuffix("./.") })
+        // The closing sentence is kept with the Nơi nhận and signature table (never a signature alone on a page)
+        let xml = String(decoding: try #require(docx.parts["word/document.xml"]), as: UTF8.self)
+        let closing = try #require(xml.range(of: "./.</w:t>"))
+        let paragraphStart = try #require(xml.range(of: "<w:p>", options: .backwards, range: xml.startIndex..<closing.lowerBound))
+        #expect(xml[paragraphStart.lowerBound..<closing.lowerBound].contains("<w:keepNext/>"))
+        // No "0 lượt người" in the running text
+        #expect(!paras.contains { $0.hasPrefix("- ") && ($0.contains(" 0 lượt người") || $0.contains("tiếp cận 0 lượt")) })
+        // Markdown ends its body with the same closing sentence and names an empty list
+        let md = report.markdown()
+        #expect(md.contains("Trên đây là báo cáo kết quả công tác thông tin, tuyên truyền cải cách hành chính quý I năm 2026 của Ban Quản lý"))
+        #expect(!md.split(separator: "\n").contains("./."))
         // Every total of the figures appears in the annex tables
         #expect(paras.contains(String(report.totals.activities)))
         #expect(paras.contains(VN.number(report.totals.peopleReached)))

@@ -57,6 +57,64 @@ struct ReportWorkflowTests {
         #expect(try u.unitReport(unit: "CPCM-QLDTDN", period: .quarter(2026, 1))?.results == "Tốt")
     }
 
+    @Test("A unit with 10 000 activities in the period submits: the frozen figures stay small and bounded")
+    func submitManyActivities() throws {
+        // Given a unit with 10 000 activities in Q1 (up to 14/03; one of them with participants)
+        let u = try F.unit("TTQLCK", replica: "cccc0005")
+        let count = 10_000
+        for k in 0..<count {
+            try F.add(
+                u, date: String(format: "2026-%02d-%02d", 1 + k % 3, 1 + k % 14), form: k % 2 == 0 ? "HT04" : "HT02",
+                content: k % 3 == 0 ? ["ND01", "ND05"] : ["ND05"], quantity: 2, participants: k == 0 ? 40 : nil)
+        }
+        // When it submits Q1
+        let row = try u.submitUnitReport(period: .quarter(2026, 1), now: Date(timeIntervalSince1970: 1_773_648_000))
+        // Then the frozen figures keep the totals in a few kilobytes, far below the field's limit
+        let json = try #require(row.figures)
+        #expect(json.count < 10_000, "figures are \(json.count) characters")
+        #expect(row.figuresHash == UnitFigures.sha256(json))
+        let figures = try JSONDecoder().decode(UnitFigures.self, from: Data(json.utf8))
+        #expect(figures.activities == count && figures.peopleReached == 40 && figures.lateEntries == 0)
+        #expect(figures.byContent.first { $0.code == "ND05" }?.activities == count)
+        #expect(figures.byForm.first { $0.code == "HT04" }?.quantity == Int64(count))
+        #expect(figures.evidenceDigest.count == 64)
+        // and the hub sees the frozen figures unchanged
+        let hub = try F.hub([u])
+        let report = try hub.consolidatedReport(for: .quarter(2026, 1), heading: F.heading())
+        #expect(report.units.first { $0.unit == "TTQLCK" }?.frozenMatches == true)
+    }
+
+    @Test("The evidence digest changes when a counted value, the set of activities or a late flag changes")
+    func evidenceDigest() {
+        let a = ActivityRow(
+            id: "HD.VP.aaaa0001.1", unit: "VP", date: "2026-01-05", form: "HT01", content: ["ND02", "ND01"], title: "Hội nghị", description: nil,
+            quantity: 1, participants: 30, url: nil, note: nil, recorded: "2026-01-05T10:00:00Z")
+        var b = a
+        b.id = "HD.VP.aaaa0001.2"
+        let base = EvidenceDigest.of([(a, nil), (b, nil)])
+        // The documented line format: id, date, form, sorted content codes, quantity, participants, late period
+        #expect(EvidenceDigest.of([(a, nil)]) == UnitFigures.sha256("HD.VP.aaaa0001.1\t2026-01-05\tHT01\tND01,ND02\t1\t30\t\n"))
+        #expect(EvidenceDigest.of([(a, "2025-Q4")]) == UnitFigures.sha256("HD.VP.aaaa0001.1\t2026-01-05\tHT01\tND01,ND02\t1\t30\t2025-Q4\n"))
+        // Order of reading does not matter: the evidence is sorted by id
+        #expect(EvidenceDigest.of([(b, nil), (a, nil)]) == base)
+        var edited = b
+        edited.participants = 31
+        var moved = b
+        moved.date = "2026-01-06"
+        var recoded = b
+        recoded.content = ["ND01"]
+        for other in [
+            EvidenceDigest.of([(a, nil), (edited, nil)]), EvidenceDigest.of([(a, nil), (moved, nil)]), EvidenceDigest.of([(a, nil), (recoded, nil)]),
+            EvidenceDigest.of([(a, nil)]), EvidenceDigest.of([(a, nil), (b, "2025-Q4")]),
+        ] {
+            #expect(other != base)
+        }
+        // The title is not a counted value
+        var retitled = b
+        retitled.title = "Hội nghị khác"
+        #expect(EvidenceDigest.of([(a, nil), (retitled, nil)]) == base)
+    }
+
     @Test("Bad counts are refused naming the field and value, and nothing is written")
     func badCounts() throws {
         let u = try F.unit("TTQLCK", replica: "cccc0003")

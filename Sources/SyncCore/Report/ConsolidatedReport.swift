@@ -112,7 +112,7 @@ public struct UnitSection: Codable, Sendable, Equatable {
     /// `submitted`, `draft` or `missing` (no report record for the period).
     public var status: String
     public var submittedAt: String?
-    /// Recomputed figures; `activityIDs` is left empty here (the evidence list names them).
+    /// Figures recomputed from the raw records now.
     public var figures: UnitFigures
     /// The hash frozen when the unit submitted, and whether the figures recomputed now still
     /// match it (false when records were edited after submission).
@@ -169,10 +169,16 @@ public struct ConsolidatedReport: Codable, Sendable, Equatable {
 
         // Units that existed at some point of the window, plus any unit with records in it.
         var unitCodes = catalog.units.filter { $0.validFrom <= w.to && ($0.validTo.map { $0 >= w.from } ?? true) }.map(\.code)
-        var perUnit: [String: FigureAccumulator] = [:]
-        var total = FigureAccumulator(catalog: catalog)
-        total.trackIDs = false
+        // One accumulator per unit, found through one dictionary lookup per activity; catalog
+        // rows are looked up once per activity for both the unit's and the grand totals.
+        let empty = FigureAccumulator(catalog: catalog)
+        var slotOf: [String: Int] = [:]
+        var perUnit: [FigureAccumulator] = []
+        var total = empty
+        total.trackEvidence = false
         var evidence: [EvidenceItem] = []
+        evidence.reserveCapacity(input.activities.count)
+        var contents: [Int] = []
         for a in input.activities {
             let placement = rule.placement(unit: a.unit, day: a.date, recorded: a.recorded)
             let lateFrom: String?
@@ -181,12 +187,22 @@ public struct ConsolidatedReport: Codable, Sendable, Equatable {
             case .onTime: lateFrom = nil
             case .late(let origin): lateFrom = origin
             }
-            if perUnit[a.unit] == nil {
-                perUnit[a.unit] = FigureAccumulator(catalog: catalog)
+            let slot: Int
+            if let k = slotOf[a.unit] {
+                slot = k
+            } else {
+                slot = perUnit.count
+                slotOf[a.unit] = slot
+                perUnit.append(empty)
                 if !unitCodes.contains(a.unit) { unitCodes.append(a.unit) }
             }
-            perUnit[a.unit]?.add(a, late: lateFrom != nil)
-            total.add(a, late: lateFrom != nil)
+            contents.removeAll(keepingCapacity: true)
+            for c in a.content {
+                if let i = empty.contentIndex[c] { contents.append(i) }
+            }
+            let form = empty.formIndex[a.form]
+            perUnit[slot].add(a, lateFrom: lateFrom, form: form, contents: contents)
+            total.add(a, lateFrom: lateFrom, form: form, contents: contents)
             evidence.append(
                 EvidenceItem(
                     id: a.id, unit: a.unit, date: a.date, form: a.form, content: a.content, title: a.title, url: a.url, quantity: a.quantity,
@@ -200,7 +216,7 @@ public struct ConsolidatedReport: Codable, Sendable, Equatable {
         var units: [UnitSection] = []
         var services = PublicServiceFigures()
         for u in unitCodes {
-            var figures = (perUnit[u] ?? FigureAccumulator(catalog: catalog)).figures(unit: u, period: period)
+            let figures = slotOf[u].map { perUnit[$0] }.map { $0.figures(unit: u, period: period) } ?? empty.figures(unit: u, period: period)
             let r = reportsHere[u]
             let submitted = r?.status == "submitted"
             var section = UnitSection(
@@ -220,10 +236,6 @@ public struct ConsolidatedReport: Codable, Sendable, Equatable {
                     services = services + ps
                 }
             }
-            // The evidence list names every counted activity; repeating the ids per unit would only
-            // double the export.
-            figures.activityIDs = []
-            section.figures = figures
             units.append(section)
         }
 

@@ -10,11 +10,12 @@ struct DocxReport {
     static let textWidth = 9355
 
     func data() throws -> Data {
-        try WordML.package(documentBody: body(), title: "Báo cáo " + report.subject)
+        try WordML.package(document: document(), title: "Báo cáo " + report.subject)
     }
 
-    func body() -> String {
-        var w = WordML(capacity: 65_536 + 1_000 * report.evidence.count)
+    /// `word/document.xml` as UTF-8 bytes.
+    func document() -> [UInt8] {
+        var w = WordML.document(capacity: 65_536 + 700 * report.evidence.count)
         let h = report.heading
         typealias P = WordML.Para
         typealias R = WordML.Run
@@ -74,7 +75,9 @@ struct DocxReport {
         let contents = t.byContent.filter { $0.activities > 0 }
         if contents.isEmpty { text("Trong kỳ chưa ghi nhận hoạt động theo các nội dung của Kế hoạch.") }
         for c in contents {
-            text("- \(c.title) (\(c.code)): \(VN.number(c.activities)) hoạt động, \(VN.number(c.participants)) lượt người được tiếp cận.")
+            // "0 lượt người được tiếp cận" reads oddly in a signed report: say nothing of people then.
+            let people = c.participants > 0 ? ", \(VN.number(c.participants)) lượt người được tiếp cận" : ""
+            text("- \(c.title) (\(c.code)): \(VN.number(c.activities)) hoạt động\(people).")
         }
         heading("2. Kết quả theo hình thức tuyên truyền")
         let forms = t.byForm.filter { $0.activities > 0 }
@@ -84,10 +87,9 @@ struct DocxReport {
         }
         heading("3. Kết quả theo đơn vị")
         for u in report.units {
-            let late = u.figures.lateIDs.isEmpty ? "" : ", trong đó \(u.figures.lateIDs.count) hoạt động nhập muộn của kỳ trước"
-            text(
-                "- \(u.name): \(VN.number(u.figures.activities)) hoạt động\(late), tiếp cận \(VN.number(u.figures.peopleReached)) lượt người."
-            )
+            let late = u.figures.lateEntries == 0 ? "" : ", trong đó \(u.figures.lateEntries) hoạt động nhập muộn của kỳ trước"
+            let people = u.figures.peopleReached > 0 ? ", tiếp cận \(VN.number(u.figures.peopleReached)) lượt người" : ""
+            text("- \(u.name): \(VN.number(u.figures.activities)) hoạt động\(late)\(people).")
         }
         heading("4. Kết quả cung cấp, sử dụng dịch vụ công trực tuyến")
         let ps = report.publicServices
@@ -138,8 +140,10 @@ struct DocxReport {
         heading("V. ĐỀ XUẤT, KIẾN NGHỊ")
         let proposals = body.narrative(\.proposals, empty: "Không có đề xuất, kiến nghị.")
         for l in proposals { text("- \(l)") }
-        w.paragraph(
-            "Trên đây là báo cáo \(report.subject.prefix(1).lowercased() + report.subject.dropFirst()) của \(capitalizedAgency(h.agency))./.")
+        // Kept with the Nơi nhận and signature table: a signature never stands alone on a page.
+        var closing = P()
+        closing.keepNext = true
+        w.paragraph(closing, [R(body.closingLine)])
 
         // Nơi nhận and signature.
         var recipients = p(P(style: "TableText", before: 240), [R("Nơi nhận:", bold: true, italic: true, size: 12)])
@@ -151,7 +155,8 @@ struct DocxReport {
         w.raw(WordML.table(widths: [4600, 4755], rows: [[recipients, sign]], borders: false))
 
         annexes(&w)
-        return w.body
+        w.finishDocument()
+        return w.bytes
     }
 
     /// `BAN QUẢN LÝ KHU KINH TẾ …` → `Ban Quản lý Khu kinh tế cửa khẩu Đồng Đăng - Lạng Sơn` for running text.
@@ -234,7 +239,7 @@ struct DocxReport {
             rows.append([
                 c(String(i + 1), align: centre), c(u.name), c(VN.number(u.figures.activities), align: right),
                 c(VN.number(u.figures.peopleReached), align: right),
-                c(String(u.figures.lateIDs.count), align: right), c(VN.status(u.status), align: centre),
+                c(String(u.figures.lateEntries), align: right), c(VN.status(u.status), align: centre),
             ])
         }
         rows.append([
@@ -300,29 +305,28 @@ struct DocxReport {
         for (i, e) in report.evidence.enumerated() {
             w.raw("<w:tr><w:trPr><w:cantSplit/></w:trPr>")
             w.raw(centred)
-            w.raw(String(i + 1))
+            w.number(i + 1)
             w.raw(close)
             w.raw(centred)
-            w.raw(VN.day(e.date))
+            w.day(e.date)
             w.raw(close)
             w.raw(centred)
-            w.raw(WordML.escape(e.unit))
+            w.text(e.unit)
             w.raw(close)
             w.raw(centred)
-            w.raw(WordML.escape(e.form))
+            w.text(e.form)
             w.raw(close)
-            w.raw("<w:tc>")
-            w.raw("<w:p><w:pPr><w:pStyle w:val=\"EvL\"/></w:pPr><w:r><w:t xml:space=\"preserve\">")
-            w.raw(WordML.escape(e.title))
+            w.raw("<w:tc><w:p><w:pPr><w:pStyle w:val=\"EvL\"/></w:pPr><w:r><w:t xml:space=\"preserve\">")
+            w.text(e.title)
             w.raw("</w:t></w:r>")
             if let u = e.url {
                 w.raw("<w:r><w:br/></w:r><w:r><w:rPr><w:i/><w:sz w:val=\"20\"/></w:rPr><w:t>")
-                w.raw(WordML.escape(u))
+                w.text(u)
                 w.raw("</w:t></w:r>")
             }
             if let l = e.lateFrom {
                 w.raw("<w:r><w:br/></w:r><w:r><w:rPr><w:i/><w:iCs/><w:sz w:val=\"20\"/><w:szCs w:val=\"20\"/></w:rPr><w:t xml:space=\"preserve\">")
-                w.raw(WordML.escape("Nhập muộn (kỳ \(l))"))
+                w.text("Nhập muộn (kỳ \(l))")
                 w.raw("</w:t></w:r>")
             }
             w.raw("</w:p></w:tc></w:tr>")

@@ -96,21 +96,21 @@ public struct LateEntryRule: Sendable {
     /// When `unit` submitted its report for `period`, in epoch milliseconds.
     public func submittedAt(unit: String, period: String) -> Int64? { submissions[unit]?[period] }
 
-    func isLate(unit: String, node: Node, recorded: Int64?) -> Bool {
-        guard case .adHoc = node.period else {
-            guard let at = submissions[unit]?[node.code] else { return false }
-            // A timestamp that cannot be read is treated as on time rather than dropped.
-            guard let recorded else { return false }
-            return recorded > at
-        }
-        return false
+    /// Whether an activity recorded at `recorded` came after the unit (whose submissions are
+    /// `subs`) submitted its report for `node`.
+    func isLate(_ subs: [String: Int64]?, node: Node, recorded: Int64?) -> Bool {
+        if case .adHoc = node.period { return false }
+        guard let at = subs?[node.code] else { return false }
+        // A timestamp that cannot be read is treated as on time rather than dropped.
+        guard let recorded else { return false }
+        return recorded > at
     }
 
     /// The period the activity is dated in, if it reaches `node` on time or by rolling.
-    func reach(_ node: Node, unit: String, day: String, recorded: Int64?) -> String? {
+    func reach(_ node: Node, subs: [String: Int64]?, day: String, recorded: Int64?) -> String? {
         if day >= node.from && day <= node.to { return node.code }
         for p in node.predecessors {
-            if let origin = reach(p, unit: unit, day: day, recorded: recorded), isLate(unit: unit, node: p, recorded: recorded) {
+            if let origin = reach(p, subs: subs, day: day, recorded: recorded), isLate(subs, node: p, recorded: recorded) {
                 return origin
             }
         }
@@ -119,10 +119,12 @@ public struct LateEntryRule: Sendable {
 
     /// Where an activity of `unit`, dated `day` and recorded at `recorded` (ISO 8601), lands.
     public func placement(unit: String, day: String, recorded: String) -> Placement {
-        // Only a unit with a submitted report can have late entries: skip reading the timestamp otherwise.
-        let ms = submissions[unit] == nil ? nil : Timestamp.epochMillis(recorded)
-        guard let origin = reach(root, unit: unit, day: day, recorded: ms) else { return .excluded }
-        if isLate(unit: unit, node: root, recorded: ms) { return .excluded }
+        // The unit's submissions are looked up once per activity; only a unit with a submitted
+        // report can have late entries, so the timestamp is read only then.
+        let subs = submissions[unit]
+        let ms = subs == nil ? nil : Timestamp.epochMillis(recorded)
+        guard let origin = reach(root, subs: subs, day: day, recorded: ms) else { return .excluded }
+        if isLate(subs, node: root, recorded: ms) { return .excluded }
         return origin == root.code ? .onTime : .late(origin: origin)
     }
 }

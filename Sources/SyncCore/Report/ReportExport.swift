@@ -162,7 +162,7 @@ extension ConsolidatedReport {
         for u in units {
             row(
                 "Theo đơn vị", u.unit, u.name, unit: u.unit, activities: String(u.figures.activities), people: String(u.figures.peopleReached),
-                note: "báo cáo kỳ: \(VN.status(u.status)); nhập muộn: \(u.figures.lateIDs.count)")
+                note: "báo cáo kỳ: \(VN.status(u.status)); nhập muộn: \(u.figures.lateEntries)")
         }
         for u in units {
             for f in u.figures.byForm where f.activities > 0 {
@@ -281,7 +281,7 @@ extension ConsolidatedReport {
         table(
             ["Mã", "Nội dung", "Số hoạt động", "Số người"],
             totals.byContent.map { [$0.code, $0.title, VN.number($0.activities), VN.number($0.participants)] })
-        o.append("### 2. Theo hình thức")
+        o.append("### 2. Theo hình thức tuyên truyền")
         o.append("")
         table(
             ["Mã", "Hình thức", "Số hoạt động", "Số lượng", "Đơn vị tính", "Số người"],
@@ -292,7 +292,7 @@ extension ConsolidatedReport {
             ["Mã", "Đơn vị", "Số hoạt động", "Số người", "Nhập muộn", "Báo cáo kỳ"],
             units.map {
                 [
-                    $0.unit, $0.name, VN.number($0.figures.activities), VN.number($0.figures.peopleReached), String($0.figures.lateIDs.count),
+                    $0.unit, $0.name, VN.number($0.figures.activities), VN.number($0.figures.peopleReached), String($0.figures.lateEntries),
                     VN.status($0.status),
                 ]
             })
@@ -308,7 +308,7 @@ extension ConsolidatedReport {
                     VN.percent(ps.dossiersOnlinePercent),
                 ],
             ])
-        o.append("### 5. Tiến độ nhiệm vụ")
+        o.append("### 5. Tiến độ thực hiện nhiệm vụ")
         o.append("")
         table(
             ["Mã", "Nhiệm vụ", "Tổng", "Hoàn thành", "Đang thực hiện", "Chưa thực hiện"],
@@ -328,7 +328,7 @@ extension ConsolidatedReport {
         let body = BodyText(report: self)
         o.append("### 1. Kết quả đạt được")
         o.append("")
-        for l in body.narrative(\.results, empty: "Các đơn vị chưa gửi nội dung đánh giá.") { o.append("- \(l)") }
+        for l in body.narrative(\.results, empty: "Các đơn vị chưa gửi nội dung đánh giá kết quả.") { o.append("- \(l)") }
         o.append("")
         o.append("### 2. Tồn tại, hạn chế")
         o.append("")
@@ -342,7 +342,7 @@ extension ConsolidatedReport {
         o.append("")
         for l in body.narrative(\.proposals, empty: "Không có đề xuất, kiến nghị.") { o.append("- \(l)") }
         o.append("")
-        o.append("./.")
+        o.append(body.closingLine)
         o.append("")
         o.append("**Nơi nhận:**")
         o.append("")
@@ -352,7 +352,7 @@ extension ConsolidatedReport {
         o.append("**\(heading.signer.title)**  ")
         o.append("**\(heading.signer.name)**")
         o.append("")
-        o.append("## Phụ lục II. Danh mục minh chứng")
+        o.append("## Phụ lục. Danh mục minh chứng")
         o.append("")
         table(
             ["STT", "Ngày", "Đơn vị", "Hình thức", "Tiêu đề", "Đường dẫn", "Ghi chú"],
@@ -366,6 +366,14 @@ extension ConsolidatedReport {
 /// The prose of the report body, shared by the Markdown and DOCX exports.
 struct BodyText {
     let report: ConsolidatedReport
+
+    /// The last sentence of the body, ending with "./." as Nghị định 30 asks.
+    var closingLine: String {
+        let subject = report.subject.prefix(1).lowercased() + report.subject.dropFirst()
+        let agency = report.heading.agency
+        let known = "Ban Quản lý Khu kinh tế cửa khẩu Đồng Đăng - Lạng Sơn"
+        return "Trên đây là báo cáo \(subject) của \(agency.uppercased() == known.uppercased() ? known : agency)./."
+    }
 
     /// Section I: the plan and the Office's duties TN01–TN04.
     var directionLines: [String] {

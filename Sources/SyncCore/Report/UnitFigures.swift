@@ -49,12 +49,15 @@ public struct UnitFigures: Codable, Sendable, Equatable {
     public var activities: Int
     /// Participants summed over the counted activities, each activity once.
     public var peopleReached: Int64
+    /// Counted activities entered late for an earlier period (nhập muộn).
+    public var lateEntries: Int
     public var byContent: [ContentTotal]
     public var byForm: [FormTotal]
-    /// Ids of the counted activities, sorted: what the frozen figures were computed from.
-    public var activityIDs: [String]
-    /// Ids of the counted activities that were entered late for an earlier period.
-    public var lateIDs: [String]
+    /// SHA-256 (lower-case hex) of the counted activities sorted by id, each with the values it was
+    /// counted with (see `EvidenceDigest`). It replaces the list of ids so that the frozen figures stay
+    /// a few kilobytes whatever the number of activities (the `figures` field holds 200 000
+    /// characters), while an edit after submission still changes the hash.
+    public var evidenceDigest: String
 
     /// Canonical JSON (sorted keys): the bytes that are stored and hashed.
     public func canonicalJSON() throws -> String {
@@ -78,11 +81,11 @@ struct FigureAccumulator {
     var byForm: [FormTotal]
     var activities = 0
     var peopleReached: Int64 = 0
-    var ids: [String] = []
-    var lateIDs: [String] = []
     var lateCount = 0
-    /// Off for grand totals over every unit: their ids are the evidence list already.
-    var trackIDs = true
+    /// The counted activities with the late period, for the evidence digest.
+    var counted: [(ActivityRow, String?)] = []
+    /// Off for grand totals over every unit: their evidence is the annex already.
+    var trackEvidence = true
 
     init(catalog: Catalog) {
         self.catalog = catalog
@@ -96,22 +99,24 @@ struct FigureAccumulator {
         for (i, f) in byForm.enumerated() { formIndex[f.code] = i }
     }
 
-    mutating func add(_ a: ActivityRow, late: Bool) {
+    /// Counts `a`; `lateFrom` is the period it is dated in when it rolled in late.
+    mutating func add(_ a: ActivityRow, lateFrom: String?) {
+        add(a, lateFrom: lateFrom, form: formIndex[a.form], contents: a.content.compactMap { contentIndex[$0] })
+    }
+
+    /// Counts `a` under the catalog rows already looked up (`form` in `byForm`, `contents` in
+    /// `byContent`): the consolidated report adds each activity to two accumulators.
+    mutating func add(_ a: ActivityRow, lateFrom: String?, form: Int?, contents: [Int]) {
         activities += 1
         let people = a.participants ?? 0
         peopleReached += people
-        if late { lateCount += 1 }
-        if trackIDs {
-            ids.append(a.id)
-            if late { lateIDs.append(a.id) }
+        if lateFrom != nil { lateCount += 1 }
+        if trackEvidence { counted.append((a, lateFrom)) }
+        for i in contents {
+            byContent[i].activities += 1
+            byContent[i].participants += people
         }
-        for c in a.content {
-            if let i = contentIndex[c] {
-                byContent[i].activities += 1
-                byContent[i].participants += people
-            }
-        }
-        if let i = formIndex[a.form] {
+        if let i = form {
             byForm[i].activities += 1
             byForm[i].quantity += a.quantity ?? 0
             byForm[i].participants += people
@@ -122,7 +127,61 @@ struct FigureAccumulator {
         let w = period.window
         return UnitFigures(
             unit: unit, period: period.description, from: w.from, to: w.to, activities: activities, peopleReached: peopleReached,
-            byContent: byContent, byForm: byForm, activityIDs: ids.sorted(), lateIDs: lateIDs.sorted())
+            lateEntries: lateCount, byContent: byContent, byForm: byForm, evidenceDigest: trackEvidence ? EvidenceDigest.of(counted) : "")
+    }
+}
+
+/// The digest of the evidence behind a unit's figures: SHA-256 over the counted activities sorted
+/// by id, one line each, `id TAB date TAB form TAB content TAB quantity TAB participants TAB late
+/// period LF` (content codes sorted and comma-separated; an absent number or an on-time entry is
+/// empty). Every value that feeds a total is in the line, so changing, adding or removing a counted
+/// activity after submission changes the digest and so the frozen hash.
+enum EvidenceDigest {
+    static func of(_ counted: [(ActivityRow, String?)]) -> String {
+        // One buffer hashed at once: a year's report digests a hundred thousand lines.
+        var buffer: [UInt8] = []
+        buffer.reserveCapacity(counted.count * 64)
+        func put(_ text: String) {
+            var t = text
+            t.withUTF8 { buffer.append(contentsOf: $0) }
+        }
+        func put(_ n: Int64?) {
+            guard let n else { return }
+            guard n >= 0 else { return put(String(n)) }
+            // Digits straight into the buffer: two numbers per line, a hundred thousand lines.
+            var div: Int64 = 1
+            while div <= n / 10 { div *= 10 }
+            var v = n
+            while div > 0 {
+                buffer.append(UInt8(truncatingIfNeeded: 0x30 + v / div))
+                v %= div
+                div /= 10
+            }
+        }
+        // Sort positions, not rows: moving the rows themselves costs a dozen reference counts each.
+        let ids = counted.map(\.0.id)
+        for k in ids.indices.sorted(by: { ids[$0] < ids[$1] }) {
+            let (a, lateFrom) = counted[k]
+            put(a.id)
+            buffer.append(0x09)
+            put(a.date)
+            buffer.append(0x09)
+            put(a.form)
+            buffer.append(0x09)
+            let content = zip(a.content, a.content.dropFirst()).allSatisfy { $0 < $1 } ? a.content : a.content.sorted()
+            for (i, c) in content.enumerated() {
+                if i > 0 { buffer.append(0x2C) }
+                put(c)
+            }
+            buffer.append(0x09)
+            put(a.quantity)
+            buffer.append(0x09)
+            put(a.participants)
+            buffer.append(0x09)
+            if let lateFrom { put(lateFrom) }
+            buffer.append(0x0A)
+        }
+        return SHA256.hash(data: buffer).map { String(format: "%02x", $0) }.joined()
     }
 }
 
@@ -135,8 +194,8 @@ extension UnitFigures {
         var acc = FigureAccumulator(catalog: catalog)
         for a in activities where a.unit == unit {
             switch rule.placement(unit: a.unit, day: a.date, recorded: a.recorded) {
-            case .onTime: acc.add(a, late: false)
-            case .late: acc.add(a, late: true)
+            case .onTime: acc.add(a, lateFrom: nil)
+            case .late(let origin): acc.add(a, lateFrom: origin)
             case .excluded: break
             }
         }

@@ -69,23 +69,82 @@ struct WordML {
         }
     }
 
-    private(set) var body = ""
+    /// The XML written so far, as UTF-8 bytes: one growing buffer, no String appends (a year's
+    /// evidence annex is tens of megabytes).
+    private(set) var bytes: [UInt8] = []
     /// The opening of each column's cell in the open table.
     private(set) var cellStarts: [String] = []
 
-    init(capacity: Int = 1 << 16) { body.reserveCapacity(capacity) }
+    init(capacity: Int = 1 << 16) { bytes.reserveCapacity(capacity) }
+
+    /// The XML written so far as text (for the small fragments nested in layout tables).
+    var body: String { String(decoding: bytes, as: UTF8.self) }
 
     mutating func paragraph(_ para: Para = Para(), _ runs: [Run]) {
-        body += "<w:p>\(para.xml)"
-        for r in runs { body += r.xml }
-        body += "</w:p>"
+        raw("<w:p>")
+        raw(para.xml)
+        for r in runs { raw(r.xml) }
+        raw("</w:p>")
     }
 
     mutating func paragraph(_ text: String, _ para: Para = Para(), bold: Bool = false, italic: Bool = false, size: Double? = nil) {
         paragraph(para, [Run(text, bold: bold, italic: italic, size: size)])
     }
 
-    mutating func raw(_ xml: String) { body += xml }
+    mutating func raw(_ xml: String) {
+        var xml = xml
+        xml.withUTF8 { bytes.append(contentsOf: $0) }
+    }
+
+    /// Text content, escaped as `escape` does; text without markup characters (nearly all of it)
+    /// is copied as it is.
+    mutating func text(_ s: String) {
+        var s = s
+        let plain = s.withUTF8 { b in
+            guard !Self.needsEscape(b) else { return false }
+            bytes.append(contentsOf: b)
+            return true
+        }
+        if !plain { raw(Self.escape(s)) }
+    }
+
+    /// The decimal digits of `n` (no grouping), without a temporary String.
+    mutating func number(_ n: Int) {
+        guard n >= 0 else { return raw(String(n)) }
+        var div = 1
+        while div <= n / 10 { div *= 10 }
+        var v = n
+        while div > 0 {
+            bytes.append(UInt8(truncatingIfNeeded: 0x30 + v / div))
+            v %= div
+            div /= 10
+        }
+    }
+
+    /// `2026-03-05` → `05/03/2026` (as `VN.day`), straight into the buffer.
+    mutating func day(_ date: String) {
+        var d = date
+        let done = d.withUTF8 { b in
+            guard b.count == 10, b[4] == 0x2D, b[7] == 0x2D, !Self.needsEscape(b) else { return false }
+            for k in [8, 9, -1, 5, 6, -1, 0, 1, 2, 3] { bytes.append(k < 0 ? 0x2F : b[k]) }
+            return true
+        }
+        if !done { text(VN.day(date)) }
+    }
+
+    /// A writer for `word/document.xml`: the XML declaration and the opening of the body are
+    /// written first, so the finished buffer is the part itself (no copy into another buffer).
+    static func document(capacity: Int) -> WordML {
+        var w = WordML(capacity: capacity)
+        w.raw("<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n<w:document \(namespaces)><w:body>")
+        return w
+    }
+
+    /// Closes a `document(capacity:)` writer with the page set-up.
+    mutating func finishDocument() {
+        raw(Self.sectionProperties)
+        raw("</w:body></w:document>")
+    }
 
     /// A table with the given column widths (twips). Cell contents are already-built paragraph XML.
     /// `borders: false` gives the borderless layout tables of the heading and signature.
@@ -100,29 +159,29 @@ struct WordML {
     /// Starts a table written row by row straight into the body, so a long evidence list needs
     /// no intermediate copies.
     mutating func beginTable(widths: [Int], borders: Bool, indent: Int = 0) {
-        body += "<w:tbl><w:tblPr><w:tblW w:w=\"\(widths.reduce(0, +))\" w:type=\"dxa\"/>"
-        if indent != 0 { body += "<w:tblInd w:w=\"\(indent)\" w:type=\"dxa\"/>" }
+        raw("<w:tbl><w:tblPr><w:tblW w:w=\"\(widths.reduce(0, +))\" w:type=\"dxa\"/>")
+        if indent != 0 { raw("<w:tblInd w:w=\"\(indent)\" w:type=\"dxa\"/>") }
         let b = borders ? "w:val=\"single\" w:sz=\"4\" w:space=\"0\" w:color=\"000000\"" : "w:val=\"nil\""
-        body += "<w:tblBorders><w:top \(b)/><w:left \(b)/><w:bottom \(b)/><w:right \(b)/><w:insideH \(b)/><w:insideV \(b)/></w:tblBorders>"
-        body += "<w:tblLayout w:type=\"fixed\"/><w:tblCellMar><w:left w:w=\"57\" w:type=\"dxa\"/><w:right w:w=\"57\" w:type=\"dxa\"/></w:tblCellMar>"
-        body += "<w:tblLook w:val=\"0000\"/></w:tblPr><w:tblGrid>"
-        for w in widths { body += "<w:gridCol w:w=\"\(w)\"/>" }
-        body += "</w:tblGrid>"
+        raw("<w:tblBorders><w:top \(b)/><w:left \(b)/><w:bottom \(b)/><w:right \(b)/><w:insideH \(b)/><w:insideV \(b)/></w:tblBorders>")
+        raw("<w:tblLayout w:type=\"fixed\"/><w:tblCellMar><w:left w:w=\"57\" w:type=\"dxa\"/><w:right w:w=\"57\" w:type=\"dxa\"/></w:tblCellMar>")
+        raw("<w:tblLook w:val=\"0000\"/></w:tblPr><w:tblGrid>")
+        for w in widths { raw("<w:gridCol w:w=\"\(w)\"/>") }
+        raw("</w:tblGrid>")
         cellStarts = widths.map { "<w:tc><w:tcPr><w:tcW w:w=\"\($0)\" w:type=\"dxa\"/></w:tcPr>" }
     }
 
     /// One row of the open table; a header row repeats at the top of each page.
     mutating func row(_ cells: [String], header: Bool = false) {
-        body += header ? "<w:tr><w:trPr><w:tblHeader/><w:cantSplit/></w:trPr>" : "<w:tr><w:trPr><w:cantSplit/></w:trPr>"
+        raw(header ? "<w:tr><w:trPr><w:tblHeader/><w:cantSplit/></w:trPr>" : "<w:tr><w:trPr><w:cantSplit/></w:trPr>")
         for (j, cell) in cells.enumerated() {
-            body += cellStarts[min(j, cellStarts.count - 1)]
-            body += cell.isEmpty ? "<w:p/>" : cell
-            body += "</w:tc>"
+            raw(cellStarts[min(j, cellStarts.count - 1)])
+            raw(cell.isEmpty ? "<w:p/>" : cell)
+            raw("</w:tc>")
         }
-        body += "</w:tr>"
+        raw("</w:tr>")
     }
 
-    mutating func endTable() { body += "</w:tbl>" }
+    mutating func endTable() { raw("</w:tbl>") }
 
     /// A table cell paragraph in the table style.
     static func cell(_ text: String, bold: Bool = false, italic: Bool = false, align: String? = nil, size: Double? = nil) -> String {
@@ -138,12 +197,8 @@ struct WordML {
 
     /// XML text escaping; characters XML 1.0 forbids (control characters) are dropped.
     static func escape(_ s: String) -> String {
-        var needs = false
-        for u in s.utf8 where u == 0x26 || u == 0x3C || u == 0x3E || u == 0x22 || u == 0x27 || (u < 0x20 && u != 0x09) {
-            needs = true
-            break
-        }
-        guard needs else { return s }
+        var copy = s
+        guard copy.withUTF8({ needsEscape($0) }) else { return s }
         var out = ""
         out.reserveCapacity(s.utf8.count + 16)
         for ch in s.unicodeScalars {
@@ -162,6 +217,12 @@ struct WordML {
         return out
     }
 
+    /// Whether the text holds a character `escape` rewrites or drops.
+    static func needsEscape(_ b: UnsafeBufferPointer<UInt8>) -> Bool {
+        for u in b where u == 0x26 || u == 0x3C || u == 0x3E || u == 0x22 || u == 0x27 || (u < 0x20 && u != 0x09) { return true }
+        return false
+    }
+
     static let namespaces =
         "xmlns:w=\"http://schemas.openxmlformats.org/wordprocessingml/2006/main\" xmlns:r=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships\""
 
@@ -175,12 +236,7 @@ struct WordML {
         """
 
     /// The whole package. Entries get a fixed date so equal reports give equal bytes.
-    static func package(documentBody: String, title: String) throws -> Data {
-        var document = Data()
-        document.reserveCapacity(documentBody.utf8.count + 4096)
-        document.append(contentsOf: "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n<w:document \(namespaces)><w:body>".utf8)
-        document.append(contentsOf: documentBody.utf8)
-        document.append(contentsOf: (sectionProperties + "</w:body></w:document>").utf8)
+    static func package(document: [UInt8], title: String) throws -> Data {
         let xmlHead = "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n"
         let parts: [(String, String)] = [
             (
@@ -254,14 +310,16 @@ struct WordML {
         ]
         let archive = try Archive(data: Data(), accessMode: .create)
         let date = Date(timeIntervalSince1970: 1_767_225_600)  // 2026-01-01, fixed for reproducible files
-        for (path, data) in parts.map({ ($0.0, Data($0.1.utf8)) }) + [("word/document.xml", document)] {
+        func add(_ path: String, _ bytes: [UInt8]) throws {
             try archive.addEntry(
-                with: path, type: .file, uncompressedSize: Int64(data.count), modificationDate: date, compressionMethod: .deflate,
-                bufferSize: max(defaultWriteChunkSize, min(data.count, 1 << 22))
+                with: path, type: .file, uncompressedSize: Int64(bytes.count), modificationDate: date, compressionMethod: .deflate,
+                bufferSize: max(defaultWriteChunkSize, min(bytes.count, 1 << 22))
             ) { position, size in
-                data.subdata(in: Int(position)..<Int(position) + size)
+                Data(bytes[Int(position)..<Int(position) + size])
             }
         }
+        for (path, text) in parts { try add(path, Array(text.utf8)) }
+        try add("word/document.xml", document)
         guard let out = archive.data else { throw SyncError(.internal, "Không tạo được tệp DOCX trong bộ nhớ.") }
         return out
     }

@@ -81,7 +81,8 @@ struct HubReportCommand: AsyncParsableCommand {
             print(
                 "Tổng số hoạt động: \(report.totals.activities); số người được tiếp cận: \(report.totals.peopleReached); nhập muộn: \(report.totals.lateEntries)."
             )
-            print("Đơn vị đã gửi: \(report.submitted.joined(separator: ", ")); chưa gửi: \(report.notSubmitted.joined(separator: ", ")).")
+            func list(_ codes: [String]) -> String { codes.isEmpty ? "không có" : codes.joined(separator: ", ") }
+            print("Đơn vị đã gửi: \(list(report.submitted)); chưa gửi: \(list(report.notSubmitted)).")
         }
     }
 }

@@ -130,7 +130,7 @@ func printSummary(_ row: UnitReportRow, catalog: Catalog) {
     if let at = row.submittedAt { print("Gửi lúc: \(at)   mã băm: \(row.figuresHash ?? "?")") }
     if let f = row.figures.flatMap({ try? JSONDecoder().decode(UnitFigures.self, from: Data($0.utf8)) }) {
         print("Kỳ: \(f.period) (\(CalendarDay.vietnamese(f.from)) – \(CalendarDay.vietnamese(f.to)))")
-        print("Số hoạt động: \(f.activities) (nhập muộn của kỳ trước: \(f.lateIDs.count)); số người được tiếp cận: \(f.peopleReached)")
+        print("Số hoạt động: \(f.activities) (nhập muộn của kỳ trước: \(f.lateEntries)); số người được tiếp cận: \(f.peopleReached)")
         for x in f.byForm where x.activities > 0 {
             var line = "  \(x.code) \(x.title): \(x.quantity) \(x.quantityUnit)"
             if let pu = x.participantsUnit, x.participants > 0 { line += ", \(x.participants) \(pu)" }

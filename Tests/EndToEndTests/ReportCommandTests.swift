@@ -1,5 +1,6 @@
 import Foundation
 import SyncCore
+import TestSupport
 import Testing
 
 @Suite("Reports end to end: unit-client report draft/show/submit, hub report in every format", .serialized)

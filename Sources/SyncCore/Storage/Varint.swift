@@ -50,6 +50,7 @@ struct RawVarintReader {
     mutating func readInt64() throws -> Int64 { Int64(bitPattern: try read()) }
 }
 
+/// A varint reader over an owned copy of the bytes (for `Data` that outlives no buffer).
 struct VarintReader {
     let bytes: [UInt8]
     var offset = 0
@@ -59,18 +60,14 @@ struct VarintReader {
     var atEnd: Bool { offset >= bytes.count }
 
     mutating func read() throws -> UInt64 {
-        var result: UInt64 = 0
-        var shift: UInt64 = 0
-        while true {
-            guard offset < bytes.count, shift < 64 else {
-                throw SyncError(.corrupt, "Siêu dữ liệu đồng bộ bị hỏng (varint).")
-            }
-            let b = bytes[offset]
-            offset += 1
-            result |= UInt64(b & 0x7F) << shift
-            if b & 0x80 == 0 { return result }
-            shift += 7
+        let start = offset
+        let (value, next) = try bytes.withUnsafeBytes { buffer in
+            var r = RawVarintReader(buffer)
+            r.offset = start
+            return (try r.read(), r.offset)
         }
+        offset = next
+        return value
     }
 
     mutating func readInt() throws -> Int { Int(truncatingIfNeeded: try read()) }

@@ -1,5 +1,4 @@
 import Foundation
-import Testing
 import ZIPFoundation
 
 #if canImport(FoundationXML)
@@ -8,10 +7,10 @@ import ZIPFoundation
 
 /// Opens a DOCX the way a reader would: the ZIP, each XML part checked for well-formedness,
 /// and the text of each paragraph of a part.
-struct DocxInspector {
-    var parts: [String: Data] = [:]
+public struct DocxInspector {
+    public var parts: [String: Data] = [:]
 
-    init(_ data: Data) throws {
+    public init(_ data: Data) throws {
         let archive = try Archive(data: data, accessMode: .read)
         for entry in archive where entry.type == .file {
             var d = Data()
@@ -21,14 +20,14 @@ struct DocxInspector {
     }
 
     /// Parses an XML part; nil when it is well-formed, else the parser's error.
-    static func wellFormedError(_ data: Data) -> String? {
+    public static func wellFormedError(_ data: Data) -> String? {
         let parser = XMLParser(data: data)
         let ok = parser.parse()
         return ok ? nil : String(describing: parser.parserError)
     }
 
     /// The text of every `w:p` of a part, in order.
-    func paragraphs(_ part: String = "word/document.xml") -> [String] {
+    public func paragraphs(_ part: String = "word/document.xml") -> [String] {
         guard let d = parts[part] else { return [] }
         let collector = ParagraphCollector()
         let parser = XMLParser(data: d)
@@ -39,7 +38,7 @@ struct DocxInspector {
     }
 
     /// Attributes of the first element named `name` in a part.
-    func attributes(of name: String, in part: String = "word/document.xml") -> [String: String]? {
+    public func attributes(of name: String, in part: String = "word/document.xml") -> [String: String]? {
         guard let d = parts[part] else { return nil }
         let finder = ElementFinder(name: name)
         let parser = XMLParser(data: d)

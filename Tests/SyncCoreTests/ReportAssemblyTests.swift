@@ -139,7 +139,7 @@ struct ReportAssemblyTests {
     func randomTotalsMatchIndependentCount() throws {
         let seed = UInt64(Date().timeIntervalSince1970 * 1000) & 0xFFFF_FFFF
         print("ReportAssemblyTests.randomTotalsMatchIndependentCount seed = \(seed)")
-        var rng = F.Random(state: seed)
+        var rng = SplitMix64(seed: seed)
         let units = [("TTQLCK", "bbbb0001"), ("CPCM-QLDTDN", "bbbb0002"), ("VP", "bbbb0003")]
         let stores = try units.map { try F.unit($0.0, replica: $0.1) }
         let edges = ["2025-12-14", "2025-12-15", "2026-03-14", "2026-03-15", "2026-06-14", "2026-06-15", "2026-09-14", "2026-09-15", "2026-12-14"]

@@ -58,19 +58,6 @@ enum ReportFixture {
         ReportHeading(catalog: .standard, number: "05", date: "2026-03-16")
     }
 
-    /// SplitMix64, so a failing random test replays from its printed seed.
-    struct Random {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
-    }
-
     /// RFC 4180 reader for the test side: quoted fields, doubled quotes, CRLF.
     static func parseCSV(_ data: Data) -> [[String]] {
         var text = String(decoding: data, as: UTF8.self)

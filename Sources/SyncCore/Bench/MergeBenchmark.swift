@@ -273,7 +273,8 @@ public struct MergeBenchmark: Sendable {
     }
 }
 
-/// A small seeded generator, so a benchmark or test run can be replayed.
+/// SplitMix64: a small seeded generator, so a benchmark or test run can be replayed from its
+/// seed. The one generator of the project (benchmarks and tests).
 public struct SplitMix64: RandomNumberGenerator, Sendable {
     var state: UInt64
     public init(seed: UInt64) { state = seed }
@@ -284,4 +285,7 @@ public struct SplitMix64: RandomNumberGenerator, Sendable {
         z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
         return z ^ (z >> 31)
     }
+
+    /// An integer in `0..<n` (n > 0).
+    public mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
 }

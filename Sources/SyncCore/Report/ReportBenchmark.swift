@@ -23,24 +23,11 @@ public enum ReportBenchmark {
         return c
     }
 
-    /// SplitMix64: fast, seedable, replayable.
-    struct Random {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
-    }
-
     /// `perUnit` activities for every unit, dated over the year's window; every unit submits Q1 on
     /// 16/03 and 1 % of Q1 activities are recorded after that (late entries); units submit the
     /// year report with online-service counts.
     public static func fill(_ store: ReplicaStore, catalog: Catalog, perUnit: Int, year: Int, seed: UInt64) throws {
-        var rng = Random(state: seed)
+        var rng = SplitMix64(seed: seed)
         let start = Timestamp.days(year - 1, 12, 15)
         let end = Timestamp.days(year, 12, 14)
         let span = Int(end - start) + 1

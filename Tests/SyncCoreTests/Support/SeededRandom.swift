@@ -1,20 +1,11 @@
 import Foundation
+import SyncCore
 
-/// A replayable random number generator (SplitMix64): the same seed gives the same history on
-/// every run and every machine, so a failing property test replays from the seed it prints.
-struct SeededRandom: RandomNumberGenerator {
-    private var state: UInt64
+/// The project's seeded generator (`SyncCore.SplitMix64`), with the helpers property tests use: the same
+/// seed gives the same history on every run and machine, so a failing test replays from its seed.
+typealias SeededRandom = SplitMix64
 
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
+extension SplitMix64 {
     /// An integer in `range`.
     mutating func int(_ range: ClosedRange<Int>) -> Int { Int.random(in: range, using: &self) }
 

@@ -194,3 +194,39 @@ import Testing
         }
     }
 }
+
+@Suite struct StorageFormTests {
+    @Test("HLC: dạng lưu trữ đảo ngược được và giữ thứ tự trong mỗi dạng / the storage form round-trips")
+    func hlcStorageForm() {
+        let epoch = HLC.storageEpochMillis
+        var rng = SplitMix64(seed: 0xC1C)
+        var samples: [HLC] = [
+            .zero, HLC(rawValue: 1), .latestAccepted, HLC(millis: epoch, logical: 0), HLC(millis: epoch - 1, logical: 0),
+            HLC(millis: epoch, logical: 255), HLC(millis: epoch, logical: 256), HLC(millis: 1_772_000_000_000, logical: 0),
+            HLC(millis: 1_772_000_000_000, logical: UInt16.max), HLC(rawValue: HLC.latestAccepted.rawValue - 1),
+        ]
+        for _ in 0..<100_000 {
+            let raw = rng.next() & UInt64(Int64.max)
+            // Mostly realistic timestamps (2020–2060, small logical part), some anywhere.
+            let millis = 1_577_836_800_000 + rng.next() % 1_262_304_000_000
+            samples.append(rng.next() % 4 == 0 ? HLC(rawValue: raw) : HLC(millis: millis, logical: UInt16(rng.next() % 300)))
+        }
+        for h in samples {
+            let s = h.storageValue
+            #expect(HLC(storageValue: s) == h, "\(h.rawValue)")
+            // The compact form (non-negative) is used exactly for timestamps after 2025 with a small logical part.
+            #expect((s >= 0) == (h.millis >= epoch && h.logical < 256), "\(h.rawValue)")
+        }
+        // Realistic timestamps of this decade fit in 6 bytes of an SQLite record (< 2^47).
+        #expect(HLC(millis: 1_893_456_000_000, logical: 255).storageValue < 1 << 47)
+    }
+
+    @Test("Mỗi loại bản ghi có dưới 32 trường (mã đích của nhật ký thao tác) / every kind fits the op log's target")
+    func fieldsFitTheTarget() {
+        for kind in EntityKind.allCases {
+            #expect(EntitySchema.fields(kind).count <= 1 << OpTarget.fieldBits, "\(kind)")
+            let target = LoadedRecord(id: RecordID(kind: kind, owner: "VP", suffix: "x")).target(EntitySchema.fields(kind).count - 1)
+            #expect(OpTarget.field(target) == EntitySchema.fields(kind).count - 1)
+        }
+    }
+}

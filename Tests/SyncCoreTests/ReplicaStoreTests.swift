@@ -76,3 +76,48 @@ import Testing
         #expect(try c.activity(id.rawValue)?.title == "Hội nghị đối thoại")
     }
 }
+
+extension ReplicaStoreTests {
+    @Test("Mọi dạng HLC qua kho và xuất lại y nguyên; HLC quá xa bị từ chối / every timestamp form survives the store")
+    func timestampFormsSurviveTheStore() throws {
+        // Given ops of one replica whose timestamps take every storage form: before 2025, a large
+        // logical part, the compact form, and the latest accepted, with concurrent survivors far apart.
+        let a = try replica("aaaa0001", "TTQLCK")
+        let id = try activity(in: a, title: "Đối thoại")
+        let me = ReplicaID("aaaa0001")!
+        let base = try a.ops(after: VersionVector()).filter { $0.dot.origin == me }
+        let stamps: [HLC] = [
+            HLC(millis: 1_600_000_000_000, logical: 0), HLC(millis: 1_772_000_000_000, logical: 4_000),
+            HLC(millis: 1_772_000_000_001, logical: 3), .latestAccepted,
+        ]
+        var next = base.last!.dot.counter
+        var ops: [Op] = []
+        for (i, t) in stamps.enumerated() {
+            next += 1
+            // Alternately supersede nothing (concurrent-looking survivors) and the previous op.
+            let supersedes = i % 2 == 1 ? [ops.last!.dot] : []
+            ops.append(Op(dot: Dot(me, next), hlc: t, record: id.rawValue, field: "title", value: .text("Tiêu đề \(i)"), supersedes: supersedes))
+        }
+        let b = try replica("bbbb0002", "TTQLCK")
+        try b.apply(base + ops, source: Self.peer)
+        // Then the ops read back exactly, and a third replica fed from B has the same dump.
+        let back = try b.ops(after: VersionVector())
+        #expect(back.filter { $0.dot.origin == me } == base + ops)
+        let c = try replica("cccc0003", "TTQLCK")
+        try c.apply(back, source: Self.peer)
+        try b.apply(try c.ops(after: try b.versionVector()), source: Self.peer)
+        #expect(try c.dump().json() == b.dump().json())
+
+        // And an op stamped beyond the latest accepted time is refused, naming the field, changing nothing.
+        let far = Op(
+            dot: Dot(me, next + 1), hlc: HLC(rawValue: UInt64(Int64.max) + 1), record: id.rawValue, field: "title", value: .text("Tương lai"),
+            supersedes: [])
+        let before = try b.dump().json()
+        expectSyncError(field: "hlc", value: String(UInt64(Int64.max) + 1)) { try b.apply([far], source: Self.peer) }
+        // Also when it would be held back behind a gap.
+        var gap = far
+        gap.dot = Dot(me, next + 5)
+        expectSyncError(field: "hlc", value: String(UInt64(Int64.max) + 1)) { try b.apply([gap], source: Self.peer) }
+        #expect(try b.dump().json() == before && b.pendingCount() == 0)
+    }
+}

@@ -117,22 +117,24 @@ public struct MergeBenchmark: Sendable {
     func generate(ids: [ReplicaID], unitOf: [String], creator: [Int], recordIDs: [String], rng: inout SplitMix64) -> [[Op]] {
         var ops: [[Op]] = Array(repeating: [], count: replicas)
         var counters = Array(repeating: UInt64(0), count: replicas)
-        var clock = UInt64(1_772_000_000_000) << 16
+        // Wall-clock milliseconds, from 2026-02-25: each change comes 1 ms to 10 minutes after the
+        // previous one (about a year for the whole workload), as HLCs are stamped in real use.
+        var millis: UInt64 = 1_772_000_000_000
         // What every field of every record currently holds: the dots a sequential writer supersedes.
         var survivors: [String: [Dot]] = [:]
         func emit(_ r: Int, _ record: Int, _ field: String, _ value: Value, supersedes: [Dot]) -> Dot {
             counters[r] += 1
-            clock += 1 + rng.next() % 50_000
+            millis += 1 + rng.next() % 600_000
             let dot = Dot(ids[r], counters[r])
             ops[r].append(
-                Op(dot: dot, hlc: HLC(rawValue: clock), record: recordIDs[record], field: field, value: value, supersedes: supersedes))
+                Op(dot: dot, hlc: HLC(millis: millis, logical: 0), record: recordIDs[record], field: field, value: value, supersedes: supersedes))
             return dot
         }
         for r in 0..<replicas {
             counters[r] += 1
             ops[r].append(
                 Op(
-                    dot: Dot(ids[r], 1), hlc: HLC(rawValue: clock), record: RecordID.replica(ids[r]).rawValue, field: "unit",
+                    dot: Dot(ids[r], 1), hlc: HLC(millis: millis, logical: 0), record: RecordID.replica(ids[r]).rawValue, field: "unit",
                     value: .text(unitOf[r]), supersedes: []))
         }
         let words = ["Tuyên truyền", "dịch vụ công", "trực tuyến", "cửa khẩu", "Đồng Đăng", "doanh nghiệp", "một cửa", "chuyển đổi số"]

@@ -42,3 +42,36 @@ public struct HLC: Hashable, Comparable, Sendable, Codable, CustomStringConverti
     /// The clock state after receiving a remote timestamp: it never falls behind what it saw.
     public static func receive(last: HLC, remote: HLC) -> HLC { max(last, remote) }
 }
+
+// MARK: Storage form
+
+extension HLC {
+    /// The latest timestamp a replica accepts (milliseconds below 2^47, the year 6429), so that
+    /// every accepted timestamp has a storage form.
+    public static let latestAccepted = HLC(rawValue: UInt64(Int64.max))
+
+    /// 2025-01-01T00:00:00Z in milliseconds: the origin of the compact storage form.
+    static let storageEpochMillis: UInt64 = 1_735_689_600_000
+
+    /// The form stored in the database. A timestamp after 2025 with a logical part below 256
+    /// (nearly all of them) is `(ms since 2025) << 8 | logical`: 6 bytes in an SQLite record until
+    /// 2042, where the raw value takes 8. Any other is the bitwise complement of the raw value,
+    /// negative, so the two forms never meet. Requires `self <= latestAccepted`.
+    var storageValue: Int64 {
+        let ms = millis
+        let logical = rawValue & 0xFFFF
+        if ms >= Self.storageEpochMillis, logical < 256 {
+            return Int64(bitPattern: (ms - Self.storageEpochMillis) << 8 | logical)
+        }
+        return ~Int64(bitPattern: rawValue)
+    }
+
+    /// The timestamp of a stored value (the inverse of `storageValue`).
+    init(storageValue s: Int64) {
+        if s >= 0 {
+            self.init(millis: UInt64(s >> 8) + Self.storageEpochMillis, logical: UInt16(s & 0xFF))
+        } else {
+            self.init(rawValue: UInt64(bitPattern: ~s))
+        }
+    }
+}

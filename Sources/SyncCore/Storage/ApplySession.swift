@@ -23,6 +23,9 @@ struct LoadedRecord {
 
     var reference: Int64 { rowid << 2 | id.kind.code }
 
+    /// The op log's `target` of field `fi` of this record: the reference and the field in one integer.
+    func target(_ fi: Int) -> Int64 { reference << OpTarget.fieldBits | Int64(fi) }
+
     /// Applies an op to field `fi`'s register in place; returns the outcome, whether the field
     /// had no register before, and the winner after.
     mutating func apply(_ version: Version, supersedes: [Dot], to fi: Int) -> (Register.Outcome, isNew: Bool, winner: Version?) {
@@ -59,6 +62,14 @@ struct LoadedRecord {
         }
         return out
     }
+}
+
+/// How the op log names a record and field in one integer (`op.target`).
+enum OpTarget {
+    /// Bits for the field's schema index: every kind has fewer than 32 fields (checked by a test).
+    static let fieldBits: Int64 = 5
+    static func reference(_ target: Int64) -> Int64 { target >> fieldBits }
+    static func field(_ target: Int64) -> Int { Int(target & (1 << fieldBits - 1)) }
 }
 
 /// The work of one write transaction: applies ops through the pure merge and writes the outcome
@@ -214,35 +225,40 @@ struct ApplySession {
 
     func decodeMeta(_ bytes: UnsafeRawBufferPointer, into rec: inout LoadedRecord) throws {
         var r = RawVarintReader(bytes)
-        // The first survivor's HLC is stored whole; the others as a zigzag difference from it.
-        var base: UInt64?
+        // The format `encodeMeta` writes: per register a header, then survivors and context.
+        var base: Int64?
+        var fi = -1
         func origin(_ i: Int64) throws -> ReplicaID {
             guard let o = originByIdx[i] else { throw SyncError(.corrupt, "Siêu dữ liệu tham chiếu bản sao không tồn tại.") }
             return o
         }
         while !r.atEnd {
-            let fi = try r.readInt()
+            let header = try r.read()
+            fi += Int(truncatingIfNeeded: header >> 4) + 1
             guard fi >= 0, fi < rec.registers.count else { throw SyncError(.corrupt, "Siêu dữ liệu có trường không tồn tại.") }
+            let ns = header >> 2 & 3 == 3 ? try r.readInt() : Int(header >> 2 & 3)
+            let nc = header & 3 == 3 ? try r.readInt() : Int(header & 3)
+            guard ns >= 0, nc >= 0, ns <= bytes.count, nc <= bytes.count else {
+                throw SyncError(.corrupt, "Siêu dữ liệu đồng bộ bị hỏng (số lượng).")
+            }
             var survivors: [Version] = []
-            let ns = try r.readInt()
-            survivors.reserveCapacity(min(max(ns, 0), 16))
-            for _ in 0..<max(ns, 0) {
+            survivors.reserveCapacity(ns)
+            for _ in 0..<ns {
                 let o = try origin(try r.readInt64())
                 let c = try r.read()
                 let stored = try r.read()
-                let t: UInt64
+                let t: Int64
                 if let base {
-                    t = base &+ UInt64(bitPattern: Int64(bitPattern: stored >> 1) ^ -Int64(bitPattern: stored & 1))
+                    t = base &+ (Int64(bitPattern: stored >> 1) ^ -Int64(bitPattern: stored & 1))
                 } else {
-                    t = stored
-                    base = stored
+                    t = Int64(bitPattern: stored)
+                    base = t
                 }
-                survivors.append(Version(dot: Dot(o, c), hlc: HLC(rawValue: t)))
+                survivors.append(Version(dot: Dot(o, c), hlc: HLC(storageValue: t)))
             }
             var context: [Dot] = []
-            let nc = try r.readInt()
-            context.reserveCapacity(min(max(nc, 0), 16))
-            for _ in 0..<max(nc, 0) {
+            context.reserveCapacity(nc)
+            for _ in 0..<nc {
                 let o = try origin(try r.readInt64())
                 context.append(Dot(o, try r.read()))
             }
@@ -250,29 +266,37 @@ struct ApplySession {
         }
     }
 
-    /// Encodes a record's registers into `buffer`.
+    /// Encodes a record's registers into `buffer`. Per register (in field order): a header
+    /// `(fi - previous fi - 1) << 4 | ns << 2 | nc`, where ns and nc (survivors, context entries)
+    /// are written after it when 3 or more; then each survivor as (origin idx, counter, HLC) and
+    /// each context entry as (origin idx, counter). The first survivor's HLC is its storage
+    /// form; the others' are zigzag differences from it, since one record's timestamps are close.
+    /// Nearly every register then takes 1 byte of header instead of 3.
     mutating func encodeMeta(_ slot: Int) throws {
         buffer.reset()
-        // HLCs of one record's survivors are close together: after the first (stored whole), each
-        // is stored as a zigzag difference from it, 3–5 bytes instead of 9.
-        var base: UInt64?
+        var base: Int64?
+        var previous = -1
         for i in recs[slot].registers.indices {
             guard let reg = recs[slot].registers[i] else { continue }
-            buffer.write(i)
-            buffer.write(reg.survivors.count)
+            let ns = reg.survivors.count
+            let nc = reg.contextEntries.count
+            buffer.write(UInt64(i - previous - 1) << 4 | UInt64(min(ns, 3)) << 2 | UInt64(min(nc, 3)))
+            previous = i
+            if ns >= 3 { buffer.write(ns) }
+            if nc >= 3 { buffer.write(nc) }
             for s in reg.survivors {
                 buffer.write(try index(of: s.dot.origin))
                 buffer.write(s.dot.counter)
+                let t = s.hlc.storageValue
                 if let base {
-                    let d = Int64(bitPattern: s.hlc.rawValue &- base)
+                    let d = t &- base
                     buffer.write(UInt64(bitPattern: (d << 1) ^ (d >> 63)))
                 } else {
-                    buffer.write(s.hlc.rawValue)
-                    base = s.hlc.rawValue
+                    buffer.write(t)
+                    base = t
                 }
             }
-            // Context entries are kept sorted by origin, the order this encoding has always used.
-            buffer.write(reg.contextEntries.count)
+            // Context entries are kept sorted by origin.
             for d in reg.contextEntries {
                 buffer.write(try index(of: d.origin))
                 buffer.write(d.counter)
@@ -351,6 +375,7 @@ struct ApplySession {
             throw SyncError.invalid("field", op.field, "\(kind.label) không có trường này.")
         }
         let value = try validator.normalise(op.value, for: specs[fi])
+        try Self.checkClock(op)
         if op.supersedes.count > 10_000
             || op.supersedes.contains(where: { $0.counter == 0 || ($0.origin == op.dot.origin && $0.counter >= op.dot.counter) })
         {
@@ -459,7 +484,15 @@ struct ApplySession {
         vvDirty.insert(origin)
     }
 
+    /// Refuses a timestamp too far ahead to be stored (`HLC.latestAccepted`).
+    static func checkClock(_ op: Op) throws {
+        guard op.hlc <= .latestAccepted else {
+            throw SyncError.invalid("hlc", String(op.hlc.rawValue), "thời điểm của thao tác \(op.dot) vượt quá năm 6429.")
+        }
+    }
+
     mutating func hold(_ op: Op) throws {
+        try Self.checkClock(op)
         let oi = try index(of: op.dot.origin)
         // A held-back op may supersede values of origins this replica has not heard of yet.
         for d in op.supersedes { _ = try index(of: d.origin) }
@@ -468,7 +501,7 @@ struct ApplySession {
         try encodeSupersedes(op.supersedes)
         let supersedes = buffer.bytes.isEmpty ? nil : Data(buffer.bytes)
         try stmt.execute(arguments: [
-            oi, Int64(op.dot.counter), Int64(bitPattern: op.hlc.rawValue), op.record, op.field, op.value, supersedes,
+            oi, Int64(op.dot.counter), op.hlc.storageValue, op.record, op.field, op.value, supersedes,
         ])
         report.heldBack += db.changesCount
     }
@@ -485,7 +518,7 @@ struct ApplySession {
                 let rows = try Row.fetchAll(stmt, arguments: [oi, Int64(next)])
                 guard !rows.isEmpty else { continue }
                 for r in rows {
-                    let op = try ReplicaStore.decodeOp(r, origin: origin, byIdx: originByIdx, record: r[2], field: r[3])
+                    let op = try ReplicaStore.decodeOp(r, origin: origin, byIdx: originByIdx, record: r[2], field: r[3], valueColumn: 4)
                     try db.execute(sql: "DELETE FROM pending_op WHERE origin = ? AND counter = ?", arguments: [oi, Int64(op.dot.counter)])
                     report.heldBack = max(0, report.heldBack - 1)
                     if op.dot.counter == vv[origin] + 1 {
@@ -536,18 +569,17 @@ struct ApplySession {
         }
         if insertOp == nil {
             insertOp = try db.makeStatement(
-                sql: "INSERT INTO op(origin, counter, hlc, record, field, value, supersedes) VALUES (?, ?, ?, ?, ?, ?, ?)")
+                sql: "INSERT INTO op(origin, counter, hlc, target, value, supersedes) VALUES (?, ?, ?, ?, ?, ?)")
         }
         guard let insertOp else { return }
         let insert = RawStatement(insertOp)
         insert.bind(1, oi)
         insert.bind(2, Int64(op.dot.counter))
-        insert.bind(3, Int64(bitPattern: op.hlc.rawValue))
-        insert.bind(4, recs[slot].reference)
-        insert.bind(5, Int64(fi))
-        insert.bind(6, value)
+        insert.bind(3, op.hlc.storageValue)
+        insert.bind(4, recs[slot].target(fi))
+        insert.bind(5, value)
         try encodeSupersedes(op.supersedes)
-        insert.bind(7, bytes: buffer.bytes, emptyIsNull: true)
+        insert.bind(6, bytes: buffer.bytes, emptyIsNull: true)
         try insert.execute(db)
         let version = Version(dot: op.dot, hlc: op.hlc)
         let (outcome, isNew, winner) = recs[slot].apply(version, supersedes: op.supersedes, to: fi)

@@ -20,15 +20,15 @@ enum Migrations {
                         replica TEXT NOT NULL UNIQUE CHECK (length(replica) BETWEEN 4 AND 32)
                     );
 
-                    -- The op log: immutable, append-only, the source of truth. `record` is the
-                    -- typed row's rowid * 4 + the kind's code, `field` the schema index: both
-                    -- integers (a TEXT column would store them as text, bigger and converted).
+                    -- The op log: immutable, append-only, the source of truth. `target` names
+                    -- the record and field in one integer: ((typed rowid * 4 + the kind's code)
+                    -- * 32 + the field's schema index). `hlc` is in its storage form
+                    -- (HLC.storageValue), `supersedes` varint pairs (origin idx, counter).
                     CREATE TABLE op (
                         origin INTEGER NOT NULL REFERENCES origin(idx),
                         counter INTEGER NOT NULL CHECK (counter > 0),
                         hlc INTEGER NOT NULL,
-                        record INTEGER NOT NULL,
-                        field INTEGER NOT NULL,
+                        target INTEGER NOT NULL,
                         value,
                         supersedes BLOB,
                         PRIMARY KEY (origin, counter)

@@ -195,10 +195,11 @@ extension ReplicaStore {
                         db, sql: "SELECT unit FROM replica WHERE id = ?", arguments: [RecordID.replica(v.dot.origin).rawValue])
                     var value = try session.opValue(v.dot)
                     if field == "deleted", n >= reg.survivors.count,
-                        let fi = try Int.fetchOne(
-                            db, sql: "SELECT o.field FROM op o JOIN origin g ON g.idx = o.origin WHERE g.replica = ? AND o.counter = ?",
+                        let target = try Int64.fetchOne(
+                            db, sql: "SELECT o.target FROM op o JOIN origin g ON g.idx = o.origin WHERE g.replica = ? AND o.counter = ?",
                             arguments: [v.dot.origin.rawValue, Int64(v.dot.counter)])
                     {
+                        let fi = OpTarget.field(target)
                         let f = EntitySchema.fields(id.kind).indices.contains(fi) ? EntitySchema.fields(id.kind)[fi].name : "?"
                         value = .text("\(f) = \(value)")
                     }

@@ -301,27 +301,32 @@ public final class ReplicaStore: Sendable {
             let idx: Int64 = o[0]
             guard let origin = byIdx[idx], out.count < limit, only == nil || only == origin, UInt64(o[2] as Int64) > vv[origin] else { continue }
             let rows = try Row.fetchCursor(
-                db, sql: "SELECT counter, hlc, record, field, value, supersedes FROM op WHERE origin = ? AND counter > ? ORDER BY counter LIMIT ?",
+                db, sql: "SELECT counter, hlc, target, value, supersedes FROM op WHERE origin = ? AND counter > ? ORDER BY counter LIMIT ?",
                 arguments: [idx, Int64(vv[origin]), Int64(min(limit - out.count, Int(Int32.max)))])
             while let r = try rows.next() {
-                let ref: Int64 = r[2]
-                let fieldIndex: Int = r[3]
+                let target: Int64 = r[2]
+                let ref = OpTarget.reference(target)
+                let fieldIndex = OpTarget.field(target)
                 let record = try name(ref)
                 guard let kind = EntityKind(code: ref & 3), fieldIndex < EntitySchema.fields(kind).count else {
                     throw SyncError(.corrupt, "Nhật ký thao tác có trường không tồn tại.")
                 }
-                out.append(try Self.decodeOp(r, origin: origin, byIdx: byIdx, record: record, field: EntitySchema.fields(kind)[fieldIndex].name))
+                out.append(
+                    try Self.decodeOp(
+                        r, origin: origin, byIdx: byIdx, record: record, field: EntitySchema.fields(kind)[fieldIndex].name, valueColumn: 3))
             }
         }
         return out
     }
 
-    /// An op from a row `counter, hlc, record, field, value, supersedes` of `op` or `pending_op`.
-    static func decodeOp(_ r: Row, origin: ReplicaID, byIdx: [Int64: ReplicaID], record: String, field: String) throws -> Op {
+    /// An op from a row of `op` (`counter, hlc, target, value, supersedes`) or `pending_op`
+    /// (`counter, hlc, record, field, value, supersedes`): `value` and `supersedes` are the
+    /// columns at `valueColumn` and after it.
+    static func decodeOp(_ r: Row, origin: ReplicaID, byIdx: [Int64: ReplicaID], record: String, field: String, valueColumn: Int) throws -> Op {
         let counter: Int64 = r[0]
         let hlc: Int64 = r[1]
         var supersedes: [Dot] = []
-        if let blob: Data = r[5] {
+        if let blob: Data = r[valueColumn + 1] {
             var reader = VarintReader(blob)
             while !reader.atEnd {
                 let oi = try reader.readInt64()
@@ -331,8 +336,8 @@ public final class ReplicaStore: Sendable {
             }
         }
         return Op(
-            dot: Dot(origin, UInt64(counter)), hlc: HLC(rawValue: UInt64(bitPattern: hlc)), record: record, field: field,
-            value: Value.fromDatabaseValue(r[4]) ?? .null, supersedes: supersedes)
+            dot: Dot(origin, UInt64(counter)), hlc: HLC(storageValue: hlc), record: record, field: field,
+            value: Value.fromDatabaseValue(r[valueColumn]) ?? .null, supersedes: supersedes)
     }
 
     /// Number of ops in the log.

@@ -230,3 +230,63 @@ import Testing
         }
     }
 }
+
+@Suite struct RecordIDTests {
+    @Test(
+        "Mã bản ghi hợp lệ: loại và đơn vị sở hữu / valid ids give their kind and owner",
+        arguments: [
+            ("RE.a1b2c3d4", EntityKind.replica, "a1b2c3d4"), ("NV.VP.TN05", .task, "VP"), ("NV.CPCM-QLDTDN.a1b2c3d4.7", .task, "CPCM-QLDTDN"),
+            ("HD.TTQLCK.a1b2c3d4.18446744073709551615", .activity, "TTQLCK"), ("BC.VP.2026-Q1", .report, "VP"),
+        ])
+    func valid(raw: String, kind: EntityKind, owner: String) throws {
+        let id = try RecordID.parse(raw)
+        #expect(id.kind == kind && id.owner == owner && id.rawValue == raw)
+    }
+
+    @Test(
+        "Mã bản ghi sai bị từ chối, nêu trường và giá trị / malformed ids",
+        arguments: [
+            "", ".", "RE", "RE.", "RE.ABCD1234", "RE.abc", "RE.a1b2c3d4.1", "NV.VP", "NV.VP.a.b.c", "HD.VP.a1b2c3d4",
+            "HD.VP.a1b2c3d4.18446744073709551616", "HD.VP.a1b2c3d4.-1", "HD.VP.A1B2C3D4.1", "BC.VP", "BC..2026-Q1", "XX.VP.1",
+            "HD.TTQLCK.a1b2c3d4.1.", "BC.VP.2026 Q1", "BC.Việt.2026-Q1", "NV.\(String(repeating: "A", count: 41)).TN01",
+        ])
+    func malformed(raw: String) {
+        expectSyncError(field: "record", value: raw) { try RecordID.parse(raw, field: "record") }
+    }
+
+    @Test("Ngẫu nhiên: khớp với cách tách đơn giản theo dấu chấm / random ids agree with a plain split-based reference")
+    func agreesWithReference() {
+        // The reference: split on dots, then the id rules written plainly (as parse had them before).
+        func reference(_ raw: String) -> (EntityKind, String)? {
+            let parts = raw.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+            let partOK: (String) -> Bool = { p in
+                (1...40).contains(p.utf8.count)
+                    && p.utf8.allSatisfy {
+                        $0 < 0x80 && (Character(UnicodeScalar($0)).isLetter || Character(UnicodeScalar($0)).isNumber || $0 == 0x2D)
+                    }
+            }
+            guard parts.allSatisfy(partOK) else { return nil }
+            switch (parts[0], parts.count) {
+            case ("RE", 2): return ReplicaID(parts[1]) == nil ? nil : (.replica, parts[1])
+            case ("NV", 3), ("NV", 4): return (.task, parts[1])
+            case ("HD", 4): return ReplicaID(parts[2]) == nil || UInt64(parts[3]) == nil ? nil : (.activity, parts[1])
+            case ("BC", 3): return (.report, parts[1])
+            default: return nil
+            }
+        }
+        var rng = SplitMix64(seed: 0x1D)
+        let pieces = [
+            "RE", "NV", "HD", "BC", ".", ".", "VP", "a1b2c3d4", "7", "-", "Z", "ab", "Đ", "18446744073709551616", "x y", "", "HD.VP.", ".12",
+        ]
+        var valid = Set<EntityKind>()
+        for _ in 0..<50_000 {
+            let raw = (0..<rng.below(10)).map { _ in pieces[rng.below(pieces.count)] }.joined()
+            let got = try? RecordID.parse(raw)
+            let want = reference(raw)
+            #expect(got?.kind == want?.0 && got?.owner == want?.1, "\(raw)")
+            if let k = got?.kind { valid.insert(k) }
+        }
+        // The random strings reach every kind, not only rejections.
+        #expect(valid == Set(EntityKind.allCases))
+    }
+}

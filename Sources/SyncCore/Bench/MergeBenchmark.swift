@@ -12,10 +12,13 @@ public struct MergeBenchmark: Sendable {
     public var pageSize = 5_000
     public var localWrites = 300
     public var seed: UInt64 = 20_260_314
+    /// Runs of the ceiling and the merge, alternated, each on a fresh file: the figures are the
+    /// medians (and the best runs), so one slow moment on a shared machine does not decide them.
+    public var repetitions = 5
 
     public init() {}
 
-    /// What one run measured.
+    /// What the runs measured: times are medians over `repetitions` runs.
     public struct Result: Sendable, Codable {
         public var ops: Int
         public var records: Int
@@ -37,6 +40,17 @@ public struct MergeBenchmark: Sendable {
         /// figures above also count time spent waiting for a core.
         public var mergeCPUSeconds: Double = 0
         public var ceilingCPUSeconds: Double = 0
+        /// Every run's wall-clock seconds, in the order run (ceiling and merge alternate).
+        public var mergeRuns: [Double] = []
+        public var ceilingRuns: [Double] = []
+        /// The best merge against the best ceiling: what each costs with the least interference.
+        public var bestRatioToCeiling: Double = 0
+    }
+
+    static func median(_ xs: [Double]) -> Double {
+        let s = xs.sorted()
+        guard !s.isEmpty else { return 0 }
+        return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
     }
 
     /// One generated field write, before it becomes an op.
@@ -62,32 +76,52 @@ public struct MergeBenchmark: Sendable {
         let allOps = generate(ids: ids, unitOf: unitOf, creator: creator, recordIDs: recordIDs, rng: &rng)
         let totalOps = allOps.reduce(0) { $0 + $1.count }
 
-        // The SQLite ceiling: the same field writes as plain prepared upserts in one transaction.
+        // Alternate the SQLite ceiling (the same field writes as plain prepared upserts in one
+        // transaction) and the merge (a fresh replica on disk receives every replica's ops, page
+        // by page, one transaction per page as sync delivers them).
         let plainPath = directory.appendingPathComponent("ceiling.sqlite").path
-        let ceilingCPUStart = Self.cpuSeconds()
-        let (ceilingSeconds, plainBytes) = try ceiling(path: plainPath, ops: allOps)
-        let ceilingCPU = Self.cpuSeconds() - ceilingCPUStart
-
-        // The merge: a fresh replica on disk receives every replica's ops, page by page.
         let path = directory.appendingPathComponent("merged.sqlite").path
-        let store = try ReplicaStore.open(path: path, create: true)
-        try store.initialise(identity: nil)
-        let start = DispatchTime.now().uptimeNanoseconds
-        let mergeCPUStart = Self.cpuSeconds()
+        var ceilingRuns: [Double] = []
+        var ceilingCPURuns: [Double] = []
+        var mergeRuns: [Double] = []
+        var mergeCPURuns: [Double] = []
+        var plainBytes = 0
         var conflicts = 0
-        for ops in allOps {
-            var i = 0
-            while i < ops.count {
-                let page = Array(ops[i..<min(i + pageSize, ops.count)])
-                let r = try store.apply(page, source: .peer(authenticated: nil, unit: nil))
-                guard r.applied == page.count else {
-                    throw SyncError(.internal, "Benchmark: \(page.count - r.applied) ops not applied")
+        var store: ReplicaStore?
+        for run in 1...max(1, repetitions) {
+            let ceilingCPUStart = Self.cpuSeconds()
+            let (ceilingSeconds, bytes) = try ceiling(path: plainPath, ops: allOps)
+            ceilingCPURuns.append(Self.cpuSeconds() - ceilingCPUStart)
+            ceilingRuns.append(ceilingSeconds)
+            plainBytes = bytes
+
+            store = nil
+            for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
+            let merged = try ReplicaStore.open(path: path, create: true)
+            try merged.initialise(identity: nil)
+            let start = DispatchTime.now().uptimeNanoseconds
+            let mergeCPUStart = Self.cpuSeconds()
+            for ops in allOps {
+                var i = 0
+                while i < ops.count {
+                    let page = Array(ops[i..<min(i + pageSize, ops.count)])
+                    let r = try merged.apply(page, source: .peer(authenticated: nil, unit: nil))
+                    guard r.applied == page.count else {
+                        throw SyncError(.internal, "Benchmark: \(page.count - r.applied) ops not applied")
+                    }
+                    i += pageSize
                 }
-                i += pageSize
             }
+            mergeRuns.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+            mergeCPURuns.append(Self.cpuSeconds() - mergeCPUStart)
+            log(String(format: "lần %d: trần %.3f s, hợp nhất %.3f s", run, ceilingRuns.last ?? 0, mergeRuns.last ?? 0))
+            store = merged
         }
-        let mergeSeconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-        let mergeCPU = Self.cpuSeconds() - mergeCPUStart
+        guard let store else { throw SyncError(.internal, "Benchmark: no run") }
+        let mergeSeconds = Self.median(mergeRuns)
+        let ceilingSeconds = Self.median(ceilingRuns)
+        let mergeCPU = Self.median(mergeCPURuns)
+        let ceilingCPU = Self.median(ceilingCPURuns)
         conflicts = try store.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM conflict") ?? 0 }
         try store.dbPool.writeWithoutTransaction { db in
             try db.execute(sql: "VACUUM")
@@ -108,7 +142,8 @@ public struct MergeBenchmark: Sendable {
             metadataBytesPerOp: Double(dbBytes - plainBytes) / ops, conflicts: conflicts,
             localWriteSeconds: localSeconds, plainInsertSeconds: plainInsertSeconds,
             localWriteOverhead: localSeconds / plainInsertSeconds, peakMemoryMB: Self.peakMemoryMB(), mergeCPUSeconds: mergeCPU,
-            ceilingCPUSeconds: ceilingCPU)
+            ceilingCPUSeconds: ceilingCPU, mergeRuns: mergeRuns, ceilingRuns: ceilingRuns,
+            bestRatioToCeiling: (mergeRuns.min() ?? 0) > 0 ? (ceilingRuns.min() ?? 0) / (mergeRuns.min() ?? 1) : 0)
     }
 
     /// Ops per replica, in counter order. Each replica registers, creates its records (unit, date,

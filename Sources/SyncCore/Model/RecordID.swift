@@ -88,38 +88,71 @@ public struct RecordID: Hashable, Sendable, CustomStringConvertible {
             SyncError.invalid(
                 field, raw, "mã bản ghi có dạng HD.<đơn vị>.<bản sao>.<số>, NV.<đơn vị>.<mã>, BC.<đơn vị>.<kỳ> hoặc RE.<bản sao>.")
         }
-        // Every part is 1–40 of A–Z, a–z, 0–9 and '-' (ASCII only): checked on the bytes, which
-        // also makes splitting on the bytes safe.
-        var length = 0
-        for b in raw.utf8 {
-            if b == UInt8(ascii: ".") {
-                guard length > 0 else { throw bad() }
-                length = 0
-                continue
+        // Every part is 1–40 of A–Z, a–z, 0–9 and '-' (ASCII only), and there are 2–4 parts:
+        // checked in one pass over the bytes, which finds the parts' bounds too (parsing runs
+        // once per record per batch of ops, so it avoids splitting into arrays).
+        var utf8 = raw
+        let parsed: (kind: EntityKind, owner: String)? = utf8.withUTF8 { b in
+            var ends = (0, 0, 0, 0)
+            var parts = 0
+            var length = 0
+            for i in 0...b.count {
+                if i == b.count || b[i] == UInt8(ascii: ".") {
+                    guard length > 0, parts < 4 else { return nil }
+                    switch parts {
+                    case 0: ends.0 = i
+                    case 1: ends.1 = i
+                    case 2: ends.2 = i
+                    default: ends.3 = i
+                    }
+                    parts += 1
+                    length = 0
+                    continue
+                }
+                let c = b[i]
+                guard (c >= 0x61 && c <= 0x7A) || (c >= 0x41 && c <= 0x5A) || (c >= 0x30 && c <= 0x39) || c == UInt8(ascii: "-") else {
+                    return nil
+                }
+                length += 1
+                guard length <= 40 else { return nil }
             }
-            guard (b >= 0x61 && b <= 0x7A) || (b >= 0x41 && b <= 0x5A) || (b >= 0x30 && b <= 0x39) || b == UInt8(ascii: "-") else {
-                throw bad()
+            func part(_ from: Int, _ to: Int) -> UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(rebasing: b[from..<to]) }
+            func isReplica(_ p: UnsafeBufferPointer<UInt8>) -> Bool {
+                (4...32).contains(p.count) && p.allSatisfy { ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x7A) }
             }
-            length += 1
-            guard length <= 40 else { throw bad() }
+            func isCounter(_ p: UnsafeBufferPointer<UInt8>) -> Bool {
+                var n: UInt64 = 0
+                for c in p {
+                    guard c >= 0x30, c <= 0x39 else { return false }
+                    let (m, o1) = n.multipliedReportingOverflow(by: 10)
+                    let (a, o2) = m.addingReportingOverflow(UInt64(c - 0x30))
+                    if o1 || o2 { return false }
+                    n = a
+                }
+                return true
+            }
+            guard ends.0 == 2, parts >= 2 else { return nil }
+            let owner = part(3, ends.1)
+            let kind: EntityKind
+            switch (b[0], b[1]) {
+            case (UInt8(ascii: "R"), UInt8(ascii: "E")):
+                guard parts == 2, isReplica(owner) else { return nil }
+                kind = .replica
+            case (UInt8(ascii: "N"), UInt8(ascii: "V")):
+                guard parts == 3 || parts == 4 else { return nil }
+                kind = .task
+            case (UInt8(ascii: "H"), UInt8(ascii: "D")):
+                guard parts == 4, isReplica(part(ends.1 + 1, ends.2)), isCounter(part(ends.2 + 1, ends.3)) else { return nil }
+                kind = .activity
+            case (UInt8(ascii: "B"), UInt8(ascii: "C")):
+                guard parts == 3 else { return nil }
+                kind = .report
+            default:
+                return nil
+            }
+            return (kind, String(decoding: owner, as: UTF8.self))
         }
-        guard length > 0 else { throw bad() }
-        let parts = raw.utf8.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false).map { Substring($0) }
-        switch parts[0] {
-        case "RE":
-            guard parts.count == 2, ReplicaID(String(parts[1])) != nil else { throw bad() }
-            return RecordID(kind: .replica, owner: String(parts[1]), raw: raw)
-        case "NV":
-            guard parts.count == 3 || parts.count == 4 else { throw bad() }
-            return RecordID(kind: .task, owner: String(parts[1]), raw: raw)
-        case "HD":
-            guard parts.count == 4, ReplicaID(String(parts[2])) != nil, UInt64(parts[3]) != nil else { throw bad() }
-            return RecordID(kind: .activity, owner: String(parts[1]), raw: raw)
-        case "BC":
-            guard parts.count == 3 else { throw bad() }
-            return RecordID(kind: .report, owner: String(parts[1]), raw: raw)
-        default:
-            throw bad()
-        }
+        guard let parsed else { throw bad() }
+        return RecordID(kind: parsed.kind, owner: parsed.owner, raw: raw)
     }
 }

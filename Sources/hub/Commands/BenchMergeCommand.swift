@@ -14,6 +14,8 @@ struct BenchMergeCommand: AsyncParsableCommand {
     var changes = 10_000
     @Option(help: "Số bản ghi.")
     var records = 20_000
+    @Option(name: .customLong("repeat"), help: "Số lần đo trần và hợp nhất (xen kẽ); lấy trung vị.")
+    var repetitions = 5
     @Flag(help: "In kết quả dạng JSON.")
     var json = false
 
@@ -24,6 +26,8 @@ struct BenchMergeCommand: AsyncParsableCommand {
         var bench = MergeBenchmark()
         bench.changesPerReplica = changes
         bench.records = records
+        guard repetitions >= 1 else { throw ValidationError("--repeat phải ≥ 1 (nhận «\(repetitions)»).") }
+        bench.repetitions = repetitions
         let r = try bench.run(directory: base) { FileHandle.standardError.write(Data("\($0)\n".utf8)) }
         if json {
             let e = JSONEncoder()
@@ -32,9 +36,19 @@ struct BenchMergeCommand: AsyncParsableCommand {
             return
         }
         print(String(format: "thao tác (ops):                  %d trên %d bản ghi, %d trường xung đột", r.ops, r.records, r.conflicts))
-        print(String(format: "hợp nhất (merge):                %.2f s  = %.0f ops/s", r.mergeSeconds, r.opsPerSecond))
-        print(String(format: "trần SQLite (plain upserts):     %.2f s  = %.0f upserts/s", r.ceilingSeconds, r.ceilingUpsertsPerSecond))
-        print(String(format: "tỉ lệ so với trần:               %.2f×", r.ratioToCeiling))
+        let n = r.mergeRuns.count
+        print(
+            String(
+                format: "hợp nhất (merge):                %.2f s  = %.0f ops/s (trung vị %d lần; nhanh nhất %.2f s)", r.mergeSeconds, r.opsPerSecond,
+                n,
+                r.mergeRuns.min() ?? 0))
+        print(
+            String(
+                format: "trần SQLite (plain upserts):     %.2f s  = %.0f upserts/s (trung vị %d lần; nhanh nhất %.2f s)", r.ceilingSeconds,
+                r.ceilingUpsertsPerSecond, n, r.ceilingRuns.min() ?? 0))
+        print(
+            String(
+                format: "tỉ lệ so với trần:               %.2f× (trung vị); %.2f× (lần nhanh nhất mỗi bên)", r.ratioToCeiling, r.bestRatioToCeiling))
         print(
             String(
                 format: "thời gian CPU hợp nhất / trần:   %.2f s / %.2f s = %.2f× (máy dùng chung: tỉ lệ CPU ít nhiễu hơn)", r.mergeCPUSeconds,

@@ -242,9 +242,7 @@ struct ApplySession {
             guard ns >= 0, nc >= 0, ns <= bytes.count, nc <= bytes.count else {
                 throw SyncError(.corrupt, "Siêu dữ liệu đồng bộ bị hỏng (số lượng).")
             }
-            var survivors: [Version] = []
-            survivors.reserveCapacity(ns)
-            for _ in 0..<ns {
+            func version() throws -> Version {
                 let o = try origin(try r.readInt64())
                 let c = try r.read()
                 let stored = try r.read()
@@ -255,14 +253,21 @@ struct ApplySession {
                     t = Int64(bitPattern: stored)
                     base = t
                 }
-                survivors.append(Version(dot: Dot(o, c), hlc: HLC(storageValue: t)))
+                return Version(dot: Dot(o, c), hlc: HLC(storageValue: t))
             }
+            func contextEntry() throws -> Dot { Dot(try origin(try r.readInt64()), try r.read()) }
+            if ns <= 1 && nc <= 1 {
+                // The common shape, built without arrays.
+                let survivor = ns == 1 ? try version() : nil
+                rec.registers[fi] = Register(survivor: survivor, context: nc == 1 ? try contextEntry() : nil)
+                continue
+            }
+            var survivors: [Version] = []
+            survivors.reserveCapacity(ns)
+            for _ in 0..<ns { survivors.append(try version()) }
             var context: [Dot] = []
             context.reserveCapacity(nc)
-            for _ in 0..<nc {
-                let o = try origin(try r.readInt64())
-                context.append(Dot(o, try r.read()))
-            }
+            for _ in 0..<nc { context.append(try contextEntry()) }
             rec.registers[fi] = Register(decodedSurvivors: survivors, context: context)
         }
     }
@@ -279,13 +284,13 @@ struct ApplySession {
         var previous = -1
         for i in recs[slot].registers.indices {
             guard let reg = recs[slot].registers[i] else { continue }
-            let ns = reg.survivors.count
-            let nc = reg.contextEntries.count
+            let ns = reg.survivorCount
+            let nc = reg.contextCount
             buffer.write(UInt64(i - previous - 1) << 4 | UInt64(min(ns, 3)) << 2 | UInt64(min(nc, 3)))
             previous = i
             if ns >= 3 { buffer.write(ns) }
             if nc >= 3 { buffer.write(nc) }
-            for s in reg.survivors {
+            func write(_ s: Version) throws {
                 buffer.write(try index(of: s.dot.origin))
                 buffer.write(s.dot.counter)
                 let t = s.hlc.storageValue
@@ -298,10 +303,14 @@ struct ApplySession {
                 }
             }
             // Context entries are kept sorted by origin.
-            for d in reg.contextEntries {
+            func write(_ d: Dot) throws {
                 buffer.write(try index(of: d.origin))
                 buffer.write(d.counter)
             }
+            if let w = reg.winner { try write(w) }
+            for s in reg.losers { try write(s) }
+            if let d = reg.firstContext { try write(d) }
+            for d in reg.moreContext { try write(d) }
         }
     }
 

@@ -1,13 +1,52 @@
 import Foundation
 import GRDB
 
+/// A record's field registers: only the fields that have one, in field order. A record has up to
+/// 14 fields and usually 3–5 registers, so one small buffer replaces a slot per field (allocating,
+/// filling and freeing those slots was a measurable part of a merge).
+struct RegisterSet {
+    private(set) var entries: [(field: Int, register: Register)] = []
+
+    subscript(field: Int) -> Register? {
+        for e in entries where e.field == field { return e.register }
+        return nil
+    }
+
+    var isEmpty: Bool { entries.isEmpty }
+
+    private mutating func slot(_ field: Int) -> (index: Int, isNew: Bool) {
+        var i = 0
+        while i < entries.count && entries[i].field < field { i += 1 }
+        if i < entries.count && entries[i].field == field { return (i, false) }
+        if entries.capacity == 0 { entries.reserveCapacity(4) }
+        entries.insert((field, Register()), at: i)
+        return (i, true)
+    }
+
+    /// Sets a field's register (storage decodes them in field order, so this appends).
+    mutating func set(_ field: Int, _ register: Register) {
+        if let last = entries.last, last.field < field {
+            entries.append((field, register))
+            return
+        }
+        entries[slot(field).index].register = register
+    }
+
+    /// Changes a field's register in place (an empty one if the field had none); also returns
+    /// whether it had none.
+    mutating func update<R>(_ field: Int, _ body: (inout Register) -> R) -> (R, isNew: Bool) {
+        let (i, isNew) = slot(field)
+        return (body(&entries[i].register), isNew)
+    }
+}
+
 /// One record as loaded for a batch: the winners in schema order and each field's register.
 struct LoadedRecord {
     let id: RecordID
     /// The typed row's rowid: with the kind, the record's reference in the op log.
     var rowid: Int64 = 0
     var columns: [Value]
-    var registers: [Register?]
+    var registers = RegisterSet()
     var dirty = false
     /// Whether the conflict table had rows for this record when it was loaded.
     var hadConflicts = false
@@ -18,7 +57,6 @@ struct LoadedRecord {
         self.id = id
         let n = EntitySchema.fields(id.kind).count
         columns = Array(repeating: .null, count: n)
-        registers = Array(repeating: nil, count: n)
     }
 
     var reference: Int64 { rowid << 2 | id.kind.code }
@@ -29,13 +67,10 @@ struct LoadedRecord {
     /// Applies an op to field `fi`'s register in place; returns the outcome, whether the field
     /// had no register before, and the winner after.
     mutating func apply(_ version: Version, supersedes: [Dot], to fi: Int) -> (Register.Outcome, isNew: Bool, winner: Version?) {
-        // Move the register out while it changes, so its storage is not copied.
-        let isNew = registers[fi] == nil
-        var reg = registers[fi] ?? Register()
-        registers[fi] = nil
-        let outcome = reg.apply(version, supersedes: supersedes)
-        let winner = reg.winner
-        registers[fi] = reg
+        // In place, so the register's storage is not copied.
+        let ((outcome, winner), isNew) = registers.update(fi) { reg in
+            (reg.apply(version, supersedes: supersedes), reg.winner)
+        }
         return (outcome, isNew, winner)
     }
 
@@ -53,10 +88,10 @@ struct LoadedRecord {
     var conflictedFields: [String] {
         let specs = EntitySchema.fields(id.kind)
         var out: [String] = []
-        for (i, r) in registers.enumerated() where r?.isConflicted == true { out.append(specs[i].name) }
+        for (i, r) in registers.entries where r.isConflicted { out.append(specs[i].name) }
         if let di = deletedIndex, columns[di] == .int(1), let dreg = registers[di], !out.contains("deleted") {
-            let concurrent = registers.enumerated().contains { i, r in
-                i != di && (r?.survivors.contains { !dreg.covers($0.dot) } ?? false)
+            let concurrent = registers.entries.contains { i, r in
+                i != di && r.survivors.contains { !dreg.covers($0.dot) }
             }
             if concurrent { out.append("deleted") }
         }
@@ -236,7 +271,7 @@ struct ApplySession {
         while !r.atEnd {
             let header = try r.read()
             fi += Int(truncatingIfNeeded: header >> 4) + 1
-            guard fi >= 0, fi < rec.registers.count else { throw SyncError(.corrupt, "Siêu dữ liệu có trường không tồn tại.") }
+            guard fi >= 0, fi < rec.columns.count else { throw SyncError(.corrupt, "Siêu dữ liệu có trường không tồn tại.") }
             let ns = header >> 2 & 3 == 3 ? try r.readInt() : Int(header >> 2 & 3)
             let nc = header & 3 == 3 ? try r.readInt() : Int(header & 3)
             guard ns >= 0, nc >= 0, ns <= bytes.count, nc <= bytes.count else {
@@ -259,7 +294,7 @@ struct ApplySession {
             if ns <= 1 && nc <= 1 {
                 // The common shape, built without arrays.
                 let survivor = ns == 1 ? try version() : nil
-                rec.registers[fi] = Register(survivor: survivor, context: nc == 1 ? try contextEntry() : nil)
+                rec.registers.set(fi, Register(survivor: survivor, context: nc == 1 ? try contextEntry() : nil))
                 continue
             }
             var survivors: [Version] = []
@@ -268,7 +303,7 @@ struct ApplySession {
             var context: [Dot] = []
             context.reserveCapacity(nc)
             for _ in 0..<nc { context.append(try contextEntry()) }
-            rec.registers[fi] = Register(decodedSurvivors: survivors, context: context)
+            rec.registers.set(fi, Register(decodedSurvivors: survivors, context: context))
         }
     }
 
@@ -282,8 +317,7 @@ struct ApplySession {
         buffer.reset()
         var base: Int64?
         var previous = -1
-        for i in recs[slot].registers.indices {
-            guard let reg = recs[slot].registers[i] else { continue }
+        for (i, reg) in recs[slot].registers.entries {
             let ns = reg.survivorCount
             let nc = reg.contextCount
             buffer.write(UInt64(i - previous - 1) << 4 | UInt64(min(ns, 3)) << 2 | UInt64(min(nc, 3)))
@@ -639,7 +673,7 @@ struct ApplySession {
                 // A delete supersedes what the deleter saw of every field, so that an edit it did
                 // not see stays visible as a conflict instead of disappearing.
                 var seen = Set<Dot>()
-                for r in rec.registers { for d in r?.survivorDots ?? [] { seen.insert(d) } }
+                for (_, r) in rec.registers.entries { for d in r.survivorDots { seen.insert(d) } }
                 for (o, c) in reg?.context ?? [:] { seen.insert(Dot(o, c)) }
                 supersedes = Array(seen).sorted()
             }

@@ -57,8 +57,7 @@ extension ReplicaStore {
                     var rec = LoadedRecord(id: id)
                     try session.decodeMeta(row[1] as Data, into: &rec)
                     var fields: [String: CanonicalDump.FieldState] = [:]
-                    for (i, reg) in rec.registers.enumerated() {
-                        guard let reg else { continue }
+                    for (i, reg) in rec.registers.entries {
                         let values = try reg.survivors.map { try session.opValue($0.dot) }
                         // `conflictedFields` reads the winner of `deleted`; only registers were decoded.
                         if i == rec.deletedIndex { rec.columns[i] = values.first ?? .null }
@@ -72,8 +71,8 @@ extension ReplicaStore {
                     }
                     if rec.conflictedFields.contains("deleted"), let di = rec.deletedIndex, let dreg = rec.registers[di] {
                         var edits: [String] = []
-                        for (i, reg) in rec.registers.enumerated() where i != di {
-                            for s in reg?.survivors ?? [] where !dreg.covers(s.dot) { edits.append("\(specs[i].name)@\(s.dot)") }
+                        for (i, reg) in rec.registers.entries where i != di {
+                            for s in reg.survivors where !dreg.covers(s.dot) { edits.append("\(specs[i].name)@\(s.dot)") }
                         }
                         fields["deleted"]?.concurrentEdits = edits.sorted()
                     }

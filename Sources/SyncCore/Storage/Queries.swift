@@ -185,8 +185,8 @@ extension ReplicaStore {
                 var versions = reg.survivors
                 if field == "deleted" {
                     // Show the concurrent edits beside the delete.
-                    for (i, r) in rec.registers.enumerated() where i != fi {
-                        versions += (r?.survivors ?? []).filter { !reg.covers($0.dot) }
+                    for (i, r) in rec.registers.entries where i != fi {
+                        versions += r.survivors.filter { !reg.covers($0.dot) }
                     }
                 }
                 var candidates: [ConflictRow.Candidate] = []

@@ -221,6 +221,35 @@ import Testing
         #expect(HLC(millis: 1_893_456_000_000, logical: 255).storageValue < 1 << 47)
     }
 
+    @Test("HLC trong siêu dữ liệu: hiệu số đọc lại đúng, kể cả giữa hai dạng / meta HLC differences round-trip")
+    func hlcDeltaRoundTrip() throws {
+        var rng = SplitMix64(seed: 0xD17A)
+        let edges: [Int64] = [0, 1, -1, 256, -256, Int64.max, Int64.min, 1 << 61, -(1 << 61), (1 << 61) * 2, HLC.latestAccepted.storageValue]
+        var pairs: [(Int64, Int64)] = []
+        for a in edges { for b in edges { pairs.append((a, b)) } }
+        for _ in 0..<100_000 {
+            let a = HLC(millis: 1_772_000_000_000 + rng.next() % 40_000_000_000, logical: UInt16(rng.next() % 3)).storageValue
+            let b = rng.next() % 10 == 0 ? Int64(bitPattern: rng.next()) : a &+ Int64(rng.next() % 1_000_000_000) << 8
+            pairs.append((a, b))
+        }
+        var w = VarintWriter()
+        for (base, t) in pairs { ApplySession.writeHLCDelta(t &- base, into: &w) }
+        let bytes = w.bytes
+        try bytes.withUnsafeBytes { raw in
+            var r = RawVarintReader(raw)
+            for (base, t) in pairs {
+                let d = try ApplySession.readHLCDelta(&r)
+                #expect(base &+ d == t)
+            }
+            #expect(r.atEnd)
+        }
+        // Equal logical parts a month apart: 5 bytes.
+        var month = VarintWriter()
+        ApplySession.writeHLCDelta(
+            HLC(millis: 1_775_000_000_000, logical: 0).storageValue - HLC(millis: 1_772_400_000_000, logical: 0).storageValue, into: &month)
+        #expect(month.bytes.count == 5)
+    }
+
     @Test("Mỗi loại bản ghi có dưới 32 trường (mã đích của nhật ký thao tác) / every kind fits the op log's target")
     func fieldsFitTheTarget() {
         for kind in EntityKind.allCases {

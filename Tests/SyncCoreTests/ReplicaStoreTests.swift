@@ -121,3 +121,33 @@ extension ReplicaStoreTests {
         #expect(try b.dump().json() == before && b.pendingCount() == 0)
     }
 }
+
+extension ReplicaStoreTests {
+    @Test("Bộ đếm ngoài phạm vi bị từ chối, không làm hỏng gì / counters out of range are refused, nothing changes")
+    func countersOutOfRange() throws {
+        // Given a replica that knows an activity of A.
+        let a = try replica("aaaa0001", "TTQLCK")
+        let id = try activity(in: a, title: "Đối thoại")
+        let b = try replica("bbbb0002", "TTQLCK")
+        try b.apply(try a.ops(after: try b.versionVector()), source: Self.peer)
+        let me = ReplicaID("aaaa0001")!
+        let before = try b.dump().json()
+        let next = try b.versionVector()[me] + 1
+        func op(_ counter: UInt64, supersedes: [Dot] = []) -> Op {
+            Op(
+                dot: Dot(me, counter), hlc: HLC(millis: 1_772_000_000_000, logical: 0), record: id.rawValue, field: "title",
+                value: .text("Tiêu đề mới"), supersedes: supersedes)
+        }
+        // When ops arrive with a counter beyond 2^32 - 1 (also beyond Int64), or superseding one,
+        // Then each batch is refused naming the counter, and the replica is unchanged.
+        for (bad, value) in [
+            (op(OpKey.maxCounter + 1), OpKey.maxCounter + 1), (op(UInt64.max), UInt64.max),
+            (op(next, supersedes: [Dot(ReplicaID("bbbb0002")!, 1 << 40)]), 1 << 40),
+        ] {
+            expectSyncError(field: "counter", value: String(value)) { try b.apply([op(next), bad], source: Self.peer) }
+        }
+        #expect(try b.dump().json() == before && b.pendingCount() == 0)
+        // And the largest counter is accepted (held back behind the gap).
+        #expect(try b.apply([op(OpKey.maxCounter)], source: Self.peer).heldBack == 1)
+    }
+}

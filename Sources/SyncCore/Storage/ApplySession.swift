@@ -99,6 +99,15 @@ struct LoadedRecord {
     }
 }
 
+/// How the op log keys an op: its dot as one integer, origin index * 2^28 + counter (`op.id`).
+enum OpKey {
+    static let counterBits: Int64 = 28
+    /// The highest counter an op may have (2^28 - 1 = 268,435,455): a replica writing 1,000 ops
+    /// a day would need seven centuries to reach it.
+    static let maxCounter: UInt64 = 1 << 28 - 1
+    static func id(_ originIndex: Int64, _ counter: UInt64) -> Int64 { originIndex << counterBits | Int64(counter & maxCounter) }
+}
+
 /// How the op log names a record and field in one integer (`op.target`).
 enum OpTarget {
     /// Bits for the field's schema index: every kind has fewer than 32 fields (checked by a test).
@@ -280,12 +289,11 @@ struct ApplySession {
             func version() throws -> Version {
                 let o = try origin(try r.readInt64())
                 let c = try r.read()
-                let stored = try r.read()
                 let t: Int64
                 if let base {
-                    t = base &+ (Int64(bitPattern: stored >> 1) ^ -Int64(bitPattern: stored & 1))
+                    t = base &+ (try Self.readHLCDelta(&r))
                 } else {
-                    t = Int64(bitPattern: stored)
+                    t = Int64(bitPattern: try r.read())
                     base = t
                 }
                 return Version(dot: Dot(o, c), hlc: HLC(storageValue: t))
@@ -307,11 +315,33 @@ struct ApplySession {
         }
     }
 
+    /// Writes the difference of two HLC storage values. When the logical parts are
+    /// equal (nearly always) the low byte of the difference is zero: the rest is written zigzag,
+    /// shifted left one bit (even), so a month apart takes 5 bytes. Otherwise a 1 is written,
+    /// then the whole difference zigzag.
+    static func writeHLCDelta(_ d: Int64, into buffer: inout VarintWriter) {
+        let ms = d >> 8
+        if d & 0xFF == 0, ms > -(1 << 61), ms < 1 << 61 {
+            buffer.write(UInt64(bitPattern: (ms << 1) ^ (ms >> 63)) << 1)
+        } else {
+            buffer.write(UInt64(1))
+            buffer.write(UInt64(bitPattern: (d << 1) ^ (d >> 63)))
+        }
+    }
+
+    static func readHLCDelta(_ r: inout RawVarintReader) throws -> Int64 {
+        func unzigzag(_ z: UInt64) -> Int64 { Int64(bitPattern: z >> 1) ^ -Int64(bitPattern: z & 1) }
+        let v = try r.read()
+        if v & 1 == 0 { return unzigzag(v >> 1) << 8 }
+        guard v == 1 else { throw SyncError(.corrupt, "Siêu dữ liệu đồng bộ bị hỏng (HLC).") }
+        return unzigzag(try r.read())
+    }
+
     /// Encodes a record's registers into `buffer`. Per register (in field order): a header
     /// `(fi - previous fi - 1) << 4 | ns << 2 | nc`, where ns and nc (survivors, context entries)
     /// are written after it when 3 or more; then each survivor as (origin idx, counter, HLC) and
     /// each context entry as (origin idx, counter). The first survivor's HLC is its storage
-    /// form; the others' are zigzag differences from it, since one record's timestamps are close.
+    /// form; the others' are differences from it (`writeHLCDelta`), since one record's timestamps are close.
     /// Nearly every register then takes 1 byte of header instead of 3.
     mutating func encodeMeta(_ slot: Int) throws {
         buffer.reset()
@@ -329,8 +359,7 @@ struct ApplySession {
                 buffer.write(s.dot.counter)
                 let t = s.hlc.storageValue
                 if let base {
-                    let d = t &- base
-                    buffer.write(UInt64(bitPattern: (d << 1) ^ (d >> 63)))
+                    Self.writeHLCDelta(t &- base, into: &buffer)
                 } else {
                     buffer.write(t)
                     base = t
@@ -381,8 +410,8 @@ struct ApplySession {
 
     func opValue(_ dot: Dot) throws -> Value {
         guard let oi = originIdx[dot.origin] else { return .null }
-        let stmt = try db.cachedStatement(sql: "SELECT value FROM op WHERE origin = ? AND counter = ?")
-        let dbv = try DatabaseValue.fetchOne(stmt, arguments: [oi, Int64(dot.counter)]) ?? .null
+        let stmt = try db.cachedStatement(sql: "SELECT value FROM op WHERE id = ?")
+        let dbv = try DatabaseValue.fetchOne(stmt, arguments: [OpKey.id(oi, dot.counter)]) ?? .null
         return Value.fromDatabaseValue(dbv) ?? .null
     }
 
@@ -419,12 +448,6 @@ struct ApplySession {
             throw SyncError.invalid("field", op.field, "\(kind.label) không có trường này.")
         }
         let value = try validator.normalise(op.value, for: specs[fi])
-        try Self.checkClock(op)
-        if op.supersedes.count > 10_000
-            || op.supersedes.contains(where: { $0.counter == 0 || ($0.origin == op.dot.origin && $0.counter >= op.dot.counter) })
-        {
-            throw SyncError.invalid("supersedes", op.dot.description, "thao tác thay thế một giá trị không thể có trước nó.")
-        }
         let origin = op.dot.origin
         switch source {
         case .genesis:
@@ -466,6 +489,7 @@ struct ApplySession {
     /// Applies a batch: per origin in counter order, skipping what is known and holding back what
     /// lies beyond a gap; then retries held-back ops the batch made applicable.
     mutating func apply(_ incoming: [Op], source: OpSource) throws {
+        for op in incoming { try Self.checkStorable(op) }
         // Peers send ops in origin, counter order without repeats: then there is nothing to sort.
         var ordered = true
         for i in incoming.indices.dropFirst() where !(incoming[i - 1].dot < incoming[i].dot) {
@@ -528,15 +552,26 @@ struct ApplySession {
         vvDirty.insert(origin)
     }
 
-    /// Refuses a timestamp too far ahead to be stored (`HLC.latestAccepted`).
-    static func checkClock(_ op: Op) throws {
+    /// Refuses what the op log cannot store: a timestamp too far ahead (`HLC.latestAccepted`),
+    /// a counter out of range (`OpKey.maxCounter`) in the op's dot or in what it supersedes, and
+    /// a `supersedes` that names a later op of the same origin. Checked for the whole batch
+    /// before anything is applied or held back.
+    static func checkStorable(_ op: Op) throws {
+        if op.supersedes.count > 10_000 || op.supersedes.contains(where: { $0.origin == op.dot.origin && $0.counter >= op.dot.counter }) {
+            throw SyncError.invalid("supersedes", op.dot.description, "thao tác thay thế một giá trị không thể có trước nó.")
+        }
         guard op.hlc <= .latestAccepted else {
             throw SyncError.invalid("hlc", String(op.hlc.rawValue), "thời điểm của thao tác \(op.dot) vượt quá năm 6429.")
         }
+        func check(_ d: Dot) throws {
+            guard d.counter == 0 || d.counter > OpKey.maxCounter else { return }
+            throw SyncError.invalid("counter", String(d.counter), "bộ đếm của thao tác phải từ 1 đến \(OpKey.maxCounter).")
+        }
+        try check(op.dot)
+        for d in op.supersedes { try check(d) }
     }
 
     mutating func hold(_ op: Op) throws {
-        try Self.checkClock(op)
         let oi = try index(of: op.dot.origin)
         // A held-back op may supersede values of origins this replica has not heard of yet.
         for d in op.supersedes { _ = try index(of: d.origin) }
@@ -575,7 +610,8 @@ struct ApplySession {
         }
     }
 
-    /// Encodes `supersedes` (sorted) into `buffer`; empty when there are none.
+    /// Encodes `supersedes` (sorted) into `buffer` as (origin idx, counter) pairs; empty when
+    /// there are none.
     mutating func encodeSupersedes(_ dots: [Dot]) throws {
         buffer.reset()
         if dots.isEmpty { return }
@@ -613,17 +649,16 @@ struct ApplySession {
         }
         if insertOp == nil {
             insertOp = try db.cachedStatement(
-                sql: "INSERT INTO op(origin, counter, hlc, target, value, supersedes) VALUES (?, ?, ?, ?, ?, ?)")
+                sql: "INSERT INTO op(id, hlc, target, value, supersedes) VALUES (?, ?, ?, ?, ?)")
         }
         guard let insertOp else { return }
         let insert = RawStatement(insertOp)
-        insert.bind(1, oi)
-        insert.bind(2, Int64(op.dot.counter))
-        insert.bind(3, op.hlc.storageValue)
-        insert.bind(4, recs[slot].target(fi))
-        insert.bind(5, value)
+        insert.bind(1, OpKey.id(oi, op.dot.counter))
+        insert.bind(2, op.hlc.storageValue)
+        insert.bind(3, recs[slot].target(fi))
+        insert.bind(4, value)
         try encodeSupersedes(op.supersedes)
-        insert.bind(6, bytes: buffer.bytes, emptyIsNull: true)
+        insert.bind(5, bytes: buffer.bytes, emptyIsNull: true)
         try insert.execute(db)
         let version = Version(dot: op.dot, hlc: op.hlc)
         let (outcome, isNew, winner) = recs[slot].apply(version, supersedes: op.supersedes, to: fi)

@@ -196,7 +196,7 @@ extension ReplicaStore {
                     var value = try session.opValue(v.dot)
                     if field == "deleted", n >= reg.survivors.count,
                         let target = try Int64.fetchOne(
-                            db, sql: "SELECT o.target FROM op o JOIN origin g ON g.idx = o.origin WHERE g.replica = ? AND o.counter = ?",
+                            db, sql: "SELECT target FROM op WHERE id = (SELECT idx FROM origin WHERE replica = ?) * \(OpKey.maxCounter + 1) + ?",
                             arguments: [v.dot.origin.rawValue, Int64(v.dot.counter)])
                     {
                         let fi = OpTarget.field(target)

@@ -301,8 +301,10 @@ public final class ReplicaStore: Sendable {
             let idx: Int64 = o[0]
             guard let origin = byIdx[idx], out.count < limit, only == nil || only == origin, UInt64(o[2] as Int64) > vv[origin] else { continue }
             let rows = try Row.fetchCursor(
-                db, sql: "SELECT counter, hlc, target, value, supersedes FROM op WHERE origin = ? AND counter > ? ORDER BY counter LIMIT ?",
-                arguments: [idx, Int64(vv[origin]), Int64(min(limit - out.count, Int(Int32.max)))])
+                db, sql: "SELECT id & \(OpKey.maxCounter), hlc, target, value, supersedes FROM op WHERE id > ? AND id <= ? ORDER BY id LIMIT ?",
+                arguments: [
+                    OpKey.id(idx, min(vv[origin], OpKey.maxCounter)), OpKey.id(idx, OpKey.maxCounter), Int64(min(limit - out.count, Int(Int32.max))),
+                ])
             while let r = try rows.next() {
                 let target: Int64 = r[2]
                 let ref = OpTarget.reference(target)
@@ -319,7 +321,7 @@ public final class ReplicaStore: Sendable {
         return out
     }
 
-    /// An op from a row of `op` (`counter, hlc, target, value, supersedes`) or `pending_op`
+    /// An op from a row of `op` (`id & maxCounter (the counter), hlc, target, value, supersedes`) or `pending_op`
     /// (`counter, hlc, record, field, value, supersedes`): `value` and `supersedes` are the
     /// columns at `valueColumn` and after it.
     static func decodeOp(_ r: Row, origin: ReplicaID, byIdx: [Int64: ReplicaID], record: String, field: String, valueColumn: Int) throws -> Op {

@@ -229,6 +229,24 @@ import Testing
         #expect(after.ops == before.ops)
     }
 
+    @Test("Cơ sở dữ liệu của bản phát triển cũ: từ chối rõ ràng, không sửa / a database from a pre-release development build")
+    func preReleaseSchema() throws {
+        let f = try Fixture()
+        // The op log as development builds before the dot key made it (migration recorded as done).
+        try sqlite(f.db, "DROP TABLE op")
+        try sqlite(
+            f.db,
+            "CREATE TABLE op (origin INTEGER NOT NULL, counter INTEGER NOT NULL, hlc INTEGER NOT NULL, record INTEGER NOT NULL, field INTEGER NOT NULL, value, supersedes BLOB, PRIMARY KEY (origin, counter)) WITHOUT ROWID"
+        )
+        let schema = try sqlite(f.db, "SELECT coalesce(sql, name) FROM sqlite_schema ORDER BY name")
+        for args in [["dump"], ["activity", "list"], ["status"]] {
+            let r = try UnitClient.run(args + ["--db", f.db], in: f.dir.url)
+            #expect(r.status == Self.database, "\(args): \(r)")
+            #expect(r.stderr.contains("«\(f.db)»") && r.stderr.contains("bản phát triển trước khi phát hành"), "\(r.stderr)")
+        }
+        #expect(try sqlite(f.db, "SELECT coalesce(sql, name) FROM sqlite_schema ORDER BY name") == schema)
+    }
+
     @Test("Đơn vị không có trong danh mục khi khởi tạo / an unknown unit at init")
     func unknownUnit() throws {
         let dir = try TempDir()

@@ -3,6 +3,9 @@ import GRDB
 /// The database schema, in database vocabulary. Migrations are frozen once released: add a new
 /// one, never edit an old one.
 enum Migrations {
+    /// The op log's columns as v1-replica creates them (checked at open; see ReplicaStore.open).
+    static let opColumns = ["id", "hlc", "target", "value", "supersedes"]
+
     static var migrator: DatabaseMigrator {
         var m = DatabaseMigrator()
         m.registerMigration("v1-replica") { db in

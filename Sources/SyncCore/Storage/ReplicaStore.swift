@@ -79,6 +79,15 @@ public final class ReplicaStore: Sendable {
                     field: "db", value: path)
             }
             try migrator.migrate(pool)
+            // Before the first release the v1 schema changed in place; a database made by such a
+            // development build has the migration recorded but an older op log.
+            let opColumns = try pool.read { db in try db.columns(in: "op").map(\.name) }
+            guard opColumns == Migrations.opColumns else {
+                throw SyncError(
+                    .database,
+                    "Cơ sở dữ liệu «\(path)» có định dạng của một bản phát triển trước khi phát hành; hãy khởi tạo bản sao mới (init) rồi đồng bộ lại từ hub.",
+                    field: "db", value: path)
+            }
         } catch let e as SyncError {
             throw e
         } catch {

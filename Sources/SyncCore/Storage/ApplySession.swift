@@ -12,8 +12,6 @@ struct RegisterSet {
         return nil
     }
 
-    var isEmpty: Bool { entries.isEmpty }
-
     private mutating func slot(_ field: Int) -> (index: Int, isNew: Bool) {
         var i = 0
         while i < entries.count && entries[i].field < field { i += 1 }

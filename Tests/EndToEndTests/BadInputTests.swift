@@ -93,6 +93,10 @@ import Testing
         try f.expectRefused(f.add(["participants": "-1"]), exit: Self.invalid, field: "participants", value: "-1")
         try f.expectRefused(["activity", "edit", f.activity, "--quantity", "-3"], exit: Self.invalid, field: "quantity", value: "-3")
         try f.expectRefused(f.add(["quantity": "ba"]), exit: Self.invalid, field: "quantity", value: "ba")
+        // Above the bound (a report's totals could otherwise overflow).
+        try f.expectRefused(
+            f.add(["participants": "9223372036854775807"]), exit: Self.invalid, field: "participants", value: "9223372036854775807",
+            mentions: ["một tỷ"])
     }
 
     @Test("Tiêu đề trống / an empty title")
@@ -165,11 +169,22 @@ import Testing
     func missingDatabase() throws {
         let dir = try TempDir()
         let db = dir.path("khong-co.sqlite")
-        for args in [["dump"], ["activity", "list"], ["status"], f(add: [])] {
-            let r = try UnitClient.run(args + ["--db", db], in: dir.url)
-            #expect(r.status == Self.database, "\(args): \(r)")
-            #expect(r.stderr.contains("«\(db)»") && r.stderr.contains("init"), "\(r.stderr)")
-            #expect(!FileManager.default.fileExists(atPath: db), "\(args) created \(db)")
+        try expectDatabaseRefused([["dump"], ["activity", "list"], ["status"], f(add: [])], db: db, in: dir.url, saying: "init") {
+            !FileManager.default.fileExists(atPath: db)
+        }
+    }
+
+    /// Runs each command on `db`: refused with the database exit code, the message names the file
+    /// and says `phrase`, and `unchanged()` still holds afterwards.
+    func expectDatabaseRefused(
+        _ commands: [[String]], db: String, in dir: URL, saying phrase: String, sourceLocation: SourceLocation = #_sourceLocation,
+        unchanged: () throws -> Bool = { true }
+    ) throws {
+        for args in commands {
+            let r = try UnitClient.run(args + ["--db", db], in: dir)
+            #expect(r.status == Self.database, "\(args): \(r)", sourceLocation: sourceLocation)
+            #expect(r.stderr.contains("«\(db)»") && r.stderr.contains(phrase), "\(r.stderr)", sourceLocation: sourceLocation)
+            #expect(try unchanged(), "\(args) changed \(db)", sourceLocation: sourceLocation)
         }
     }
 
@@ -183,11 +198,10 @@ import Testing
         let db = dir.path("ghi-chu.txt")
         let bytes = Data("Đây là ghi chú, không phải cơ sở dữ liệu.\n".utf8)
         try bytes.write(to: URL(fileURLWithPath: db))
-        for args in [["dump"], ["activity", "list"], f(add: []), ["init", "--unit", "TTQLCK"]] {
-            let r = try UnitClient.run(args + ["--db", db], in: dir.url)
-            #expect(r.status == Self.database, "\(args): \(r)")
-            #expect(r.stderr.contains("«\(db)»") && r.stderr.contains("SQLite"), "\(r.stderr)")
-            #expect(try Data(contentsOf: URL(fileURLWithPath: db)) == bytes, "\(args) changed the file")
+        try expectDatabaseRefused(
+            [["dump"], ["activity", "list"], f(add: []), ["init", "--unit", "TTQLCK"]], db: db, in: dir.url, saying: "SQLite"
+        ) {
+            try Data(contentsOf: URL(fileURLWithPath: db)) == bytes
         }
         let leftovers = try FileManager.default.contentsOfDirectory(atPath: dir.url.path).filter { !$0.hasPrefix(".") }
         #expect(leftovers == ["ghi-chu.txt"], "no -wal/-shm left beside the file")
@@ -198,11 +212,8 @@ import Testing
         let dir = try TempDir()
         let db = dir.path("rong.sqlite")
         FileManager.default.createFile(atPath: db, contents: Data())
-        for args in [["dump"], ["activity", "list"], f(add: [])] {
-            let r = try UnitClient.run(args + ["--db", db], in: dir.url)
-            #expect(r.status == Self.database, "\(args): \(r)")
-            #expect(r.stderr.contains("«\(db)»") && r.stderr.contains("init"), "\(r.stderr)")
-            #expect(try Data(contentsOf: URL(fileURLWithPath: db)).isEmpty, "\(args) wrote into the empty file")
+        try expectDatabaseRefused([["dump"], ["activity", "list"], f(add: [])], db: db, in: dir.url, saying: "init") {
+            try Data(contentsOf: URL(fileURLWithPath: db)).isEmpty
         }
         // An empty file is still a fine place to create a replica.
         try UnitClient.ok(["init", "--unit", "TTQLCK", "--db", db], in: dir.url)
@@ -216,11 +227,10 @@ import Testing
         let known = try sqlite(f.db, "SELECT identifier FROM grdb_migrations ORDER BY identifier")
         // A migration this build does not know, as a newer release would have recorded it.
         try sqlite(f.db, "INSERT INTO grdb_migrations(identifier) VALUES ('v99-tuong-lai')")
-        for args in [["dump"], ["activity", "list"], ["activity", "edit", f.activity, "--title", "Mới"], ["ops", "import", "x.json"]] {
-            let r = try UnitClient.run(args + ["--db", f.db], in: f.dir.url)
-            #expect(r.status == Self.database, "\(args): \(r)")
-            #expect(r.stderr.contains("«\(f.db)»") && r.stderr.contains("phiên bản mới hơn"), "\(r.stderr)")
-        }
+        try expectDatabaseRefused(
+            [["dump"], ["activity", "list"], ["activity", "edit", f.activity, "--title", "Mới"], ["ops", "import", "x.json"]], db: f.db,
+            in: f.dir.url,
+            saying: "phiên bản mới hơn")
         // Nothing was migrated: the known migrations and the future one, no more.
         #expect(try sqlite(f.db, "SELECT identifier FROM grdb_migrations ORDER BY identifier") == known + "v99-tuong-lai\n")
         try sqlite(f.db, "DELETE FROM grdb_migrations WHERE identifier = 'v99-tuong-lai'")
@@ -239,11 +249,8 @@ import Testing
             "CREATE TABLE op (origin INTEGER NOT NULL, counter INTEGER NOT NULL, hlc INTEGER NOT NULL, record INTEGER NOT NULL, field INTEGER NOT NULL, value, supersedes BLOB, PRIMARY KEY (origin, counter)) WITHOUT ROWID"
         )
         let schema = try sqlite(f.db, "SELECT coalesce(sql, name) FROM sqlite_schema ORDER BY name")
-        for args in [["dump"], ["activity", "list"], ["status"]] {
-            let r = try UnitClient.run(args + ["--db", f.db], in: f.dir.url)
-            #expect(r.status == Self.database, "\(args): \(r)")
-            #expect(r.stderr.contains("«\(f.db)»") && r.stderr.contains("bản phát triển trước khi phát hành"), "\(r.stderr)")
-        }
+        try expectDatabaseRefused(
+            [["dump"], ["activity", "list"], ["status"]], db: f.db, in: f.dir.url, saying: "bản phát triển trước khi phát hành")
         #expect(try sqlite(f.db, "SELECT coalesce(sql, name) FROM sqlite_schema ORDER BY name") == schema)
     }
 

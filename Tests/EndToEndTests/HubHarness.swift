@@ -9,11 +9,6 @@ import Testing
 /// Runs the built `hub` and `unit-client` executables in a scratch folder: real processes on
 /// 127.0.0.1, as an operator would run them.
 final class HubHarness: @unchecked Sendable {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    /// The executables under test; `CCHC_BIN_DIR` points at another build (e.g. release, for the load figures).
-    static let bin =
-        ProcessInfo.processInfo.environment["CCHC_BIN_DIR"].map { URL(fileURLWithPath: $0) } ?? root.appendingPathComponent(".build/debug")
-
     let dir: URL
     var server: Process?
     var serverTag = ""
@@ -43,7 +38,7 @@ final class HubHarness: @unchecked Sendable {
     /// Starts `exe` with stdout and stderr going to files (no pipe can fill up and block it).
     func start(_ exe: String, _ args: [String], tag: String) throws -> Process {
         let p = Process()
-        p.executableURL = Self.bin.appendingPathComponent(exe)
+        p.executableURL = Executables.url(exe)
         p.arguments = args
         p.currentDirectoryURL = dir
         _ = FileManager.default.createFile(atPath: path("\(tag).out"), contents: nil)

@@ -19,7 +19,9 @@ struct ReportCommandTests {
     /// Two units record activities with the real CLI; TTQLCK submits Q1 then records a late entry;
     /// the hub's store receives both units' ops from `unit-client ops export` files.
     static func scenario() throws -> (dir: URL, hub: String, recorded: [Planned], late: Planned) {
-        let dir = try CLI.tempDir("report-e2e")
+        // Outlives this function: each caller removes it.
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cchc-report-e2e-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let dbs = ["TTQLCK": dir.appendingPathComponent("ttqlck.sqlite").path, "CPCM-QLDTDN": dir.appendingPathComponent("qldtdn.sqlite").path]
         for (unit, db) in dbs {
             let r = try CLI.unit(["init", "--unit", unit, "--db", db])
@@ -80,8 +82,9 @@ struct ReportCommandTests {
 
     @Test("Unit report commands: bad input exits non-zero naming field and value and changes nothing; submit freezes")
     func unitReportCommands() throws {
-        let dir = try CLI.tempDir("report-unit")
-        defer { try? FileManager.default.removeItem(at: dir) }
+        let temp = try TempDir()
+        let dir = temp.url
+        defer { withExtendedLifetime(temp) {} }
         let db = dir.appendingPathComponent("u.sqlite").path
         #expect(try CLI.unit(["init", "--unit", "TTQLCK", "--db", db]).status == 0)
         #expect(
@@ -201,6 +204,12 @@ struct ReportCommandTests {
             let r = try CLI.hub(["report", "--db", s.hub] + args)
             #expect(r.status == 2, "\(args): \(r.stderr)")
             #expect(r.stderr.contains(field) && r.stderr.contains(value), "\(r.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: out))
+        }
+        // A missing option is named as missing (not as an empty value).
+        for (args, missing) in [([String](), "--period"), (["--from", "2026-03-01"], "--to")] {
+            let r = try CLI.hub(["report", "--db", s.hub, "--out", out] + args)
+            #expect(r.status == 2 && r.stderr.contains("Thiếu «\(missing)»"), "\(args): \(r.stderr)")
             #expect(!FileManager.default.fileExists(atPath: out))
         }
         // Ad-hoc window: every activity dated in it, no submission cycle

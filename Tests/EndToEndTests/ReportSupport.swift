@@ -1,17 +1,9 @@
 import Foundation
 import Testing
 
-/// Runs the built executables (`.build/debug/unit-client`, `.build/debug/hub`) as real processes.
+/// Runs the built executables (found by `Executables`) as real processes.
 enum CLI {
-    static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-
-    static func binary(_ name: String) -> URL {
-        for dir in [".build/debug", ".build/release"] {
-            let u = packageRoot.appendingPathComponent(dir).appendingPathComponent(name)
-            if FileManager.default.isExecutableFile(atPath: u.path) { return u }
-        }
-        return packageRoot.appendingPathComponent(".build/debug").appendingPathComponent(name)
-    }
+    static func binary(_ name: String) -> URL { Executables.url(name) }
 
     struct Result {
         var status: Int32
@@ -49,11 +41,5 @@ enum CLI {
             if FileManager.default.isExecutableFile(atPath: u.path) { return u }
         }
         return nil
-    }
-
-    static func tempDir(_ label: String) throws -> URL {
-        let u = FileManager.default.temporaryDirectory.appendingPathComponent("cchc-\(label)-\(UUID().uuidString.prefix(8))")
-        try FileManager.default.createDirectory(at: u, withIntermediateDirectories: true)
-        return u
     }
 }

@@ -161,6 +161,12 @@ import Testing
     func counts() throws {
         #expect(try validator.normalise(.int(0), for: spec("quantity")) == .int(0))
         expectSyncError(field: "quantity", value: "-3") { try validator.normalise(.int(-3), for: spec("quantity")) }
+        // A bound, so that summing counts for a report can never overflow.
+        #expect(try validator.normalise(.int(FieldValidator.maxCount), for: spec("participants")) == .int(FieldValidator.maxCount))
+        expectSyncError(field: "participants", value: "1000000001") { try validator.normalise(.int(1_000_000_001), for: spec("participants")) }
+        expectSyncError(field: "dossiers_total", value: String(Int64.max)) {
+            try validator.normalise(.int(.max), for: spec("dossiers_total", .report))
+        }
         expectSyncError(field: "participants", value: "ba") { try validator.normalise(.text("ba"), for: spec("participants")) }
         expectSyncError(field: "deleted", value: "2") { try validator.normalise(.int(2), for: spec("deleted")) }
         #expect(try validator.normalise(.int(1), for: spec("deleted")) == .int(1))

@@ -51,12 +51,7 @@ import Testing
         let a = try replica("aaaa0001", "TTQLCK")
         let b = try replica("bbbb0002", "TTQLCK")
         let c = try replica("cccc0003", "VP")
-        let id = try a.createRecord(
-            kind: .activity, owner: "TTQLCK",
-            changes: [
-                ("unit", .text("TTQLCK")), ("date", .text("2026-03-02")), ("form", .text("HT02")), ("content", .text("ND05")),
-                ("title", .text("Đối thoại")), ("recorded", .text("2026-03-02T08:00:00Z")), ("deleted", .int(0)),
-            ])
+        let id = try activity(in: a, title: "Đối thoại")
         try b.apply(try a.ops(after: try b.versionVector()), source: Self.peer)
         let retitle = try b.writeRecord(id, changes: [("title", .text("Hội nghị đối thoại"))])
         #expect(retitle.count == 1 && retitle[0].supersedes.map(\.origin) == [ReplicaID("aaaa0001")!])
@@ -138,13 +133,17 @@ extension ReplicaStoreTests {
                 dot: Dot(me, counter), hlc: HLC(millis: 1_772_000_000_000, logical: 0), record: id.rawValue, field: "title",
                 value: .text("Tiêu đề mới"), supersedes: supersedes)
         }
-        // When ops arrive with a counter beyond 2^32 - 1 (also beyond Int64), or superseding one,
+        // When ops arrive with a counter beyond 2^28 - 1 (also beyond Int64), or superseding one,
         // Then each batch is refused naming the counter, and the replica is unchanged.
         for (bad, value) in [
             (op(OpKey.maxCounter + 1), OpKey.maxCounter + 1), (op(UInt64.max), UInt64.max),
             (op(next, supersedes: [Dot(ReplicaID("bbbb0002")!, 1 << 40)]), 1 << 40),
         ] {
             expectSyncError(field: "counter", value: String(value)) { try b.apply([op(next), bad], source: Self.peer) }
+        }
+        // A supersedes naming a later op of the op's own origin is refused, naming that dot.
+        expectSyncError(field: "supersedes", value: "aaaa0001:\(next + 1)") {
+            try b.apply([op(next, supersedes: [Dot(me, next + 1)])], source: Self.peer)
         }
         #expect(try b.dump().json() == before && b.pendingCount() == 0)
         // And the largest counter is accepted (held back behind the gap).

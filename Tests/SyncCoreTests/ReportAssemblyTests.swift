@@ -137,8 +137,9 @@ struct ReportAssemblyTests {
 
     @Test("Totals by content, form, unit and people reached match an independent count (random histories)")
     func randomTotalsMatchIndependentCount() throws {
-        let seed = UInt64(Date().timeIntervalSince1970 * 1000) & 0xFFFF_FFFF
-        print("ReportAssemblyTests.randomTotalsMatchIndependentCount seed = \(seed)")
+        let seed =
+            ProcessInfo.processInfo.environment["CCHC_SEED"].flatMap { UInt64($0) } ?? UInt64(Date().timeIntervalSince1970 * 1000) & 0xFFFF_FFFF
+        print("ReportAssemblyTests.randomTotalsMatchIndependentCount seed = \(seed) (replay: CCHC_SEED=\(seed))")
         var rng = SplitMix64(seed: seed)
         let units = [("TTQLCK", "bbbb0001"), ("CPCM-QLDTDN", "bbbb0002"), ("VP", "bbbb0003")]
         let stores = try units.map { try F.unit($0.0, replica: $0.1) }

@@ -51,6 +51,18 @@ struct ReportDocxTests {
         #expect(styles.contains("w:jc w:val=\"both\""))
     }
 
+    @Test("Characters XML forbids (U+FFFE, U+FFFF) in a title are dropped, so the part stays well-formed")
+    func nonCharactersDropped() throws {
+        let a = try F.unit("TTQLCK", replica: "dddd0003")
+        try F.add(a, date: "2026-02-03", form: "HT02", content: ["ND01"], quantity: 1, title: "Hội nghị\u{FFFE} đối thoại\u{FFFF}")
+        let hub = try F.hub([a])
+        let report = try hub.consolidatedReport(for: .quarter(2026, 1), heading: ReportHeading(catalog: .standard, number: "05", date: "2026-03-16"))
+        let docx = try DocxInspector(try report.export(.docx))
+        let document = try #require(docx.parts["word/document.xml"])
+        #expect(DocxInspector.wellFormedError(document) == nil)
+        #expect(String(decoding: document, as: UTF8.self).contains("Hội nghị đối thoại"))
+    }
+
     @Test("Heading, title, sections, Nơi nhận, signature, annex and every total appear")
     func content() throws {
         let report = try Self.sampleReport()

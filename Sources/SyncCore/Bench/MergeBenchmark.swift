@@ -47,23 +47,19 @@ public struct MergeBenchmark: Sendable {
         public var bestRatioToCeiling: Double = 0
     }
 
-    static func median(_ xs: [Double]) -> Double {
+    /// The median (the mean of the middle two for an even count; 0 for none).
+    public static func median(_ xs: [Double]) -> Double {
         let s = xs.sorted()
         guard !s.isEmpty else { return 0 }
         return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
     }
 
-    /// One generated field write, before it becomes an op.
-    struct Change {
-        var replica: Int
-        var record: Int
-        var field: String
-        var value: Value
-    }
-
     static let units = ["TTQLCK", "CPCM-QLDTDN", "CPCM-QHXDMT"]
 
     public func run(directory: URL, log: (String) -> Void = { _ in }) throws -> Result {
+        guard records >= replicas else {
+            throw SyncError.invalid("records", String(records), "cần ít nhất \(replicas) bản ghi (mỗi bản sao một).")
+        }
         var rng = SplitMix64(seed: seed)
         let ids = (0..<replicas).map { ReplicaID(unchecked: String(format: "b%07x", $0 + 1)) }
         let unitOf = (0..<replicas).map { Self.units[$0 % Self.units.count] }
@@ -86,7 +82,6 @@ public struct MergeBenchmark: Sendable {
         var mergeRuns: [Double] = []
         var mergeCPURuns: [Double] = []
         var plainBytes = 0
-        var conflicts = 0
         var store: ReplicaStore?
         for run in 1...max(1, repetitions) {
             let ceilingCPUStart = Self.cpuSeconds()
@@ -107,7 +102,7 @@ public struct MergeBenchmark: Sendable {
                     let page = Array(ops[i..<min(i + pageSize, ops.count)])
                     let r = try merged.apply(page, source: .peer(authenticated: nil, unit: nil))
                     guard r.applied == page.count else {
-                        throw SyncError(.internal, "Benchmark: \(page.count - r.applied) ops not applied")
+                        throw SyncError(.internal, "Đo hiệu năng: \(page.count - r.applied) thao tác không được áp dụng.")
                     }
                     i += pageSize
                 }
@@ -117,12 +112,12 @@ public struct MergeBenchmark: Sendable {
             log(String(format: "lần %d: trần %.3f s, hợp nhất %.3f s", run, ceilingRuns.last ?? 0, mergeRuns.last ?? 0))
             store = merged
         }
-        guard let store else { throw SyncError(.internal, "Benchmark: no run") }
+        guard let store else { throw SyncError(.internal, "Đo hiệu năng: chưa chạy lần nào.") }
         let mergeSeconds = Self.median(mergeRuns)
         let ceilingSeconds = Self.median(ceilingRuns)
         let mergeCPU = Self.median(mergeCPURuns)
         let ceilingCPU = Self.median(ceilingCPURuns)
-        conflicts = try store.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM conflict") ?? 0 }
+        let conflicts = try store.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM conflict") ?? 0 }
         try store.dbPool.writeWithoutTransaction { db in
             try db.execute(sql: "VACUUM")
             try db.checkpoint(.truncate)
@@ -195,7 +190,7 @@ public struct MergeBenchmark: Sendable {
             let before = survivors[key] ?? []
             var written: [Dot] = []
             for j in 0..<n {
-                let r = peers[(Int(rng.next() % UInt64(peers.count)) + j) % peers.count]
+                let r = peers[(rng.below(peers.count) + j) % peers.count]
                 written.append(emit(r, record, "title", title(rng.next()), supersedes: before))
             }
             survivors[key] = written
@@ -204,7 +199,7 @@ public struct MergeBenchmark: Sendable {
         for r in 0..<replicas {
             let mine = stride(from: r, to: records, by: replicas).map { $0 }
             while ops[r].count < changesPerReplica {
-                let record = mine[Int(rng.next() % UInt64(mine.count))]
+                let record = mine[rng.below(mine.count)]
                 let field = rng.next() % 2 == 0 ? "quantity" : "date"
                 let value: Value =
                     field == "quantity" ? .int(Int64(rng.next() % 500)) : .text(String(format: "2026-03-%02d", 1 + Int(rng.next() % 28)))

@@ -23,7 +23,7 @@ public struct ReplicaID: Hashable, Comparable, Sendable, Codable, CustomStringCo
 
     public static let genesis = ReplicaID(unchecked: "genesis")
 
-    package init(unchecked raw: String) { rawValue = raw }
+    init(unchecked raw: String) { rawValue = raw }
 
     /// A new random identity.
     public static func random() -> ReplicaID {

@@ -45,11 +45,6 @@ public struct Register: Hashable, Sendable {
         moreContext = []
     }
 
-    public init(survivors: [Version] = [], context: [ReplicaID: UInt64] = [:]) {
-        self.init(
-            decodedSurvivors: survivors, context: context.filter { $0.value > 0 }.map { Dot($0.key, $0.value) }.sorted { $0.origin < $1.origin })
-    }
-
     /// A register read back from storage: survivors and context entries as they were encoded
     /// (already in order, unless the bytes were written otherwise).
     init(decodedSurvivors survivors: [Version], context: [Dot]) {

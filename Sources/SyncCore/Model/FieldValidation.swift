@@ -99,6 +99,10 @@ public struct FieldValidator: Sendable {
         return d <= days
     }
 
+    /// The largest count a field takes (people, items, procedures, dossiers): far above any real
+    /// figure, and low enough that a year's totals over every unit can never overflow.
+    public static let maxCount: Int64 = 1_000_000_000
+
     /// The normalised value, or an error naming the field and the value.
     public func normalise(_ value: Value, for spec: FieldSpec) throws -> Value {
         let name = spec.name
@@ -111,6 +115,9 @@ public struct FieldValidator: Sendable {
             guard let i = value.int else { throw SyncError.invalid(name, value.description, "cần một số nguyên.") }
             if case .flag = spec.type, i != 0 && i != 1 { throw SyncError.invalid(name, String(i), "chỉ nhận 0 hoặc 1.") }
             if i < 0 { throw SyncError.invalid(name, String(i), "không được là số âm.") }
+            if i > Self.maxCount {
+                throw SyncError.invalid(name, String(i), "lớn quá \(Self.maxCount) (một tỷ).")
+            }
             return value
         default:
             break

@@ -6,9 +6,6 @@ import Foundation
 struct DocxReport {
     let report: ConsolidatedReport
 
-    /// Usable width between the margins: 210 mm − 30 mm − 15 mm, in twips.
-    static let textWidth = 9355
-
     func data() throws -> Data {
         try WordML.package(document: document(), title: "Báo cáo " + report.subject)
     }

@@ -43,8 +43,6 @@ public struct LateEntryRule: Sendable {
         }
     }
 
-    /// The target period.
-    public let period: ReportPeriod
     /// `submitted_at` in epoch milliseconds, by unit then period code; only submitted reports.
     let submissions: [String: [String: Int64]]
     let root: Node
@@ -58,7 +56,6 @@ public struct LateEntryRule: Sendable {
             guard let at = r.submittedAt, let ms = Timestamp.epochMillis(at) else { continue }
             subs[r.unit, default: [:]][r.period] = ms
         }
-        self.period = period
         self.submissions = subs
         let submittedPeriods = Set(subs.values.flatMap(\.keys))
         func build(_ p: ReportPeriod, depth: Int) -> Node {
@@ -92,9 +89,6 @@ public struct LateEntryRule: Sendable {
 
     /// The last day an activity counted in this period can be dated.
     public var latestDay: String { root.to }
-
-    /// When `unit` submitted its report for `period`, in epoch milliseconds.
-    public func submittedAt(unit: String, period: String) -> Int64? { submissions[unit]?[period] }
 
     /// Whether an activity recorded at `recorded` came after the unit (whose submissions are
     /// `subs`) submitted its report for `node`.

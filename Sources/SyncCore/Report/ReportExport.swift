@@ -36,8 +36,7 @@ extension ConsolidatedReport {
     /// year's file) is written by `EvidenceJSON`, byte for byte what `JSONEncoder` would write, and
     /// spliced in; the rest goes through `JSONEncoder`.
     public func jsonData() throws -> Data {
-        let e = JSONEncoder()
-        e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let e = JSONEncoder.canonical
         var rest = self
         rest.evidence = []
         let head = try e.encode(rest)
@@ -97,17 +96,7 @@ enum VN {
         return s.replacingOccurrences(of: ".", with: ",") + "%"
     }
 
-    static func status(_ s: String) -> String {
-        switch s {
-        case "submitted": return "đã gửi"
-        case "draft": return "đang soạn, chưa gửi"
-        case "missing": return "chưa gửi"
-        case "chua_thuc_hien": return "chưa thực hiện"
-        case "dang_thuc_hien": return "đang thực hiện"
-        case "hoan_thanh": return "hoàn thành"
-        default: return s
-        }
-    }
+    static func status(_ s: String) -> String { statusLabel(s) }
 
     /// `3 lớp/buổi, 120 lượt người tham dự`.
     static func measure(_ f: FormTotal) -> String {
@@ -479,5 +468,19 @@ enum EvidenceJSON {
             }
         }
         out += "\""
+    }
+}
+
+/// The Vietnamese label of a task or report status code, as every output shows it (CLI lists,
+/// reports); an unknown code is shown as it is.
+public func statusLabel(_ code: String) -> String {
+    switch code {
+    case "submitted": return "đã gửi"
+    case "draft": return "bản nháp, chưa gửi"
+    case "missing": return "chưa gửi"
+    case "chua_thuc_hien": return "chưa thực hiện"
+    case "dang_thuc_hien": return "đang thực hiện"
+    case "hoan_thanh": return "hoàn thành"
+    default: return code
     }
 }

@@ -68,13 +68,12 @@ public struct UnitFigures: Codable, Sendable, Equatable {
     public func hash() throws -> String { Self.sha256(try canonicalJSON()) }
 
     public static func sha256(_ text: String) -> String {
-        SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined()
+        SyncAuth.sha256Hex(Data(text.utf8))
     }
 }
 
 /// Running totals for a set of activities, in catalog order.
 struct FigureAccumulator {
-    let catalog: Catalog
     var contentIndex: [String: Int] = [:]
     var formIndex: [String: Int] = [:]
     var byContent: [ContentTotal]
@@ -88,7 +87,6 @@ struct FigureAccumulator {
     var trackEvidence = true
 
     init(catalog: Catalog) {
-        self.catalog = catalog
         byContent = catalog.contentItems.map { ContentTotal(code: $0.code, title: $0.title, activities: 0, participants: 0) }
         byForm = catalog.forms.map {
             FormTotal(
@@ -181,7 +179,7 @@ enum EvidenceDigest {
             if let lateFrom { put(lateFrom) }
             buffer.append(0x0A)
         }
-        return SHA256.hash(data: buffer).map { String(format: "%02x", $0) }.joined()
+        return SyncAuth.sha256Hex(buffer)
     }
 }
 

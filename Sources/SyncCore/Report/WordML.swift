@@ -219,7 +219,8 @@ struct WordML {
 
     /// Whether the text holds a character `escape` rewrites or drops.
     static func needsEscape(_ b: UnsafeBufferPointer<UInt8>) -> Bool {
-        for u in b where u == 0x26 || u == 0x3C || u == 0x3E || u == 0x22 || u == 0x27 || (u < 0x20 && u != 0x09) { return true }
+        // 0xEF leads U+F000–U+FFFF, where XML forbids U+FFFE/U+FFFF: let `escape` look at it.
+        for u in b where u == 0x26 || u == 0x3C || u == 0x3E || u == 0x22 || u == 0x27 || (u < 0x20 && u != 0x09) || u == 0xEF { return true }
         return false
     }
 

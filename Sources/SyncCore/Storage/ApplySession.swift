@@ -46,7 +46,7 @@ struct LoadedRecord {
     var columns: [Value]
     var registers = RegisterSet()
     var dirty = false
-    /// Whether the conflict table had rows for this record when it was loaded.
+    /// Whether the record had conflicted fields when it was loaded (so its conflict rows need rewriting).
     var hadConflicts = false
     /// A record new in this batch: its rowid is reserved, its row is inserted by `finish`.
     var isNewRow = false
@@ -118,7 +118,6 @@ enum OpTarget {
 /// (op rows, registers, typed rows, vector, conflicts) back in one go.
 struct ApplySession {
     let db: Database
-    let store: ReplicaStore
     /// The store's validator and authority, held here so a call borrows them instead of copying
     /// them (and the catalog inside) out of the class for every op.
     let validator: FieldValidator
@@ -156,7 +155,6 @@ struct ApplySession {
 
     init(db: Database, store: ReplicaStore) throws {
         self.db = db
-        self.store = store
         self.validator = store.validator
         self.authority = store.authority
         for row in try Row.fetchAll(db, sql: "SELECT idx, replica FROM origin") {
@@ -320,19 +318,18 @@ struct ApplySession {
     static func writeHLCDelta(_ d: Int64, into buffer: inout VarintWriter) {
         let ms = d >> 8
         if d & 0xFF == 0, ms > -(1 << 61), ms < 1 << 61 {
-            buffer.write(UInt64(bitPattern: (ms << 1) ^ (ms >> 63)) << 1)
+            buffer.write(Zigzag.encode(ms) << 1)
         } else {
             buffer.write(UInt64(1))
-            buffer.write(UInt64(bitPattern: (d << 1) ^ (d >> 63)))
+            buffer.write(Zigzag.encode(d))
         }
     }
 
     static func readHLCDelta(_ r: inout RawVarintReader) throws -> Int64 {
-        func unzigzag(_ z: UInt64) -> Int64 { Int64(bitPattern: z >> 1) ^ -Int64(bitPattern: z & 1) }
         let v = try r.read()
-        if v & 1 == 0 { return unzigzag(v >> 1) << 8 }
+        if v & 1 == 0 { return Zigzag.decode(v >> 1) << 8 }
         guard v == 1 else { throw SyncError(.corrupt, "Siêu dữ liệu đồng bộ bị hỏng (HLC).") }
-        return unzigzag(try r.read())
+        return Zigzag.decode(try r.read())
     }
 
     /// Encodes a record's registers into `buffer`. Per register (in field order): a header
@@ -495,7 +492,7 @@ struct ApplySession {
             break
         }
         if ordered {
-            try applySorted(incoming, source: source, holdGaps: true)
+            try applySorted(incoming, source: source)
         } else {
             let sorted = incoming.sorted { $0.dot < $1.dot }
             var unique: [Op] = []
@@ -507,20 +504,20 @@ struct ApplySession {
                     unique.append(op)
                 }
             }
-            try applySorted(unique, source: source, holdGaps: true)
+            try applySorted(unique, source: source)
         }
         try drainPending(source: source)
     }
 
-    private mutating func applySorted(_ ops: [Op], source: OpSource, holdGaps: Bool) throws {
+    private mutating func applySorted(_ ops: [Op], source: OpSource) throws {
         // Through the buffer, each op is borrowed rather than copied out of the array.
         try ops.withUnsafeBufferPointer { ops in
-            try applyRuns(ops, source: source, holdGaps: holdGaps)
+            try applyRuns(ops, source: source)
         }
     }
 
     /// The vector is read and advanced once per run of one origin's ops, not once per op.
-    private mutating func applyRuns(_ ops: UnsafeBufferPointer<Op>, source: OpSource, holdGaps: Bool) throws {
+    private mutating func applyRuns(_ ops: UnsafeBufferPointer<Op>, source: OpSource) throws {
         var runOrigin: ReplicaID?
         var known: UInt64 = 0
         for i in ops.indices {
@@ -535,7 +532,7 @@ struct ApplySession {
                 continue
             }
             if dot.counter > known + 1 {
-                if holdGaps { try hold(ops[i]) }
+                try hold(ops[i])
                 continue
             }
             try applyOne(ops[i], source: source)
@@ -555,8 +552,11 @@ struct ApplySession {
     /// a `supersedes` that names a later op of the same origin. Checked for the whole batch
     /// before anything is applied or held back.
     static func checkStorable(_ op: Op) throws {
-        if op.supersedes.count > 10_000 || op.supersedes.contains(where: { $0.origin == op.dot.origin && $0.counter >= op.dot.counter }) {
-            throw SyncError.invalid("supersedes", op.dot.description, "thao tác thay thế một giá trị không thể có trước nó.")
+        if op.supersedes.count > 10_000 {
+            throw SyncError.invalid("supersedes", String(op.supersedes.count), "thao tác \(op.dot) thay thế quá 10000 giá trị.")
+        }
+        if let later = op.supersedes.first(where: { $0.origin == op.dot.origin && $0.counter >= op.dot.counter }) {
+            throw SyncError.invalid("supersedes", later.description, "thao tác \(op.dot) thay thế một thao tác không thể có trước nó.")
         }
         guard op.hlc <= .latestAccepted else {
             throw SyncError.invalid("hlc", String(op.hlc.rawValue), "thời điểm của thao tác \(op.dot) vượt quá năm 6429.")
@@ -620,7 +620,7 @@ struct ApplySession {
         }
         for d in isSorted ? dots : dots.sorted() {
             guard let i = originIdx[d.origin] else {
-                // The origin of a superseded dot is always known here: validation interned it.
+                // The origin of a superseded dot is always known here: applyOne and hold intern it first.
                 throw SyncError(.internal, "Bản sao \(d.origin) chưa được ghi nhận.")
             }
             buffer.write(i)
@@ -645,12 +645,9 @@ struct ApplySession {
             recs[slot].rowid = lastRowid[k]
             recs[slot].isNewRow = true
         }
-        if insertOp == nil {
-            insertOp = try db.cachedStatement(
-                sql: "INSERT INTO op(id, hlc, target, value, supersedes) VALUES (?, ?, ?, ?, ?)")
-        }
-        guard let insertOp else { return }
-        let insert = RawStatement(insertOp)
+        let statement = try insertOp ?? db.cachedStatement(sql: "INSERT INTO op(id, hlc, target, value, supersedes) VALUES (?, ?, ?, ?, ?)")
+        insertOp = statement
+        let insert = RawStatement(statement)
         insert.bind(1, OpKey.id(oi, op.dot.counter))
         insert.bind(2, op.hlc.storageValue)
         insert.bind(3, recs[slot].target(fi))
@@ -697,8 +694,8 @@ struct ApplySession {
             guard let fi = specs.firstIndex(where: { $0.name == field }) else {
                 throw SyncError.invalid("field", field, "\(record.kind.label) không có trường này.")
             }
-            let value = try store.validator.normalise(raw, for: specs[fi])
-            try store.authority.check(writer: me.replica, writerUnit: me.unit, record: record, field: field, value: value)
+            let value = try validator.normalise(raw, for: specs[fi])
+            try authority.check(writer: me.replica, writerUnit: me.unit, record: record, field: field, value: value)
             let reg = rec.registers[fi]
             if !resolve, reg?.isConflicted != true, reg != nil, rec.columns[fi] == value { continue }
             var supersedes = reg?.survivorDots ?? []
@@ -707,7 +704,7 @@ struct ApplySession {
                 // not see stays visible as a conflict instead of disappearing.
                 var seen = Set<Dot>()
                 for (_, r) in rec.registers.entries { for d in r.survivorDots { seen.insert(d) } }
-                for (o, c) in reg?.context ?? [:] { seen.insert(Dot(o, c)) }
+                for d in reg?.contextEntries ?? [] { seen.insert(d) }
                 supersedes = Array(seen).sorted()
             }
             next(field, value, supersedes)

@@ -23,16 +23,6 @@ struct RawStatement {
     func bind(_ index: Int32, _ value: Int64) { sqlite3_bind_int64(handle, index, value) }
     func bind(_ index: Int32, _ value: String) { sqlite3_bind_text(handle, index, value, -1, Self.transient) }
 
-    func bind(_ index: Int32, _ value: Data?) {
-        guard let value, !value.isEmpty else {
-            if value == nil { sqlite3_bind_null(handle, index) } else { sqlite3_bind_zeroblob(handle, index, 0) }
-            return
-        }
-        value.withUnsafeBytes { buffer in
-            _ = sqlite3_bind_blob(handle, index, buffer.baseAddress, Int32(buffer.count), Self.transient)
-        }
-    }
-
     /// Binds bytes (copied by SQLite); empty binds NULL when `emptyIsNull`, else an empty blob.
     func bind(_ index: Int32, bytes: [UInt8], emptyIsNull: Bool) {
         if bytes.isEmpty {
@@ -72,15 +62,9 @@ struct RawStatement {
         case SQLITE_TEXT:
             guard let p = sqlite3_column_text(handle, column) else { return .null }
             return .text(String(cString: p))
-        case SQLITE_FLOAT: return .int(Int64(sqlite3_column_double(handle, column)))
+        case SQLITE_FLOAT: return Value.fromReal(sqlite3_column_double(handle, column))
         default: return .null
         }
-    }
-
-    func data(_ column: Int32) -> Data {
-        let n = Int(sqlite3_column_bytes(handle, column))
-        guard n > 0, let p = sqlite3_column_blob(handle, column) else { return Data() }
-        return Data(bytes: p, count: n)
     }
 
     /// The blob of a column, borrowed until the next step or reset.

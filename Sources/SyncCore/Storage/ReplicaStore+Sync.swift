@@ -49,9 +49,7 @@ public struct EnrolmentFile: Codable, Sendable, Equatable {
     }
 
     public static func read(path: String) throws -> EnrolmentFile {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw SyncError(.notFound, "Không đọc được tệp ghi danh «\(path)».", field: "enrolment", value: path)
-        }
+        let data = try UserFile.read(path, field: "enrolment", what: "tệp ghi danh")
         let f: EnrolmentFile
         do {
             f = try JSONDecoder().decode(EnrolmentFile.self, from: data)
@@ -68,12 +66,8 @@ public struct EnrolmentFile: Codable, Sendable, Equatable {
     }
 
     public func write(path: String) throws {
-        do {
-            try JSONEncoder.canonical.encode(self).write(to: URL(fileURLWithPath: path), options: .atomic)
-            try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: path)
-        } catch {
-            throw SyncError(.invalidInput, "Không ghi được tệp «\(path)»: \(error.localizedDescription)", field: "out", value: path, cause: error)
-        }
+        // The file holds the replica's secret: readable by its owner only.
+        try UserFile.write(try JSONEncoder.canonical.encode(self), to: path, field: "out", permissions: 0o600)
     }
 }
 
@@ -294,11 +288,6 @@ extension ReplicaStore {
             try Self.recordPeer(db, name: "hub", url: hubURL, acked: response.hubVersionVector, at: Self.isoNow(now))
             return r
         }
-    }
-
-    /// Hub status figures.
-    public func seenNonceCount() throws -> Int {
-        try read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM seen_nonce") ?? 0 }
     }
 
     /// An online copy of the database to `path` through SQLite's backup API, while others keep

@@ -1,7 +1,7 @@
 import Foundation
 
-/// LEB128 unsigned varints: the compact encoding of the replication metadata stored with each
-/// record and of `supersedes` in the op log.
+/// LEB128 unsigned varints: the compact encoding of the wire format (WireCodec), of the
+/// replication metadata stored with each record and of `supersedes` in the op log.
 struct VarintWriter {
     var bytes: [UInt8] = []
 
@@ -22,6 +22,13 @@ struct VarintWriter {
     mutating func reset() { bytes.removeAll(keepingCapacity: true) }
 }
 
+/// Zigzag: a signed integer as an unsigned one where small magnitudes stay small, for varints
+/// (0, -1, 1, -2… → 0, 1, 2, 3…).
+enum Zigzag {
+    static func encode(_ v: Int64) -> UInt64 { UInt64(bitPattern: (v << 1) ^ (v >> 63)) }
+    static func decode(_ u: UInt64) -> Int64 { Int64(bitPattern: u >> 1) ^ -Int64(bitPattern: u & 1) }
+}
+
 /// A varint reader over borrowed bytes (an SQLite column, a `Data`): no copy.
 struct RawVarintReader {
     let bytes: UnsafeRawBufferPointer
@@ -36,7 +43,7 @@ struct RawVarintReader {
         var shift: UInt64 = 0
         while true {
             guard offset < bytes.count, shift < 64 else {
-                throw SyncError(.corrupt, "Siêu dữ liệu đồng bộ bị hỏng (varint).")
+                throw SyncError(.corrupt, "Dữ liệu bị hỏng: một số nguyên (varint) bị cắt cụt hoặc quá dài.")
             }
             let b = bytes[offset]
             offset += 1

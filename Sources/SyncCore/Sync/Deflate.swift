@@ -32,7 +32,6 @@ enum Deflate {
         let expected = all.suffix(4).reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
         let data = Data(all.dropLast(4))
         var out = Data()
-        var exhausted = false
         do {
             let crc = try Data.decompress(
                 size: Int64(data.count), bufferSize: 64 * 1024, skipCRC32: false,
@@ -40,10 +39,7 @@ enum Deflate {
                     let start = Int(position)
                     // zlib asks again until it sees the end of the stream: an input that stops
                     // early must fail here instead of looping forever.
-                    guard start < data.count else {
-                        exhausted = true
-                        throw SyncError(.corrupt, "Dữ liệu nén bị cắt cụt.")
-                    }
+                    guard start < data.count else { throw SyncError(.corrupt, "Dữ liệu nén bị cắt cụt.", field: "body") }
                     return Data(data[data.startIndex + start..<data.startIndex + min(data.count, start + chunk)])
                 },
                 consumer: { chunk in
@@ -58,7 +54,7 @@ enum Deflate {
         } catch let e as SyncError {
             throw e
         } catch {
-            throw SyncError(.corrupt, "Dữ liệu nén bị hỏng\(exhausted ? " (bị cắt cụt)" : "").", field: "body", cause: error)
+            throw SyncError(.corrupt, "Dữ liệu nén bị hỏng.", field: "body", cause: error)
         }
         return out
     }

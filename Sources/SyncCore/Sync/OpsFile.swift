@@ -30,9 +30,7 @@ public struct OpsFile: Codable, Sendable {
 
     /// Reads a file, with errors that name the file.
     public static func read(path: String) throws -> OpsFile {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw SyncError(.notFound, "Không đọc được tệp «\(path)».", field: "file", value: path)
-        }
+        let data = try UserFile.read(path, field: "file")
         let file: OpsFile
         do {
             file = try JSONDecoder().decode(OpsFile.self, from: data)

@@ -27,7 +27,7 @@ public enum SyncAuth {
         d.map { String(format: "%02x", $0) }.joined()
     }
 
-    public static func sha256Hex(_ d: Data) -> String { hex(SHA256.hash(data: d)) }
+    public static func sha256Hex<D: DataProtocol>(_ d: D) -> String { hex(SHA256.hash(data: d)) }
 
     static func canonical(method: String, path: String, replica: String, timestamp: String, nonce: String, body: Data) -> String {
         "cchc-sync/\(SyncProtocol.version)\n\(method)\n\(path)\n\(replica)\n\(timestamp)\n\(nonce)\n\(sha256Hex(body))"

@@ -62,6 +62,16 @@ public struct SyncProgress: Sendable {
 /// Each page's answer is applied in one transaction with the hub cursor (`ReplicaStore.accept`),
 /// so an interrupted sync resumes from the last page applied and a retried request is harmless.
 public struct SyncClient: Sendable {
+    /// A hub address as users type it: http or https with a host (`http://127.0.0.1:8080`);
+    /// anything else is refused naming `field` and the value.
+    public static func hubURL(_ raw: String, field: String) throws -> URL {
+        guard let url = URL(string: raw), let scheme = url.scheme?.lowercased(), ["http", "https"].contains(scheme), url.host?.isEmpty == false
+        else {
+            throw SyncError.invalid(field, raw, "cần địa chỉ http:// hoặc https://, ví dụ http://127.0.0.1:8080.")
+        }
+        return url
+    }
+
     public let store: ReplicaStore
     public let credentials: HubCredentials
     public let hubURL: String?
@@ -138,7 +148,8 @@ public struct SyncClient: Sendable {
             } catch let e as SyncError {
                 failure = e
             } catch {
-                failure = SyncError(.unavailable, "Không kết nối được hub: \(error.localizedDescription)", field: "hub", value: hubURL, cause: error)
+                failure = SyncError(
+                    .unavailable, "Không kết nối được hub: \(Self.networkReason(error)).", field: "hub", value: hubURL, cause: error)
             }
             if attempt >= retry.attempts {
                 throw SyncError(
@@ -184,6 +195,21 @@ public struct SyncClient: Sendable {
         let request = SyncRequest(replica: me, versionVector: try store.versionVector(), ops: ops, pageLimit: 0)
         let bundle = SyncBundle(direction: .toHub, replica: me, unit: credentials.unit, created: now, payload: try WireCodec.encode(request))
         return (try bundle.encoded(key: credentials.key), ops.count)
+    }
+
+    /// Why the transport failed, in Vietnamese (the system's own text is English); the original
+    /// error stays in `SyncError.cause` for logs.
+    static func networkReason(_ error: any Error) -> String {
+        let e = error as NSError
+        guard e.domain == "NSURLErrorDomain" else { return "lỗi mạng" }
+        switch e.code {
+        case -1001: return "hết thời gian chờ"
+        case -1003: return "không tìm thấy máy chủ"
+        case -1004: return "máy chủ không nhận kết nối (hub chưa chạy hoặc sai cổng)"
+        case -1005: return "kết nối bị ngắt giữa chừng"
+        case -1009: return "không có kết nối mạng"
+        default: return "lỗi mạng (mã \(e.code))"
+        }
     }
 
     /// Imports a bundle from the hub; one imported before is refused and changes nothing.

@@ -129,9 +129,6 @@ public enum WireCodec {
         return Int(n)
     }
 
-    static func zigzag(_ v: Int64) -> UInt64 { UInt64(bitPattern: (v << 1) ^ (v >> 63)) }
-    static func unzigzag(_ u: UInt64) -> Int64 { Int64(bitPattern: u >> 1) ^ -Int64(bitPattern: u & 1) }
-
     static func writeOps(_ ops: [Op], to w: inout VarintWriter) {
         var table: [String: Int] = [:]
         var strings: [String] = []
@@ -148,14 +145,14 @@ public enum WireCodec {
         var prev: Int64 = 0
         for op in ops {
             let c = Int64(bitPattern: op.dot.counter)
-            body.write(zigzag(c &- prev))
+            body.write(Zigzag.encode(c &- prev))
             prev = c
         }
         // Clocks: delta from the previous op.
         prev = 0
         for op in ops {
             let t = Int64(bitPattern: op.hlc.rawValue)
-            body.write(zigzag(t &- prev))
+            body.write(Zigzag.encode(t &- prev))
             prev = t
         }
         for op in ops { body.write(intern(op.record)) }
@@ -166,7 +163,7 @@ public enum WireCodec {
             case .null: body.write(0)
             case .int(let i):
                 body.write(1)
-                body.write(zigzag(i))
+                body.write(Zigzag.encode(i))
             case .text(let s):
                 body.write(2)
                 body.write(intern(s))
@@ -202,14 +199,14 @@ public enum WireCodec {
         var counters: [UInt64] = []
         var prev: Int64 = 0
         for _ in 0..<n {
-            prev = prev &+ unzigzag(try r.read())
+            prev = prev &+ Zigzag.decode(try r.read())
             guard prev > 0 else { throw corrupt("bộ đếm thao tác không hợp lệ") }
             counters.append(UInt64(prev))
         }
         var clocks: [UInt64] = []
         prev = 0
         for _ in 0..<n {
-            prev = prev &+ unzigzag(try r.read())
+            prev = prev &+ Zigzag.decode(try r.read())
             clocks.append(UInt64(bitPattern: prev))
         }
         var records: [String] = []
@@ -220,7 +217,7 @@ public enum WireCodec {
         for _ in 0..<n {
             switch try r.read() {
             case 0: values.append(.null)
-            case 1: values.append(.int(unzigzag(try r.read())))
+            case 1: values.append(.int(Zigzag.decode(try r.read())))
             case 2: values.append(.text(try string(&r)))
             default: throw corrupt("kiểu giá trị không xác định")
             }

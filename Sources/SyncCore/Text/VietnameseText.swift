@@ -70,11 +70,8 @@ public enum VietnameseText {
                 continue
             }
             lastSpace = false
-            switch scalar {
-            case "đ", "Đ": out.append("d")
-            default:
-                for l in scalar.properties.lowercaseMapping.unicodeScalars { out.append(l) }
-            }
+            // đ/Đ were folded to "d" by foldTable above.
+            for l in scalar.properties.lowercaseMapping.unicodeScalars { out.append(l) }
         }
         var result = String(out)
         if result.hasSuffix(" ") { result.removeLast() }

@@ -19,6 +19,16 @@ struct BenchMergeCommand: AsyncParsableCommand {
     @Flag(help: "In kết quả dạng JSON.")
     var json = false
 
+    func validate() throws {
+        // The workload needs every replica to own at least one record.
+        let least = MergeBenchmark().replicas
+        guard (least...1_000_000).contains(records) else {
+            throw ValidationError("--records phải từ \(least) đến 1000000 (nhận «\(records)»).")
+        }
+        guard (1...1_000_000).contains(changes) else { throw ValidationError("--changes phải từ 1 đến 1000000 (nhận «\(changes)»).") }
+        guard (1...100).contains(repetitions) else { throw ValidationError("--repeat phải từ 1 đến 100 (nhận «\(repetitions)»).") }
+    }
+
     func run() async throws {
         let base = dir.map { URL(fileURLWithPath: $0) } ?? FileManager.default.temporaryDirectory.appendingPathComponent("cchc-bench-\(getpid())")
         try FileManager.default.createDirectory(at: base, withIntermediateDirectories: true)
@@ -26,13 +36,10 @@ struct BenchMergeCommand: AsyncParsableCommand {
         var bench = MergeBenchmark()
         bench.changesPerReplica = changes
         bench.records = records
-        guard repetitions >= 1 else { throw ValidationError("--repeat phải ≥ 1 (nhận «\(repetitions)»).") }
         bench.repetitions = repetitions
         let r = try bench.run(directory: base) { FileHandle.standardError.write(Data("\($0)\n".utf8)) }
         if json {
-            let e = JSONEncoder()
-            e.outputFormatting = [.prettyPrinted, .sortedKeys]
-            print(String(decoding: try e.encode(r), as: UTF8.self))
+            try printJSON(r)
             return
         }
         print(String(format: "thao tác (ops):                  %d trên %d bản ghi, %d trường xung đột", r.ops, r.records, r.conflicts))

@@ -34,11 +34,7 @@ struct BenchReportCommand: AsyncParsableCommand {
             func fmt(_ s: Double) -> String { String(format: "%.3f s", s) }
             // CPU time of the process, printed beside wall time: on a shared machine the wall
             // time includes waiting for a core.
-            func cpu() -> Double {
-                var t = timespec()
-                clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t)
-                return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9
-            }
+            func cpu() -> Double { MergeBenchmark.cpuSeconds() }
             let catalog = ReportBenchmark.syntheticCatalog(units: units)
             let t0 = clock.now
             let store = try ReplicaStore.inMemory(catalog: catalog)
@@ -68,10 +64,7 @@ struct BenchReportCommand: AsyncParsableCommand {
                 print(line)
             }
             print("Trung vị thời gian lập + xuất (mục tiêu ≤ 1 s), thời gian thực / thời gian CPU:")
-            func median(_ v: [Double]?) -> Double {
-                let s = (v ?? []).sorted()
-                return s.isEmpty ? 0 : s[s.count / 2]
-            }
+            func median(_ v: [Double]?) -> Double { MergeBenchmark.median(v ?? []) }
             for f in [ReportFormat.json, .csv, .md, .docx] {
                 let wall = median(totals[f])
                 print("  \(f.rawValue): \(fmt(wall)) / CPU \(fmt(median(cpuTotals[f])))\(wall <= 1 ? "" : "  (vượt mục tiêu)")")

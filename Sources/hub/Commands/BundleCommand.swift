@@ -16,9 +16,7 @@ struct HubBundleCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await hubReportingErrors {
-                guard let data = FileManager.default.contents(atPath: file) else {
-                    throw SyncError(.notFound, "Không đọc được tệp «\(file)».", field: "file", value: file)
-                }
+                let data = try UserFile.read(file, field: "file")
                 let r = try HubSyncService(store: store.open()).importBundle(data, path: file, now: Int64(Date().timeIntervalSince1970))
                 print("Đã nhập gói của bản sao \(r.replica) (\(r.unit)): \(r.applied) thao tác mới, \(r.duplicates) đã có.")
             }
@@ -38,12 +36,7 @@ struct HubBundleCommand: AsyncParsableCommand {
             try await hubReportingErrors {
                 let id = try ReplicaID.parse(replica)
                 let (data, n) = try HubSyncService(store: store.open()).exportBundle(for: id, now: Int64(Date().timeIntervalSince1970))
-                do {
-                    try data.write(to: URL(fileURLWithPath: out), options: .atomic)
-                } catch {
-                    throw SyncError(
-                        .invalidInput, "Không ghi được tệp «\(out)»: \(error.localizedDescription)", field: "out", value: out, cause: error)
-                }
+                try UserFile.write(data, to: out, field: "out")
                 print("Đã xuất \(n) thao tác cho bản sao \(id) ra \(out).")
             }
         }

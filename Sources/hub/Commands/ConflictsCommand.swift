@@ -13,9 +13,7 @@ struct HubConflictsCommand: AsyncParsableCommand {
         try await hubReportingErrors {
             let list = try store.open().conflicts()
             if json {
-                let e = JSONEncoder()
-                e.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
-                FileHandle.standardOutput.write(try e.encode(list) + Data("\n".utf8))
+                try printJSON(list)
                 return
             }
             if list.isEmpty { print("Không có xung đột.") }

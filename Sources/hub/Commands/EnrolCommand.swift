@@ -20,9 +20,7 @@ struct HubEnrolCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await hubReportingErrors {
-            if let url, URL(string: url)?.scheme.map({ ["http", "https"].contains($0) }) != true {
-                throw SyncError.invalid("url", url, "cần địa chỉ http:// hoặc https://.")
-            }
+            if let url { _ = try SyncClient.hubURL(url, field: "url") }
             let id = try replica.map { try ReplicaID.parse($0) }
             let s = try store.open()
             let file = try s.enrol(unit: unit, hubURL: url, replica: id)

@@ -38,11 +38,12 @@ struct HubReportCommand: AsyncParsableCommand {
             guard a <= b else { throw SyncError.invalid("to", t, "ngày cuối phải không trước ngày đầu (\(f)).") }
             return .adHoc(from: a, to: b)
         case (nil, nil, nil):
-            throw SyncError.invalid("period", "", "cần --period (ví dụ 2026-Q1) hoặc cả --from và --to.")
+            throw SyncError(.invalidInput, "Thiếu «--period»: cần --period (ví dụ 2026-Q1) hoặc cả --from và --to.", field: "period")
         case (_?, _, _):
             throw SyncError.invalid("period", period ?? "", "dùng --period hoặc --from/--to, không dùng cả hai.")
         default:
-            throw SyncError.invalid(from == nil ? "from" : "to", "", "báo cáo đột xuất cần cả --from và --to.")
+            let missing = from == nil ? "from" : "to"
+            throw SyncError(.invalidInput, "Thiếu «--\(missing)»: báo cáo đột xuất cần cả --from và --to.", field: missing)
         }
     }
 
@@ -72,11 +73,7 @@ struct HubReportCommand: AsyncParsableCommand {
                 signerName: signer.map { VietnameseText.nfc($0.trimmingCharacters(in: .whitespaces)) })
             let report = try s.consolidatedReport(for: p, heading: heading)
             let data = try report.export(fmt)
-            do {
-                try data.write(to: outURL, options: .atomic)
-            } catch {
-                throw SyncError(.unavailable, "Không ghi được tệp «\(out)»: \(error.localizedDescription)", field: "out", value: out, cause: error)
-            }
+            try UserFile.write(data, to: out, field: "out")
             print("Đã lập báo cáo \(report.subject) (\(fmt.rawValue)): \(outURL.path)")
             print(
                 "Tổng số hoạt động: \(report.totals.activities); số người được tiếp cận: \(report.totals.peopleReached); nhập muộn: \(report.totals.lateEntries)."

@@ -35,9 +35,7 @@ struct HubStatusCommand: AsyncParsableCommand {
                 db: store.path, versionVector: try s.versionVector(), ops: try s.opCount(), pending: try s.pendingCount(),
                 conflicts: try s.conflicts().count, units: units, replicas: replicas)
             if json {
-                let e = JSONEncoder()
-                e.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
-                FileHandle.standardOutput.write(try e.encode(report) + Data("\n".utf8))
+                try printJSON(report)
                 return
             }
             print("Cơ sở dữ liệu:  \(report.db)")

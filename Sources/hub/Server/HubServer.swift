@@ -11,7 +11,8 @@ enum HubServer {
     typealias FieldName = HTTPFields.Element.Name
 
     /// The routes: `GET /health` and `POST /v1/sync`.
-    static func buildRouter(store: ReplicaStore, logger: Logger, maxBody: Int = SyncProtocol.maxBodyBytes) -> Router<BasicRequestContext> {
+    static func buildRouter(store: ReplicaStore, logger: Logger) -> Router<BasicRequestContext> {
+        let maxBody = SyncProtocol.maxBodyBytes
         let router = Router(context: BasicRequestContext.self)
         router.add(middleware: JSONErrorMiddleware(logger: logger))
         let service = HubSyncService(store: store)

@@ -19,12 +19,7 @@ struct BundleCommand: AsyncParsableCommand {
                 let s = try store.open()
                 let (data, n) = try SyncClient.exportBundle(
                     store: s, credentials: try s.requireCredentials(), now: Int64(Date().timeIntervalSince1970))
-                do {
-                    try data.write(to: URL(fileURLWithPath: out), options: .atomic)
-                } catch {
-                    throw SyncError(
-                        .invalidInput, "Không ghi được tệp «\(out)»: \(error.localizedDescription)", field: "out", value: out, cause: error)
-                }
+                try UserFile.write(data, to: out, field: "out")
                 print("Đã xuất gói \(out): \(n) thao tác gửi hub.")
             }
         }
@@ -39,9 +34,7 @@ struct BundleCommand: AsyncParsableCommand {
 
         func run() async throws {
             try reportingErrors {
-                guard let data = FileManager.default.contents(atPath: file) else {
-                    throw SyncError(.notFound, "Không đọc được tệp «\(file)».", field: "file", value: file)
-                }
+                let data = try UserFile.read(file, field: "file")
                 let s = try store.open()
                 let r = try SyncClient.importBundle(
                     data, path: file, store: s, credentials: try s.requireCredentials(), now: Int64(Date().timeIntervalSince1970))

@@ -169,12 +169,7 @@ struct OpsCommand: AsyncParsableCommand {
                 let me = try s.requireIdentity()
                 let ops = try s.ops(after: vv)
                 let file = OpsFile(replica: me.replica, unit: me.unit, versionVector: try s.versionVector(), ops: ops)
-                do {
-                    try file.encoded().write(to: URL(fileURLWithPath: out), options: .atomic)
-                } catch {
-                    throw SyncError(
-                        .invalidInput, "Không ghi được tệp «\(out)»: \(error.localizedDescription)", field: "out", value: out, cause: error)
-                }
+                try UserFile.write(try file.encoded(), to: out, field: "out")
                 print("Đã xuất \(ops.count) thao tác ra \(out).")
             }
         }

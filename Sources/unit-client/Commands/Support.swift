@@ -46,27 +46,6 @@ func reportingErrors<T>(_ body: () throws -> T) throws -> T {
     }
 }
 
-/// Prints a value as pretty JSON with sorted keys.
-func printJSON<T: Encodable>(_ value: T) throws {
-    let e = JSONEncoder()
-    e.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
-    let data = try e.encode(value)
-    FileHandle.standardOutput.write(data)
-    FileHandle.standardOutput.write(Data("\n".utf8))
-}
-
-/// Vietnamese labels of task statuses.
-func statusLabel(_ s: String) -> String {
-    switch s {
-    case "chua_thuc_hien": return "chưa thực hiện"
-    case "dang_thuc_hien": return "đang thực hiện"
-    case "hoan_thanh": return "hoàn thành"
-    case "draft": return "bản nháp"
-    case "submitted": return "đã gửi"
-    default: return s
-    }
-}
-
 /// Accepts a status in Vietnamese with or without diacritics, or its code.
 func parseTaskStatus(_ raw: String) throws -> String {
     let f = VietnameseText.fold(raw).replacingOccurrences(of: "_", with: " ").replacingOccurrences(of: "-", with: " ")

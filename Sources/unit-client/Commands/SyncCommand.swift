@@ -68,11 +68,10 @@ struct SyncCommand: AsyncParsableCommand {
             let s = try store.open()
             let creds = try s.requireCredentials()
             guard let raw = hub ?? creds.hubURL else {
-                throw SyncError.invalid("hub", "", "chưa có địa chỉ hub: dùng --hub URL hoặc ghi danh với «hub enrol --url».")
+                throw SyncError(
+                    .invalidInput, "Thiếu «--hub»: chưa có địa chỉ hub; dùng --hub URL hoặc ghi danh với «hub enrol --url».", field: "hub")
             }
-            guard let url = URL(string: raw), let scheme = url.scheme, ["http", "https"].contains(scheme), url.host != nil else {
-                throw SyncError.invalid("hub", raw, "cần địa chỉ http:// hoặc https://, ví dụ http://127.0.0.1:8080.")
-            }
+            let url = try SyncClient.hubURL(raw, field: "hub")
             var client = SyncClient(store: s, credentials: creds, hubURL: raw, transport: URLSessionTransport(hubURL: url, timeout: timeout))
             client.pageLimit = pageSize
             client.retry = RetryPolicy(attempts: attempts)

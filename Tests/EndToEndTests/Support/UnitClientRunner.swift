@@ -17,28 +17,12 @@ struct RunResult: CustomStringConvertible {
 
 /// Runs the BUILT `unit-client` (not the library): what a user runs is what is tested.
 enum UnitClient {
-    /// The package root, from this file's path (`<root>/Tests/EndToEndTests/Support/…`).
-    static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().deletingLastPathComponent()
-
-    /// The executable next to the running test bundle (debug or release), else `.build/debug`.
-    static let executable: URL? = {
-        var candidates: [URL] = []
-        if let bundle = Bundle.main.executableURL?.deletingLastPathComponent() {
-            candidates.append(bundle.appendingPathComponent("unit-client"))
-        }
-        let arg0 = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        candidates.append(arg0.appendingPathComponent("unit-client"))
-        for config in ["debug", "release"] {
-            candidates.append(packageRoot.appendingPathComponent(".build/\(config)/unit-client"))
-        }
-        return candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) }
-    }()
+    static let executable = Executables.find("unit-client")
 
     static func requireExecutable(sourceLocation: SourceLocation = #_sourceLocation) throws -> URL {
         guard let url = executable else {
             Issue.record(
-                "unit-client is not built: run `swift build` in \(packageRoot.path) (looked beside the test bundle and in .build/debug).",
+                "unit-client is not built: run `swift build` in \(Executables.packageRoot.path) (looked in \(Executables.searched)).",
                 sourceLocation: sourceLocation)
             throw MissingExecutable()
         }

@@ -365,7 +365,7 @@ struct StoreHistory {
         }
         for t in tasks {
             let shown: [(String, Value)] = [
-                ("status", .text(t.status)), ("note", t.note.map(Value.text) ?? .null), ("title", .text(t.title)),
+                ("status", .text(t.status.rawValue)), ("note", t.note.map(Value.text) ?? .null), ("title", .text(t.title)),
                 ("due", t.due.map(Value.text) ?? .null),
             ]
             for (field, value) in shown where value != winner(t.id, field) {

@@ -16,7 +16,7 @@ struct ReportWorkflowTests {
         let row = try u.draftUnitReport(
             period: .quarter(2026, 1), draft: UnitReportDraft(results: "Phát 500 tờ rơi", tthcTotal: 20, tthcOnline: 18))
         #expect(row.id == "BC.TTQLCK.2026-Q1")
-        #expect(row.status == "draft")
+        #expect(row.status == .draft)
         #expect(row.figuresHash == nil)
         let figures = try JSONDecoder().decode(UnitFigures.self, from: Data(try #require(row.figures).utf8))
         #expect(figures.activities == 2)
@@ -35,7 +35,7 @@ struct ReportWorkflowTests {
         try F.add(u, date: "2026-03-01", participants: 12)
         try u.draftUnitReport(period: .quarter(2026, 1), draft: UnitReportDraft(results: "Tốt"))
         let row = try u.submitUnitReport(period: .quarter(2026, 1), now: Date(timeIntervalSince1970: 1_773_648_000))
-        #expect(row.status == "submitted")
+        #expect(row.status == .submitted)
         #expect(row.submittedAt == "2026-03-16T08:00:00Z")
         let figures = try #require(row.figures)
         #expect(row.figuresHash == UnitFigures.sha256(figures))

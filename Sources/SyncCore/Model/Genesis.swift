@@ -15,7 +15,7 @@ public enum Genesis {
                 add(id, "unit", .text(unit))
                 add(id, "item", .text(duty.code))
                 add(id, "title", .text(VietnameseText.nfc(duty.title)))
-                add(id, "status", .text("chua_thuc_hien"))
+                add(id, "status", .text(TaskStatus.notStarted.rawValue))
                 add(id, "deleted", .int(0))
             }
         }

@@ -48,8 +48,8 @@ public struct FieldSpec: Sendable, Hashable {
 
 /// The replicated fields of each entity kind.
 public enum EntitySchema {
-    public static let taskStatuses = ["chua_thuc_hien", "dang_thuc_hien", "hoan_thanh"]
-    public static let reportStatuses = ["draft", "submitted"]
+    public static let taskStatuses = TaskStatus.allCases.map(\.rawValue)
+    public static let reportStatuses = UnitReportStatus.allCases.map(\.rawValue)
 
     public static func fields(_ kind: EntityKind) -> [FieldSpec] {
         switch kind {

@@ -218,7 +218,7 @@ public struct ConsolidatedReport: Codable, Sendable, Equatable {
         for u in unitCodes {
             let figures = slotOf[u].map { perUnit[$0] }.map { $0.figures(unit: u, period: period) } ?? empty.figures(unit: u, period: period)
             let r = reportsHere[u]
-            let submitted = r?.status == "submitted"
+            let submitted = r?.status == .submitted
             var section = UnitSection(
                 unit: u, name: catalog.unit(u)?.name ?? u, status: submitted ? "submitted" : (r == nil ? "missing" : "draft"),
                 submittedAt: submitted ? r?.submittedAt : nil, figures: figures)
@@ -257,8 +257,8 @@ public struct ConsolidatedReport: Codable, Sendable, Equatable {
     static func progress(tasks: [TaskRow], catalog: Catalog, unitCodes: [String]) -> ([ProgressCount], [ProgressCount], [TaskRow]) {
         func count(_ code: String, _ title: String, _ list: [TaskRow]) -> ProgressCount {
             ProgressCount(
-                code: code, title: title, total: list.count, notStarted: list.filter { $0.status == "chua_thuc_hien" }.count,
-                inProgress: list.filter { $0.status == "dang_thuc_hien" }.count, done: list.filter { $0.status == "hoan_thanh" }.count)
+                code: code, title: title, total: list.count, notStarted: list.filter { $0.status == .notStarted }.count,
+                inProgress: list.filter { $0.status == .inProgress }.count, done: list.filter { $0.status == .done }.count)
         }
         var byDuty = catalog.duties.map { d in count(d.code, d.title, tasks.filter { $0.item == d.code }) }
         // Tasks the Office assigned against content items are reported after the duties.
@@ -270,7 +270,7 @@ public struct ConsolidatedReport: Codable, Sendable, Equatable {
         for t in tasks where !codes.contains(t.unit) { codes.append(t.unit) }
         let byUnit = codes.map { u in count(u, catalog.unit(u)?.name ?? u, tasks.filter { $0.unit == u }) }
         let order = Dictionary(uniqueKeysWithValues: codes.enumerated().map { ($1, $0) })
-        let open = tasks.filter { $0.status != "hoan_thanh" }.sorted {
+        let open = tasks.filter { $0.status != .done }.sorted {
             (order[$0.unit] ?? 0, $0.item, $0.id) < (order[$1.unit] ?? 0, $1.item, $1.id)
         }
         return (byDuty, byUnit, open)

@@ -52,7 +52,7 @@ public struct LateEntryRule: Sendable {
 
     public init(period: ReportPeriod, reports: [UnitReportRow]) {
         var subs: [String: [String: Int64]] = [:]
-        for r in reports where r.status == "submitted" {
+        for r in reports where r.status == .submitted {
             guard let at = r.submittedAt, let ms = Timestamp.epochMillis(at) else { continue }
             subs[r.unit, default: [:]][r.period] = ms
         }

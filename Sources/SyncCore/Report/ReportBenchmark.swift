@@ -70,12 +70,12 @@ public enum ReportBenchmark {
             reports.append(
                 UnitReportRow(
                     id: "BC.\(unit.code).\(year)-Q1", unit: unit.code, period: "\(year)-Q1", results: "Hoàn thành kế hoạch quý I.", issues: nil,
-                    proposals: nil, status: "submitted", figures: nil, figuresHash: nil, submittedAt: "\(year)-03-16T08:00:00Z", tthcTotal: 40,
+                    proposals: nil, status: .submitted, figures: nil, figuresHash: nil, submittedAt: "\(year)-03-16T08:00:00Z", tthcTotal: 40,
                     tthcOnline: 30, dossiersTotal: 1000, dossiersOnline: 700))
             reports.append(
                 UnitReportRow(
                     id: "BC.\(unit.code).\(year)-Y", unit: unit.code, period: "\(year)-Y", results: "Hoàn thành kế hoạch năm.",
-                    issues: "Một số tin, bài chưa kịp thời.", proposals: "Đề nghị bồi dưỡng kỹ năng viết tin.", status: "submitted", figures: nil,
+                    issues: "Một số tin, bài chưa kịp thời.", proposals: "Đề nghị bồi dưỡng kỹ năng viết tin.", status: .submitted, figures: nil,
                     figuresHash: nil, submittedAt: "\(year)-12-16T08:00:00Z", tthcTotal: Int64(40 + ui % 7), tthcOnline: Int64(35 + ui % 5),
                     dossiersTotal: Int64(4000 + 13 * ui), dossiersOnline: Int64(3000 + 11 * ui)))
         }

@@ -399,7 +399,7 @@ struct BodyText {
         var out = ["Tiếp tục thực hiện \(report.planTitle)."]
         let names = Dictionary(report.units.map { ($0.unit, $0.name) }, uniquingKeysWith: { a, _ in a })
         for t in report.openTasks.prefix(30) {
-            out.append("\(names[t.unit] ?? t.unit): \(t.title) (\(VN.status(t.status))).")
+            out.append("\(names[t.unit] ?? t.unit): \(t.title) (\(t.status.label)).")
         }
         if report.openTasks.count > 30 { out.append("Và \(report.openTasks.count - 30) nhiệm vụ khác chưa hoàn thành.") }
         return out

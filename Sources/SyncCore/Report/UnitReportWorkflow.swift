@@ -55,7 +55,7 @@ extension ReplicaStore {
         if current == nil {
             changes += [("unit", .text(me.unit)), ("period", .text(period.description)), ("deleted", .int(0))]
         }
-        changes.append(("status", .text("draft")))
+        changes.append(("status", .text(UnitReportStatus.draft.rawValue)))
         changes.append(("figures", .text(try figures.canonicalJSON())))
         func text(_ name: String, _ v: String?) {
             guard let v else { return }
@@ -93,7 +93,7 @@ extension ReplicaStore {
         }
         let stamp = ISO8601DateFormatter().string(from: now)
         changes += [
-            ("figures", .text(json)), ("figures_hash", .text(UnitFigures.sha256(json))), ("status", .text("submitted")),
+            ("figures", .text(json)), ("figures_hash", .text(UnitFigures.sha256(json))), ("status", .text(UnitReportStatus.submitted.rawValue)),
             ("submitted_at", .text(stamp)),
         ]
         try writeRecord(id, changes: changes, nowMillis: UInt64(max(0, now.timeIntervalSince1970 * 1000)))
@@ -102,7 +102,7 @@ extension ReplicaStore {
     }
 
     static func refuseIfSubmitted(_ report: UnitReportRow?, id: RecordID) throws {
-        guard let report, report.status == "submitted" else { return }
+        guard let report, report.status == .submitted else { return }
         throw SyncError(
             .conflict,
             "Báo cáo «\(id.rawValue)» đã được gửi lúc \(report.submittedAt ?? "?"); số liệu đã chốt (mã băm \(report.figuresHash?.prefix(12) ?? "?")…) nên không thể sửa, lập lại bản nháp hay gửi lại.",

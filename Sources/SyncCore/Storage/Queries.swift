@@ -1,77 +1,6 @@
 import Foundation
 import GRDB
 
-/// A task as users see it.
-public struct TaskRow: Codable, Sendable, Equatable {
-    public var id: String
-    public var unit: String
-    public var item: String
-    public var title: String
-    public var due: String?
-    public var status: String
-    public var note: String?
-}
-
-/// An activity as users see it.
-public struct ActivityRow: Codable, Sendable, Equatable {
-    public var id: String
-    public var unit: String
-    public var date: String
-    public var form: String
-    public var content: [String]
-    public var title: String
-    public var description: String?
-    public var quantity: Int64?
-    public var participants: Int64?
-    public var url: String?
-    public var note: String?
-    public var recorded: String
-}
-
-/// A unit period report as stored.
-public struct UnitReportRow: Codable, Sendable, Equatable {
-    public var id: String
-    public var unit: String
-    public var period: String
-    public var results: String?
-    public var issues: String?
-    public var proposals: String?
-    public var status: String
-    public var figures: String?
-    public var figuresHash: String?
-    public var submittedAt: String?
-    public var tthcTotal: Int64?
-    public var tthcOnline: Int64?
-    public var dossiersTotal: Int64?
-    public var dossiersOnline: Int64?
-
-    enum CodingKeys: String, CodingKey {
-        case id, unit, period, results, issues, proposals, status, figures
-        case figuresHash = "figures_hash"
-        case submittedAt = "submitted_at"
-        case tthcTotal = "tthc_total"
-        case tthcOnline = "tthc_online"
-        case dossiersTotal = "dossiers_total"
-        case dossiersOnline = "dossiers_online"
-    }
-}
-
-/// One field in conflict with every surviving value, who wrote it and when.
-public struct ConflictRow: Codable, Sendable, Equatable {
-    public struct Candidate: Codable, Sendable, Equatable {
-        public var dot: String
-        public var replica: String
-        public var unit: String?
-        public var time: String
-        public var value: Value
-        public var winner: Bool
-    }
-
-    public var record: String
-    public var field: String
-    public var candidates: [Candidate]
-}
-
 extension ReplicaStore {
     public func tasks(unit: String? = nil) throws -> [TaskRow] {
         let tasks = try read { db in
@@ -95,7 +24,9 @@ extension ReplicaStore {
     }
 
     static func taskRow(_ r: Row) -> TaskRow {
-        TaskRow(id: r[0], unit: r[1] ?? "", item: r[2] ?? "", title: r[3] ?? "", due: r[4], status: r[5] ?? "", note: r[6])
+        TaskRow(
+            id: r[0], unit: r[1] ?? "", item: r[2] ?? "", title: r[3] ?? "", due: r[4], status: TaskStatus(rawValue: r[5] ?? "") ?? .notStarted,
+            note: r[6])
     }
 
     static func activityRow(_ r: Row) -> ActivityRow {
@@ -154,7 +85,8 @@ extension ReplicaStore {
                     """, arguments: [unit, period]
             ).map { r in
                 UnitReportRow(
-                    id: r[0], unit: r[1] ?? "", period: r[2] ?? "", results: r[3], issues: r[4], proposals: r[5], status: r[6] ?? "draft",
+                    id: r[0], unit: r[1] ?? "", period: r[2] ?? "", results: r[3], issues: r[4], proposals: r[5],
+                    status: UnitReportStatus(rawValue: r[6] ?? "") ?? .draft,
                     figures: r[7], figuresHash: r[8], submittedAt: r[9], tthcTotal: r[10], tthcOnline: r[11], dossiersTotal: r[12],
                     dossiersOnline: r[13])
             }

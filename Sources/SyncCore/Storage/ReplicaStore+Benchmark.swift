@@ -33,7 +33,8 @@ extension ReplicaStore {
                         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, x'')
                         """,
                     arguments: [
-                        r.id, r.unit, r.period, r.results, r.issues, r.proposals, r.status, r.figures, r.figuresHash, r.submittedAt, r.tthcTotal,
+                        r.id, r.unit, r.period, r.results, r.issues, r.proposals, r.status.rawValue, r.figures, r.figuresHash, r.submittedAt,
+                        r.tthcTotal,
                         r.tthcOnline, r.dossiersTotal, r.dossiersOnline,
                     ])
             }

@@ -143,6 +143,14 @@ extension ReplicaStore {
         }
     }
 
+    /// Takes back an enrolment whose file could not be delivered (the secret is lost with it).
+    /// Only an enrolment that never synced may be withdrawn; otherwise use `revoke`.
+    public func withdrawEnrolment(_ replica: ReplicaID) throws {
+        try write { db in
+            try db.execute(sql: "DELETE FROM enrolment WHERE replica = ? AND syncs = 0", arguments: [replica.rawValue])
+        }
+    }
+
     public func enrolments() throws -> [Enrolment] {
         try read { db in
             try Row.fetchAll(

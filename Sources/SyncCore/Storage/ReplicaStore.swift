@@ -267,6 +267,23 @@ public final class ReplicaStore: Sendable {
         }
     }
 
+    /// Many local writes in one durable transaction (an import, or filling a replica for a load
+    /// test): each `create`/`write` is the same local write as `createRecord`/`writeRecord`, and
+    /// either all of them are committed or none.
+    public func localWrites<T: Sendable>(_ body: (inout LocalWriteBatch) throws -> T) throws -> T {
+        // `body` is not @Sendable; GRDB's write closure is. The batch lives only inside this call.
+        nonisolated(unsafe) let body = body
+        return try write { db in
+            guard let me = try Self.identity(db) else {
+                throw SyncError(.database, "Bản sao chưa được khởi tạo; hãy chạy «unit-client init».")
+            }
+            var batch = LocalWriteBatch(session: try ApplySession(db: db, store: self), me: me)
+            let out = try body(&batch)
+            try batch.session.finish()
+            return out
+        }
+    }
+
     // MARK: Reading ops and clocks
 
     public func versionVector() throws -> VersionVector {
@@ -356,6 +373,24 @@ public final class ReplicaStore: Sendable {
         try read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM op") ?? 0 }
     }
 
+    /// Number of fields in conflict, over every record.
+    public func conflictCount() throws -> Int {
+        try read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM conflict") ?? 0 }
+    }
+
+    /// Rebuilds the file without free pages and truncates the write-ahead log, so a measured file
+    /// size is the data's, not the history of its writes.
+    package func compact() throws {
+        do {
+            try dbPool.writeWithoutTransaction { db in
+                try db.execute(sql: "VACUUM")
+                try db.checkpoint(.truncate)
+            }
+        } catch {
+            throw Self.map(error)
+        }
+    }
+
     /// Number of ops held back behind a gap.
     public func pendingCount() throws -> Int {
         try read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM pending_op") ?? 0 }
@@ -408,5 +443,32 @@ extension JSONEncoder {
         let e = JSONEncoder()
         e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return e
+    }
+}
+
+/// Local writes inside one transaction (`ReplicaStore.localWrites`).
+public struct LocalWriteBatch {
+    var session: ApplySession
+    let me: ReplicaStore.Identity
+
+    /// As `ReplicaStore.createRecord`: a record owned by `owner` with a fresh id, returned.
+    public mutating func create(kind: EntityKind, owner: String, changes: [(String, Value)], nowMillis: UInt64? = nil) throws -> RecordID {
+        let now = nowMillis ?? UInt64(Date().timeIntervalSince1970 * 1000)
+        let record = RecordID(kind: kind, owner: owner, suffix: "\(me.replica).\(session.vv[me.replica] + 1)")
+        let ops = try session.makeLocalOps(record: record, changes: changes, delete: false, resolve: true, me: me, nowMillis: now)
+        try session.apply(ops, source: .local)
+        return record
+    }
+
+    /// As `ReplicaStore.writeRecord`: one op per changed field; returns the ops written.
+    @discardableResult
+    public mutating func write(_ record: RecordID, changes: [(String, Value)], delete: Bool = false, resolve: Bool = false, nowMillis: UInt64? = nil)
+        throws -> [Op]
+    {
+        let now = nowMillis ?? UInt64(Date().timeIntervalSince1970 * 1000)
+        let ops = try session.makeLocalOps(record: record, changes: changes, delete: delete, resolve: resolve, me: me, nowMillis: now)
+        if ops.isEmpty { return [] }
+        try session.apply(ops, source: .local)
+        return ops
     }
 }

@@ -28,7 +28,7 @@ struct HubEnrolCommand: AsyncParsableCommand {
                 try file.write(path: out)
             } catch {
                 // Without the file the secret is lost: take the enrolment back.
-                try? s.write { db in try db.execute(sql: "DELETE FROM enrolment WHERE replica = ?", arguments: [file.replicaID.rawValue]) }
+                try? s.withdrawEnrolment(file.replicaID)
                 throw error
             }
             if json {

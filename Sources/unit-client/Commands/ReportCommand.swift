@@ -126,7 +126,7 @@ struct UnitReportView: Encodable {
 }
 
 func printSummary(_ row: UnitReportRow, catalog: Catalog) {
-    print("Báo cáo: \(row.id)  [\(statusLabel(row.status))]")
+    print("Báo cáo: \(row.id)  [\(row.status.label)]")
     if let at = row.submittedAt { print("Gửi lúc: \(at)   mã băm: \(row.figuresHash ?? "?")") }
     if let f = row.figures.flatMap({ try? JSONDecoder().decode(UnitFigures.self, from: Data($0.utf8)) }) {
         print("Kỳ: \(f.period) (\(CalendarDay.vietnamese(f.from)) – \(CalendarDay.vietnamese(f.to)))")

@@ -48,13 +48,6 @@ func reportingErrors<T>(_ body: () throws -> T) throws -> T {
 
 /// Accepts a status in Vietnamese with or without diacritics, or its code.
 func parseTaskStatus(_ raw: String) throws -> String {
-    let f = VietnameseText.fold(raw).replacingOccurrences(of: "_", with: " ").replacingOccurrences(of: "-", with: " ")
-    switch f {
-    case "chua thuc hien", "chua": return "chua_thuc_hien"
-    case "dang thuc hien", "dang": return "dang_thuc_hien"
-    case "hoan thanh", "xong": return "hoan_thanh"
-    default:
-        throw SyncError.invalid(
-            "status", raw, "chỉ nhận «chưa thực hiện», «đang thực hiện» hoặc «hoàn thành» (hoặc chua_thuc_hien, dang_thuc_hien, hoan_thanh).")
-    }
+    guard let status = TaskStatus(userInput: raw) else { throw SyncError.invalid("status", raw, "chỉ nhận \(TaskStatus.accepted).") }
+    return status.rawValue
 }

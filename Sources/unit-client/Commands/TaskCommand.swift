@@ -23,7 +23,7 @@ struct TaskCommand: AsyncParsableCommand {
                 if tasks.isEmpty { print("Không có nhiệm vụ.") }
                 for t in tasks {
                     let due = t.due.map { " hạn \(CalendarDay.vietnamese($0))" } ?? ""
-                    print("\(t.id)  [\(statusLabel(t.status))]\(due)  \(t.title)")
+                    print("\(t.id)  [\(t.status.label)]\(due)  \(t.title)")
                     if let n = t.note { print("    ghi chú: \(n)") }
                 }
             }
@@ -87,7 +87,7 @@ struct TaskCommand: AsyncParsableCommand {
                 _ = try s.catalog.requireUnit(unit)
                 var changes: [(String, Value)] = [
                     ("unit", .text(unit)), ("item", .text(item.uppercased())), ("title", .text(title)),
-                    ("status", .text("chua_thuc_hien")), ("deleted", .int(0)),
+                    ("status", .text(TaskStatus.notStarted.rawValue)), ("deleted", .int(0)),
                 ]
                 if let due { changes.append(("due", .text(due))) }
                 if let note { changes.append(("note", .text(note))) }

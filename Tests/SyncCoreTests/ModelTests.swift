@@ -239,19 +239,19 @@ import Testing
             pairs.append((a, b))
         }
         var w = VarintWriter()
-        for (base, t) in pairs { ApplySession.writeHLCDelta(t &- base, into: &w) }
+        for (base, t) in pairs { RegisterCodec.writeHLCDelta(t &- base, into: &w) }
         let bytes = w.bytes
         try bytes.withUnsafeBytes { raw in
             var r = RawVarintReader(raw)
             for (base, t) in pairs {
-                let d = try ApplySession.readHLCDelta(&r)
+                let d = try RegisterCodec.readHLCDelta(&r)
                 #expect(base &+ d == t)
             }
             #expect(r.atEnd)
         }
         // Equal logical parts a month apart: 5 bytes.
         var month = VarintWriter()
-        ApplySession.writeHLCDelta(
+        RegisterCodec.writeHLCDelta(
             HLC(millis: 1_775_000_000_000, logical: 0).storageValue - HLC(millis: 1_772_400_000_000, logical: 0).storageValue, into: &month)
         #expect(month.bytes.count == 5)
     }

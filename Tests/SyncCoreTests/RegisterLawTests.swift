@@ -3,7 +3,7 @@ import Testing
 
 @testable import SyncCore
 
-/// Property tests of the pure merge (`Register`) on randomized histories (DESIGN.md, Laws).
+/// Property tests of the pure merge (`Register`) on randomized histories (docs/SYNC-CONTRACT.md, "Laws").
 ///
 /// A history: 3–8 replicas write creates, edits and deletes on a few records, each write
 /// superseding what its writer sees; replicas learn each other's ops per origin in counter order

@@ -117,11 +117,8 @@ public struct MergeBenchmark: Sendable {
         let ceilingSeconds = Self.median(ceilingRuns)
         let mergeCPU = Self.median(mergeCPURuns)
         let ceilingCPU = Self.median(ceilingCPURuns)
-        let conflicts = try store.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM conflict") ?? 0 }
-        try store.dbPool.writeWithoutTransaction { db in
-            try db.execute(sql: "VACUUM")
-            try db.checkpoint(.truncate)
-        }
+        let conflicts = try store.conflictCount()
+        try store.compact()
         let dbBytes = try fileSize(path)
 
         // Local write overhead: `activity add` through SyncCore vs a plain insert, each in its own

@@ -1,4 +1,4 @@
-/// Who may write what (DESIGN.md, Authority): a pure function of the writer's unit and the op.
+/// Who may write what (docs/SYNC-CONTRACT.md, "Who may write what"): a pure function of the writer's unit and the op.
 /// The hub runs it on every op it receives; the client runs the same code before writing.
 public struct Authority: Sendable {
     public let officeCode: String

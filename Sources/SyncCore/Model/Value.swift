@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 
 /// A replicated field value. Exactly SQLite's storage classes that the model uses, so a value
 /// round-trips through the op log unchanged.
@@ -45,33 +44,6 @@ public enum Value: Sendable, Hashable, Codable, CustomStringConvertible {
         case .null: return "∅"
         case .int(let i): return String(i)
         case .text(let s): return s
-        }
-    }
-}
-
-extension Value: DatabaseValueConvertible {
-    public var databaseValue: DatabaseValue {
-        switch self {
-        case .null: return .null
-        case .int(let i): return i.databaseValue
-        case .text(let s): return s.databaseValue
-        }
-    }
-
-    /// A REAL found in a database column (this program writes none): the integer it holds, or
-    /// NULL when it is not a finite number in Int64's range (converting those would trap).
-    static func fromReal(_ d: Double) -> Value {
-        guard d.isFinite, d >= -9.2e18, d <= 9.2e18 else { return .null }
-        return .int(Int64(d))
-    }
-
-    public static func fromDatabaseValue(_ dbValue: DatabaseValue) -> Value? {
-        switch dbValue.storage {
-        case .null: return .null
-        case .int64(let i): return .int(i)
-        case .string(let s): return .text(s)
-        case .double(let d): return fromReal(d)
-        case .blob: return nil
         }
     }
 }

@@ -47,18 +47,17 @@ extension ReplicaStore {
     /// The canonical dump of the replicated state (not of local facts like this replica's id).
     public func dump() throws -> CanonicalDump {
         try read { db in
-            let session = try ApplySession(db: db, store: self)
+            let reader = try RecordReader(db)
             var records: [String: [String: CanonicalDump.FieldState]] = [:]
             for kind in EntityKind.allCases {
                 let specs = EntitySchema.fields(kind)
                 let rows = try Row.fetchCursor(db, sql: "SELECT id, meta FROM \(kind.table)")
                 while let row = try rows.next() {
                     let id = try RecordID.parse(row[0] as String)
-                    var rec = LoadedRecord(id: id)
-                    try session.decodeMeta(row[1] as Data, into: &rec)
+                    var rec = try reader.record(id, meta: row[1] as Data)
                     var fields: [String: CanonicalDump.FieldState] = [:]
                     for (i, reg) in rec.registers.entries {
-                        let values = try reg.survivors.map { try session.opValue($0.dot) }
+                        let values = try reg.survivors.map { try reader.opValue($0.dot) }
                         // `conflictedFields` reads the winner of `deleted`; only registers were decoded.
                         if i == rec.deletedIndex { rec.columns[i] = values.first ?? .null }
                         var state = CanonicalDump.FieldState(value: values.first ?? .null, conflict: nil)
@@ -79,7 +78,7 @@ extension ReplicaStore {
                     records[id.rawValue] = fields
                 }
             }
-            return CanonicalDump(versionVector: session.vv, records: records)
+            return CanonicalDump(versionVector: try Self.versionVector(db), records: records)
         }
     }
 }

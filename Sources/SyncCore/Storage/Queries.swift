@@ -50,7 +50,7 @@ extension ReplicaStore {
                     """, arguments: [unit, from, to]
             ).map(Self.activityRow)
         }.filter { a in
-            // Diacritic-insensitive search on the folded text (DOMAIN.md: FTS5 does not fold Đ).
+            // Diacritic-insensitive search on the folded text (docs/DOMAIN.md, "Vietnamese text": FTS5 does not fold Đ).
             guard let needle, !needle.isEmpty else { return true }
             return VietnameseText.fold([a.title, a.description ?? "", a.note ?? ""].joined(separator: " ")).contains(needle)
         }
@@ -103,7 +103,7 @@ extension ReplicaStore {
     /// Every field in conflict, with all its surviving values.
     public func conflicts() throws -> [ConflictRow] {
         try read { db in
-            let session = try ApplySession(db: db, store: self)
+            let reader = try RecordReader(db)
             var out: [ConflictRow] = []
             for row in try Row.fetchAll(db, sql: "SELECT record, field FROM conflict ORDER BY record, field") {
                 let id = try RecordID.parse(row[0] as String)
@@ -111,29 +111,22 @@ extension ReplicaStore {
                 guard let meta = try Data.fetchOne(db, sql: "SELECT meta FROM \(id.kind.table) WHERE id = ?", arguments: [id.rawValue]) else {
                     continue
                 }
-                var rec = LoadedRecord(id: id)
-                try session.decodeMeta(meta, into: &rec)
-                guard let fi = EntitySchema.index(of: field, in: id.kind), let reg = rec.registers[fi] else { continue }
-                var versions = reg.survivors
+                let record = try reader.record(id, meta: meta)
+                guard let fieldIndex = EntitySchema.index(of: field, in: id.kind), let register = record.registers[fieldIndex] else { continue }
+                var versions = register.survivors
                 if field == "deleted" {
                     // Show the concurrent edits beside the delete.
-                    for (i, r) in rec.registers.entries where i != fi {
-                        versions += r.survivors.filter { !reg.covers($0.dot) }
+                    for (i, r) in record.registers.entries where i != fieldIndex {
+                        versions += r.survivors.filter { !register.covers($0.dot) }
                     }
                 }
                 var candidates: [ConflictRow.Candidate] = []
                 for (n, v) in versions.enumerated() {
                     let unit = try String.fetchOne(
                         db, sql: "SELECT unit FROM replica WHERE id = ?", arguments: [RecordID.replica(v.dot.origin).rawValue])
-                    var value = try session.opValue(v.dot)
-                    if field == "deleted", n >= reg.survivors.count,
-                        let target = try Int64.fetchOne(
-                            db, sql: "SELECT target FROM op WHERE id = (SELECT idx FROM origin WHERE replica = ?) * \(OpKey.maxCounter + 1) + ?",
-                            arguments: [v.dot.origin.rawValue, Int64(v.dot.counter)])
-                    {
-                        let fi = OpTarget.field(target)
-                        let f = EntitySchema.fields(id.kind).indices.contains(fi) ? EntitySchema.fields(id.kind)[fi].name : "?"
-                        value = .text("\(f) = \(value)")
+                    var value = try reader.opValue(v.dot)
+                    if field == "deleted", n >= register.survivors.count, let edited = try reader.opField(v.dot, of: id.kind) {
+                        value = .text("\(edited) = \(value)")
                     }
                     candidates.append(
                         .init(
@@ -144,11 +137,5 @@ extension ReplicaStore {
             }
             return out
         }
-    }
-
-    /// How many ops this replica has that `acked` does not cover.
-    public func unacknowledgedCount(acked: VersionVector) throws -> UInt64 {
-        let vv = try versionVector()
-        return vv.counters.reduce(0) { $0 + ($1.value > acked[$1.key] ? $1.value - acked[$1.key] : 0) }
     }
 }

@@ -13,7 +13,7 @@ public struct SyncError: Error, Sendable, CustomStringConvertible {
         public static let invalidInput = Code("invalid_input")
         /// A record, replica or file named does not exist.
         public static let notFound = Code("not_found")
-        /// The writer may not write this record or field (DESIGN.md, Authority).
+        /// The writer may not write this record or field (docs/SYNC-CONTRACT.md, "Who may write what").
         public static let forbidden = Code("forbidden")
         /// The database file is missing, not SQLite, or from a newer schema.
         public static let database = Code("database")

@@ -76,7 +76,7 @@ public struct HubSyncService: Sendable {
     /// A bundle with everything `replica` lacks, signed with that replica's key.
     public func exportBundle(for replica: ReplicaID, now: Int64) throws -> (data: Data, ops: Int) {
         let sender = try store.sender(replica)
-        let response = try store.everythingLackedBy(replica)
+        let response = try store.everythingLackedByResponse(replica)
         let bundle = SyncBundle(direction: .toReplica, replica: replica, unit: sender.unit, created: now, payload: try WireCodec.encode(response))
         return (try bundle.encoded(key: sender.key), response.ops.count)
     }

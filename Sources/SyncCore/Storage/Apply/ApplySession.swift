@@ -1,0 +1,262 @@
+import GRDB
+
+/// The work of one write transaction: applies ops through the pure merge (`Register`) and writes
+/// the outcome back in one go. Its parts, one file each:
+/// - this file: loading records, and applying a batch (order, duplicates, gaps, one op);
+/// - `HeldBackOps.swift`: ops ahead of a gap, held in `pending_op` until it fills;
+/// - `LocalOps.swift`: building this replica's own ops from a user's change;
+/// - `WriteBack.swift`: writing touched records, the vector, the clock and conflicts at the end.
+/// The rules an op must pass are `OpRules` and `Authority` (Merge); what the op log and the
+/// metadata blobs store is `OpLogKeys.swift` and `RegisterCodec.swift`.
+struct ApplySession {
+    let db: Database
+    let rules: OpRules
+    var origins: OriginTable
+    var vv: VersionVector
+    var vvDirty: Set<ReplicaID> = []
+    /// Records touched by the batch, in first-touch order; `recordSlot` finds one by id. An array
+    /// lets an op mutate its record in place with one hash of the id instead of three.
+    var records: [LoadedRecord] = []
+    var recordSlot: [String: Int] = [:]
+    /// Units of replicas registered, as this batch has seen them.
+    var replicaUnits: [ReplicaID: String] = [:]
+    var hlc: HLC
+    var report = ApplyReport()
+    var statements = StatementCache()
+    /// Per kind, the last rowid reserved for a new record (0: not read yet).
+    var lastRowid: [Int64] = Array(repeating: 0, count: EntityKind.allCases.count)
+    /// Ops come sorted by origin and often several in a row for one record: the last origin's
+    /// index and unit, and the last record's slot, save hashing their ids for every op.
+    var lastOrigin: ReplicaID?
+    var lastOriginIndex: Int64 = 0
+    var lastUnitOrigin: ReplicaID?
+    var lastUnit = ""
+    var lastRecord: String?
+    var lastSlot = 0
+    /// Reused for every `supersedes` and `meta` blob, so encoding one allocates nothing.
+    var buffer = VarintWriter()
+
+    init(db: Database, rules: OpRules) throws {
+        self.db = db
+        self.rules = rules
+        origins = try OriginTable.load(db)
+        vv = try ReplicaStore.versionVector(db)
+        let raw = try Int64.fetchOne(db, sql: "SELECT value FROM local_state WHERE key = 'hlc'") ?? 0
+        hlc = HLC(rawValue: UInt64(bitPattern: raw))
+    }
+
+    /// The origin's index in the op log, interning it when new.
+    mutating func index(of origin: ReplicaID) throws -> Int64 {
+        if let last = lastOrigin, last == origin { return lastOriginIndex }
+        let i = try origins.intern(origin, in: db)
+        lastOrigin = origin
+        lastOriginIndex = i
+        return i
+    }
+
+    // MARK: Records
+
+    /// The record as the batch sees it (loaded once, then as the batch changed it).
+    mutating func load(_ id: RecordID) throws -> LoadedRecord {
+        records[try slot(for: id)]
+    }
+
+    /// The slot of a record named by an op, parsing (and so checking) the id on first sight.
+    mutating func slot(forRaw raw: String) throws -> Int {
+        if let last = lastRecord, last == raw { return lastSlot }
+        let s = try recordSlot[raw] ?? fetchSlot(RecordID.parse(raw, field: "record"))
+        lastRecord = raw
+        lastSlot = s
+        return s
+    }
+
+    mutating func slot(for id: RecordID) throws -> Int {
+        if let s = recordSlot[id.rawValue] { return s }
+        return try fetchSlot(id)
+    }
+
+    private mutating func fetchSlot(_ id: RecordID) throws -> Int {
+        if records.isEmpty {
+            records.reserveCapacity(1024)
+            recordSlot.reserveCapacity(1024)
+        }
+        records.append(try fetch(id))
+        recordSlot[id.rawValue] = records.count - 1
+        return records.count - 1
+    }
+
+    private mutating func fetch(_ id: RecordID) throws -> LoadedRecord {
+        let fieldCount = EntitySchema.fields(id.kind).count
+        var record = LoadedRecord(id: id)
+        let select = try statements.recordSelect(id.kind, db)
+        select.bind(1, id.rawValue)
+        defer { select.reset() }
+        if try select.step(db) {
+            for i in 0..<fieldCount { record.columns[i] = select.value(Int32(i)) }
+            try select.withBlob(Int32(fieldCount)) { bytes in
+                record.registers = try RegisterCodec.decode(bytes, fieldCount: fieldCount, origins: origins)
+            }
+            record.rowid = select.value(Int32(fieldCount + 1)).int ?? 0
+            record.hadConflicts = !record.conflictedFields.isEmpty
+        }
+        return record
+    }
+
+    /// The value an op wrote, read back from the op log.
+    func opValue(_ dot: Dot) throws -> Value {
+        guard let originIndex = origins.indexOf[dot.origin] else { return .null }
+        let select = try db.cachedStatement(sql: "SELECT value FROM op WHERE id = ?")
+        let stored = try DatabaseValue.fetchOne(select, arguments: [OpKey.id(originIndex, dot.counter)]) ?? .null
+        return Value.fromDatabaseValue(stored) ?? .null
+    }
+
+    /// The unit `origin` registered (its `RE.<origin>` record), as this batch sees it; nil if none.
+    mutating func unit(of origin: ReplicaID) throws -> String? {
+        if let last = lastUnitOrigin, last == origin { return lastUnit }
+        // Only a known unit is remembered: a replica without one may register within the batch.
+        func remember(_ u: String) -> String {
+            lastUnitOrigin = origin
+            lastUnit = u
+            return u
+        }
+        if let u = replicaUnits[origin] { return remember(u) }
+        if let s = recordSlot[RecordID.replica(origin).rawValue], let ui = EntitySchema.index(of: "unit", in: .replica),
+            let u = records[s].columns[ui].text
+        {
+            replicaUnits[origin] = u
+            return remember(u)
+        }
+        let u = try String.fetchOne(db, sql: "SELECT unit FROM replica WHERE id = ?", arguments: [RecordID.replica(origin).rawValue])
+        if let u {
+            replicaUnits[origin] = u
+            return remember(u)
+        }
+        return nil
+    }
+
+    // MARK: Applying a batch
+
+    /// Checks one op against the schema, its origin and authority; returns its record's slot, the
+    /// field's index and the value normalised (the op itself is not copied).
+    mutating func validate(_ op: Op, source: OpSource) throws -> (slot: Int, field: Int, value: Value) {
+        let slot = try slot(forRaw: op.record)
+        let record = records[slot].id
+        let (field, value) = try rules.field(of: op, in: record.kind)
+        if case .genesis = source { return (slot, field, value) }
+        let registered = try unit(of: op.dot.origin)
+        try rules.checkOrigin(of: op, record: record, value: value, source: source, registeredUnit: registered)
+        return (slot, field, value)
+    }
+
+    /// Applies a batch: per origin in counter order, skipping what is known and holding back what
+    /// lies beyond a gap; then retries held-back ops the batch made applicable.
+    mutating func apply(_ incoming: [Op], source: OpSource) throws {
+        for op in incoming { try OpKey.checkStorable(op) }
+        // Peers send ops in origin, counter order without repeats: then there is nothing to sort.
+        var ordered = true
+        for i in incoming.indices.dropFirst() where !(incoming[i - 1].dot < incoming[i].dot) {
+            ordered = false
+            break
+        }
+        if ordered {
+            try applySorted(incoming, source: source)
+        } else {
+            let sorted = incoming.sorted { $0.dot < $1.dot }
+            var unique: [Op] = []
+            unique.reserveCapacity(sorted.count)
+            for op in sorted {
+                if let last = unique.last, last.dot == op.dot {
+                    report.duplicates += 1
+                } else {
+                    unique.append(op)
+                }
+            }
+            try applySorted(unique, source: source)
+        }
+        try drainPending(source: source)
+    }
+
+    private mutating func applySorted(_ ops: [Op], source: OpSource) throws {
+        // Through the buffer, each op is borrowed rather than copied out of the array.
+        try ops.withUnsafeBufferPointer { ops in
+            try applyRuns(ops, source: source)
+        }
+    }
+
+    /// The vector is read and advanced once per run of one origin's ops, not once per op.
+    private mutating func applyRuns(_ ops: UnsafeBufferPointer<Op>, source: OpSource) throws {
+        var runOrigin: ReplicaID?
+        var known: UInt64 = 0
+        for i in ops.indices {
+            let dot = ops[i].dot
+            if runOrigin != dot.origin {
+                if let o = runOrigin { advance(o, to: known) }
+                runOrigin = dot.origin
+                known = vv[dot.origin]
+            }
+            if dot.counter <= known {
+                report.duplicates += 1
+                continue
+            }
+            if dot.counter > known + 1 {
+                try hold(ops[i])
+                continue
+            }
+            try applyOne(ops[i], source: source)
+            known = dot.counter
+        }
+        if let o = runOrigin { advance(o, to: known) }
+    }
+
+    mutating func advance(_ origin: ReplicaID, to counter: UInt64) {
+        guard counter > vv[origin] else { return }
+        vv[origin] = counter
+        vvDirty.insert(origin)
+    }
+
+    /// Applies one op whose origin is at `vv[origin] + 1`; the caller advances the vector.
+    mutating func applyOne(_ op: Op, source: OpSource) throws {
+        let (slot, field, value) = try validate(op, source: source)
+        let originIndex = try index(of: op.dot.origin)
+        for d in op.supersedes where d.origin != op.dot.origin { _ = try index(of: d.origin) }
+        if records[slot].rowid == 0 { try reserveRowid(slot) }
+        let insert = try statements.opInsert(db)
+        insert.bind(1, OpKey.id(originIndex, op.dot.counter))
+        insert.bind(2, op.hlc.storageValue)
+        insert.bind(3, records[slot].target(field))
+        insert.bind(4, value)
+        try RegisterCodec.encodeSupersedes(op.supersedes, origins: origins, into: &buffer)
+        insert.bind(5, bytes: buffer.bytes, emptyIsNull: true)
+        try insert.execute(db)
+        let version = Version(dot: op.dot, hlc: op.hlc)
+        let (outcome, isNew, winner) = records[slot].apply(version, supersedes: op.supersedes, to: field)
+        if case .changed(let winnerChanged) = outcome {
+            if winnerChanged {
+                if let w = winner {
+                    records[slot].columns[field] = w.dot == op.dot ? value : try opValue(w.dot)
+                } else {
+                    records[slot].columns[field] = .null
+                }
+            }
+            records[slot].dirty = true
+        } else if isNew {
+            records[slot].dirty = true
+        }
+        hlc = HLC.receive(last: hlc, remote: op.hlc)
+        report.applied += 1
+    }
+
+    /// A new record gets its rowid (and so its op-log reference) at its first op and its row once,
+    /// in `finish`. The rowid is the one SQLite would choose, max(rowid) + 1: only this session
+    /// writes the typed tables during the transaction.
+    private mutating func reserveRowid(_ slot: Int) throws {
+        let kind = records[slot].id.kind
+        let k = Int(kind.code)
+        if lastRowid[k] == 0 {
+            lastRowid[k] = try Int64.fetchOne(db, sql: "SELECT coalesce(max(rowid), 0) FROM \(kind.table)") ?? 0
+        }
+        lastRowid[k] += 1
+        records[slot].rowid = lastRowid[k]
+        records[slot].isNewRow = true
+    }
+}

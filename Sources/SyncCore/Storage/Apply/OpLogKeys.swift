@@ -1,0 +1,39 @@
+/// How the op log keys an op: its dot as one integer, origin index × 2^28 + counter (`op.id`).
+enum OpKey {
+    static let counterBits: Int64 = 28
+    /// The highest counter an op may have (2^28 - 1 = 268,435,455): a replica writing 1,000 ops
+    /// a day would need seven centuries to reach it.
+    static let maxCounter: UInt64 = 1 << 28 - 1
+    static func id(_ originIndex: Int64, _ counter: UInt64) -> Int64 { originIndex << counterBits | Int64(counter & maxCounter) }
+
+    /// Refuses what the op log cannot store: a timestamp too far ahead (`HLC.latestAccepted`),
+    /// a counter out of range (`OpKey.maxCounter`) in the op's dot or in what it supersedes, and
+    /// a `supersedes` that names a later op of the same origin. Checked for the whole batch
+    /// before anything is applied or held back.
+    static func checkStorable(_ op: Op) throws {
+        if op.supersedes.count > 10_000 {
+            throw SyncError.invalid("supersedes", String(op.supersedes.count), "thao tác \(op.dot) thay thế quá 10000 giá trị.")
+        }
+        if let later = op.supersedes.first(where: { $0.origin == op.dot.origin && $0.counter >= op.dot.counter }) {
+            throw SyncError.invalid("supersedes", later.description, "thao tác \(op.dot) thay thế một thao tác không thể có trước nó.")
+        }
+        guard op.hlc <= .latestAccepted else {
+            throw SyncError.invalid("hlc", String(op.hlc.rawValue), "thời điểm của thao tác \(op.dot) vượt quá năm 6429.")
+        }
+        func check(_ d: Dot) throws {
+            guard d.counter == 0 || d.counter > OpKey.maxCounter else { return }
+            throw SyncError.invalid("counter", String(d.counter), "bộ đếm của thao tác phải từ 1 đến \(OpKey.maxCounter).")
+        }
+        try check(op.dot)
+        for d in op.supersedes { try check(d) }
+    }
+}
+
+/// How the op log names a record and field in one integer (`op.target`): the record's reference
+/// (typed rowid × 4 + the kind's code) shifted left by `fieldBits`, plus the field's schema index.
+enum OpTarget {
+    /// Bits for the field's schema index: every kind has fewer than 32 fields (checked by a test).
+    static let fieldBits: Int64 = 5
+    static func reference(_ target: Int64) -> Int64 { target >> fieldBits }
+    static func field(_ target: Int64) -> Int { Int(target & (1 << fieldBits - 1)) }
+}

@@ -1,0 +1,209 @@
+import Foundation
+import GRDB
+
+/// A replica enrolled at the hub, as `hub status` shows it.
+public struct Enrolment: Sendable, Codable, Equatable {
+    public var replica: ReplicaID
+    public var unit: String
+    public var enrolledAt: String
+    public var revokedAt: String?
+    public var lastSync: String?
+    /// The replica's vector as it last reported it (by request or bundle).
+    public var lastVersionVector: VersionVector
+    public var syncs: Int
+
+    enum CodingKeys: String, CodingKey {
+        case replica, unit, syncs
+        case enrolledAt = "enrolled_at"
+        case revokedAt = "revoked_at"
+        case lastSync = "last_sync"
+        case lastVersionVector = "last_version_vector"
+    }
+}
+
+/// The hub's tables (migration v2-hub: enrolments, seen nonces) and a client's credentials, and the
+/// two halves of one sync exchange as storage sees them: each in one transaction with the vector
+/// advance. The protocol around them (messages, signatures, bundles) is in `Sync/`.
+extension ReplicaStore {
+    static func isoNow(_ now: Int64) -> String {
+        ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: TimeInterval(now)))
+    }
+
+    static func decodeVector(_ s: String?) -> VersionVector {
+        guard let s else { return VersionVector() }
+        return (try? JSONDecoder().decode(VersionVector.self, from: Data(s.utf8))) ?? VersionVector()
+    }
+
+    static func encodeVector(_ vv: VersionVector) throws -> String {
+        String(decoding: try JSONEncoder.canonical.encode(vv), as: UTF8.self)
+    }
+
+    // MARK: Hub: enrolments
+
+    /// Records a new enrolment of `replica` (or of a fresh random id) for `unit` with the hash of its
+    /// key; returns the replica id. A wanted id already enrolled is refused.
+    func addEnrolment(unit: String, keyHash: Data, replica: ReplicaID?, at time: String) throws -> ReplicaID {
+        try write { db in
+            var candidate = replica ?? ReplicaID.random()
+            while try Bool.fetchOne(db, sql: "SELECT 1 FROM enrolment WHERE replica = ?", arguments: [candidate.rawValue]) ?? false {
+                if replica != nil {
+                    throw SyncError(.conflict, "Bản sao «\(candidate)» đã được ghi danh.", field: "replica", value: candidate.rawValue)
+                }
+                candidate = ReplicaID.random()
+            }
+            try db.execute(
+                sql: "INSERT INTO enrolment(replica, unit, key_hash, enrolled_at) VALUES (?, ?, ?, ?)",
+                arguments: [candidate.rawValue, unit, keyHash, time])
+            return candidate
+        }
+    }
+
+    /// Refuses every later request and bundle of `replica`; what it wrote before stays.
+    @discardableResult
+    public func revoke(_ replica: ReplicaID, now: Int64 = Int64(Date().timeIntervalSince1970)) throws -> Enrolment {
+        try write { db in
+            try db.execute(
+                sql: "UPDATE enrolment SET revoked_at = coalesce(revoked_at, ?) WHERE replica = ?", arguments: [Self.isoNow(now), replica.rawValue])
+            guard db.changesCount > 0, let e = try Self.enrolment(db, replica) else {
+                throw SyncError.notFound("bản sao đã ghi danh", replica.rawValue, field: "replica")
+            }
+            return e
+        }
+    }
+
+    /// Takes back an enrolment whose file could not be delivered (the secret is lost with it).
+    /// Only an enrolment that never synced may be withdrawn; otherwise use `revoke`.
+    public func withdrawEnrolment(_ replica: ReplicaID) throws {
+        try write { db in
+            try db.execute(sql: "DELETE FROM enrolment WHERE replica = ? AND syncs = 0", arguments: [replica.rawValue])
+        }
+    }
+
+    public func enrolments() throws -> [Enrolment] {
+        try read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT replica, unit, enrolled_at, revoked_at, last_sync, last_vv, syncs FROM enrolment ORDER BY unit, replica"
+            )
+            .compactMap(Self.enrolmentRow)
+        }
+    }
+
+    static func enrolmentRow(_ r: Row) -> Enrolment? {
+        guard let id = ReplicaID(r[0] as String) else { return nil }
+        return Enrolment(
+            replica: id, unit: r[1], enrolledAt: r[2], revokedAt: r[3], lastSync: r[4], lastVersionVector: decodeVector(r[5]), syncs: r[6])
+    }
+
+    static func enrolment(_ db: Database, _ replica: ReplicaID) throws -> Enrolment? {
+        try Row.fetchOne(
+            db, sql: "SELECT replica, unit, enrolled_at, revoked_at, last_sync, last_vv, syncs FROM enrolment WHERE replica = ?",
+            arguments: [replica.rawValue]
+        ).flatMap(enrolmentRow)
+    }
+
+    /// The unit and key of an enrolled, not revoked replica; otherwise an error naming it.
+    public func sender(_ replica: ReplicaID) throws -> (unit: String, key: Data) {
+        try read { db in
+            guard
+                let row = try Row.fetchOne(
+                    db, sql: "SELECT unit, key_hash, revoked_at FROM enrolment WHERE replica = ?", arguments: [replica.rawValue])
+            else {
+                throw SyncError(.unauthorized, "Bản sao «\(replica)» chưa được ghi danh ở hub.", field: "replica", value: replica.rawValue)
+            }
+            if let revoked: String = row[2] {
+                throw SyncError(
+                    .forbidden, "Bản sao «\(replica)» đã bị thu hồi lúc \(revoked); hãy xin ghi danh mới.", field: "replica", value: replica.rawValue)
+            }
+            return (row[0], row[1])
+        }
+    }
+
+    /// Remembers a nonce until it expires, refusing one already seen; forgets expired ones so the
+    /// table stays bounded by the traffic of one lifetime.
+    static func rememberNonce(_ db: Database, replica: String, nonce: String, expiresAt: Int64, now: Int64) throws {
+        try db.execute(sql: "DELETE FROM seen_nonce WHERE expires_at < ?", arguments: [now])
+        try db.execute(
+            sql: "INSERT OR IGNORE INTO seen_nonce(replica, nonce, expires_at) VALUES (?, ?, ?)", arguments: [replica, nonce, expiresAt])
+        guard db.changesCount == 1 else {
+            throw SyncError(
+                .unauthorized, "Yêu cầu hoặc gói tin này đã được nhận trước đó (nonce \(nonce)); không nhận lại.", field: "nonce", value: nonce)
+        }
+    }
+
+    // MARK: Hub: one exchange
+
+    /// The hub's write of an exchange, in one transaction: remembers the nonce, applies the ops as
+    /// the authenticated replica (a batch breaking a rule is refused whole) and records the vector
+    /// the replica reported.
+    func applyFromEnrolled(
+        _ ops: [Op], replica: ReplicaID, unit: String, reportedVector: VersionVector, nonce: String, nonceExpiresAt: Int64, now: Int64
+    ) throws -> ApplyReport {
+        try write { db in
+            try Self.rememberNonce(db, replica: replica.rawValue, nonce: nonce, expiresAt: nonceExpiresAt, now: now)
+            let report = try self.apply(ops, source: .peer(authenticated: replica, unit: unit), in: db)
+            try db.execute(
+                sql: "UPDATE enrolment SET last_sync = ?, last_vv = ?, syncs = syncs + 1 WHERE replica = ?",
+                arguments: [Self.isoNow(now), try Self.encodeVector(reportedVector), replica.rawValue])
+            return report
+        }
+    }
+
+    /// One page of what a peer with vector `after` lacks, and this store's vector, read together.
+    func page(after: VersionVector, limit: Int) throws -> (ops: [Op], more: Bool, vector: VersionVector) {
+        try read { db in
+            var page = try Self.ops(db, after: after, limit: limit + 1)
+            let more = page.count > limit
+            if more { page.removeLast() }
+            return (page, more, try Self.versionVector(db))
+        }
+    }
+
+    /// Everything this hub holds that an enrolled, not revoked `replica` lacks, by the vector it
+    /// last reported, and this store's vector.
+    func everythingLackedBy(_ replica: ReplicaID) throws -> (ops: [Op], vector: VersionVector) {
+        try read { db in
+            guard let e = try Self.enrolment(db, replica) else { throw SyncError.notFound("bản sao đã ghi danh", replica.rawValue, field: "replica") }
+            if e.revokedAt != nil {
+                throw SyncError(.forbidden, "Bản sao «\(replica)» đã bị thu hồi.", field: "replica", value: replica.rawValue)
+            }
+            return (try Self.ops(db, after: e.lastVersionVector, limit: .max), try Self.versionVector(db))
+        }
+    }
+
+    // MARK: Client
+
+    /// The client's write of an exchange, in one transaction: applies the hub's ops and records
+    /// what the hub acknowledged; with `nonce` (a bundle), refuses one already imported.
+    func applyFromHub(_ ops: [Op], hubVector: VersionVector, hubURL: String?, nonce: String?, nonceExpiresAt: Int64, now: Int64) throws
+        -> ApplyReport
+    {
+        try write { db in
+            if let nonce { try Self.rememberNonce(db, replica: "hub", nonce: nonce, expiresAt: nonceExpiresAt, now: now) }
+            let r = try self.apply(ops, source: .peer(authenticated: nil, unit: nil), in: db)
+            try Self.recordPeer(db, name: "hub", url: hubURL, acked: hubVector, at: Self.isoNow(now))
+            return r
+        }
+    }
+
+    /// Stores this replica's credentials at its hub (one row) and, with a URL, the hub as a peer.
+    func saveCredential(hubURL: String?, replica: ReplicaID, unit: String, secret: String) throws {
+        try write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO credential(id, hub_url, replica, unit, secret) VALUES (1, ?, ?, ?, ?)
+                    ON CONFLICT(id) DO UPDATE SET hub_url = excluded.hub_url, replica = excluded.replica, unit = excluded.unit, secret = excluded.secret
+                    """, arguments: [hubURL, replica.rawValue, unit, secret])
+            if let hubURL { try Self.recordPeer(db, name: "hub", url: hubURL, acked: VersionVector(), at: nil) }
+        }
+    }
+
+    /// This replica's stored credentials, if it was enrolled.
+    func credential() throws -> (hubURL: String?, replica: ReplicaID, unit: String, secret: String)? {
+        try read { db in
+            guard let r = try Row.fetchOne(db, sql: "SELECT hub_url, replica, unit, secret FROM credential WHERE id = 1"),
+                let id = ReplicaID(r[1] as String)
+            else { return nil }
+            return (r[0], id, r[2], r[3])
+        }
+    }
+}

@@ -1,0 +1,36 @@
+import Foundation
+
+/// The two halves of one sync exchange in protocol terms (`SyncRequest`, `SyncResponse`), over the
+/// store's transactions (`HubTables.swift`).
+extension ReplicaStore {
+    /// The hub's half. One write transaction remembers the nonce, applies the request's ops as the
+    /// authenticated replica and records the replica's vector; the answer page is then read outside
+    /// the write lock (WAL readers run beside the next writer), so concurrent replicas wait only for
+    /// each other's applies, not for each other's downloads.
+    func receive(_ request: SyncRequest, unit: String, nonce: String, nonceExpiresAt: Int64, now: Int64, pageLimit: Int? = nil) throws
+        -> SyncResponse
+    {
+        let limit = max(1, min(pageLimit ?? request.pageLimit, SyncProtocol.maxPageOps))
+        let report = try applyFromEnrolled(
+            request.ops, replica: request.replica, unit: unit, reportedVector: request.versionVector, nonce: nonce,
+            nonceExpiresAt: nonceExpiresAt, now: now)
+        var known = request.versionVector
+        for op in request.ops where op.dot.counter > known[op.dot.origin] { known[op.dot.origin] = op.dot.counter }
+        let (ops, more, vector) = try page(after: known, limit: limit)
+        return SyncResponse(hubVersionVector: vector, ops: ops, more: more, applied: report.applied, duplicates: report.duplicates)
+    }
+
+    /// Everything the hub holds that `replica` lacks, by the vector it last reported (a bundle).
+    func everythingLackedByResponse(_ replica: ReplicaID) throws -> SyncResponse {
+        let (ops, vector) = try everythingLackedBy(replica)
+        return SyncResponse(hubVersionVector: vector, ops: ops, more: false)
+    }
+
+    /// The client's half: applies the hub's page and records what the hub acknowledged; with
+    /// `nonce` (a bundle), refuses one already imported.
+    @discardableResult
+    func accept(_ response: SyncResponse, hubURL: String?, nonce: String? = nil, nonceExpiresAt: Int64 = 0, now: Int64) throws -> ApplyReport {
+        try applyFromHub(
+            response.ops, hubVector: response.hubVersionVector, hubURL: hubURL, nonce: nonce, nonceExpiresAt: nonceExpiresAt, now: now)
+    }
+}

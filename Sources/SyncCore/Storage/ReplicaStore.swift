@@ -47,7 +47,8 @@ public final class ReplicaStore: Sendable {
         }
         var config = Configuration()
         config.foreignKeysEnabled = true
-        config.busyMode = .timeout(10)
+        // A writer elsewhere (a sync, a nightly backup) is waited for, not failed on.
+        config.busyMode = .timeout(TimeInterval(busyTimeoutSeconds))
         config.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = FULL")
         }
@@ -61,7 +62,17 @@ public final class ReplicaStore: Sendable {
                     .database, "Cơ sở dữ liệu «\(path)» được tạo bởi phiên bản mới hơn; hãy cập nhật chương trình.",
                     field: "db", value: path)
             }
-            try migrator.migrate(pool)
+            // Only a database that needs a migration takes the write lock here: a read-only
+            // command must not wait for (or fail on) another process's long write.
+            if try !pool.read({ try migrator.hasCompletedMigrations($0) }) {
+                do {
+                    try migrator.migrate(pool)
+                } catch {
+                    // Two processes creating one database at once: the other one's migration
+                    // may have won the race; then the schema is complete and sound.
+                    guard try pool.read({ try migrator.hasCompletedMigrations($0) }) else { throw error }
+                }
+            }
             // Before the first release the v1 schema changed in place; a database made by such a
             // development build has the migration recorded but an older op log.
             let opColumns = try pool.read { db in try db.columns(in: "op").map(\.name) }
@@ -74,6 +85,8 @@ public final class ReplicaStore: Sendable {
         } catch let e as SyncError {
             throw e
         } catch {
+            let mapped = map(error)
+            if mapped.code == .unavailable { throw mapped }
             throw SyncError(.database, "Không mở được cơ sở dữ liệu «\(path)»: \(error)", field: "db", value: path, cause: error)
         }
         return ReplicaStore(path: path, pool: pool, catalog: catalog)
@@ -109,6 +122,13 @@ public final class ReplicaStore: Sendable {
         do { return try pool.write(body) } catch { throw Self.map(error) }
     }
 
+    /// How long a command waits for another process's write before giving up: 30 s, or
+    /// `CCHC_BUSY_TIMEOUT` seconds (1…3600).
+    static let busyTimeoutSeconds: Int = {
+        guard let raw = ProcessInfo.processInfo.environment["CCHC_BUSY_TIMEOUT"], let n = Int(raw), (1...3600).contains(n) else { return 30 }
+        return n
+    }()
+
     static func map(_ error: any Error) -> SyncError {
         if let e = error as? SyncError { return e }
         if let e = error as? DatabaseError {
@@ -116,7 +136,10 @@ public final class ReplicaStore: Sendable {
                 return SyncError(.database, "Cơ sở dữ liệu bị hỏng hoặc không phải SQLite: \(e.message ?? "")", cause: e)
             }
             if e.resultCode == .SQLITE_BUSY || e.resultCode == .SQLITE_LOCKED {
-                return SyncError(.unavailable, "Cơ sở dữ liệu đang bận; hãy thử lại.", cause: e)
+                return SyncError(
+                    .unavailable,
+                    "Cơ sở dữ liệu đang bận: một tiến trình khác giữ quyền ghi quá \(busyTimeoutSeconds) giây; hãy thử lại sau (biến môi trường CCHC_BUSY_TIMEOUT đặt thời gian chờ, tính bằng giây).",
+                    cause: e)
             }
             return SyncError(.database, "Lỗi cơ sở dữ liệu: \(e.message ?? String(describing: e))", cause: e)
         }

@@ -23,19 +23,15 @@ import Testing
         init() throws {
             dir = try TempDir()
             db = dir.path("ttqlck.sqlite")
-            try UnitClient.ok(["init", "--unit", "TTQLCK", "--replica", "aaaa0001", "--db", db], in: dir.url)
-            activity = try UnitClient.ok(
-                [
-                    "activity", "add", "--db", db, "--form", "HT02", "--content", "ND05", "--date", "2026-03-02", "--title",
-                    "Đối thoại doanh nghiệp", "--quantity", "2",
-                ], in: dir.url
-            ).lastLine
+            try Fixtures.replica(db, unit: "TTQLCK", replica: "aaaa0001", in: dir.url)
+            activity = try Fixtures.addActivity(
+                db: db, in: dir.url, form: "HT02", content: "ND05", date: "2026-03-02", title: "Đối thoại doanh nghiệp", quantity: 2)
         }
 
         /// The canonical dump and the op count: what "unchanged" compares.
         func snapshot() throws -> (dump: Data, ops: String) {
-            let dump = try UnitClient.ok(["dump", "--db", db], in: dir.url).stdout
-            let status = try UnitClient.ok(["status", "--json", "--db", db], in: dir.url).stdout
+            let dump = try Run.ok(.unitClient, ["dump", "--db", db], in: dir.url).stdout
+            let status = try Run.ok(.unitClient, ["status", "--json", "--db", db], in: dir.url).stdout
             let object = try JSONSerialization.jsonObject(with: status) as? [String: Any]
             return (dump, "\(object?["ops"] ?? "?") ops, \(object?["pending"] ?? "?") pending")
         }
@@ -45,7 +41,7 @@ import Testing
             _ args: [String], exit: Int32, field: String?, value: String?, mentions: [String] = [], sourceLocation: SourceLocation = #_sourceLocation
         ) throws {
             let before = try snapshot()
-            let r = try UnitClient.run(args + ["--db", db], in: dir.url, sourceLocation: sourceLocation)
+            let r = try Run.unitClient(args + ["--db", db], in: dir.url, sourceLocation: sourceLocation)
             let command = "unit-client \(args.joined(separator: " "))"
             #expect(r.status == exit, "\(command): \(r)", sourceLocation: sourceLocation)
             #expect(r.stderr.hasPrefix("Lỗi: "), "\(command): \(r)", sourceLocation: sourceLocation)
@@ -130,7 +126,7 @@ import Testing
         try f.expectRefused(["activity", "edit", "abc", "--title", "Mới"], exit: Self.invalid, field: "id", value: "abc")
         try f.expectRefused(["conflicts", "resolve", f.activity, "title", "--value", "X"], exit: Self.notFound, field: nil, value: nil)
         // A deleted activity is gone for edits too.
-        try UnitClient.ok(["activity", "delete", f.activity, "--db", f.db], in: f.dir.url)
+        try Run.ok(.unitClient, ["activity", "delete", f.activity, "--db", f.db], in: f.dir.url)
         try f.expectRefused(["activity", "edit", f.activity, "--title", "Mới"], exit: Self.notFound, field: nil, value: f.activity)
         try f.expectRefused(["activity", "delete", f.activity], exit: Self.notFound, field: nil, value: f.activity)
     }
@@ -181,7 +177,7 @@ import Testing
         unchanged: () throws -> Bool = { true }
     ) throws {
         for args in commands {
-            let r = try UnitClient.run(args + ["--db", db], in: dir)
+            let r = try Run.unitClient(args + ["--db", db], in: dir)
             #expect(r.status == Self.database, "\(args): \(r)", sourceLocation: sourceLocation)
             #expect(r.stderr.contains("«\(db)»") && r.stderr.contains(phrase), "\(r.stderr)", sourceLocation: sourceLocation)
             #expect(try unchanged(), "\(args) changed \(db)", sourceLocation: sourceLocation)
@@ -216,8 +212,8 @@ import Testing
             try Data(contentsOf: URL(fileURLWithPath: db)).isEmpty
         }
         // An empty file is still a fine place to create a replica.
-        try UnitClient.ok(["init", "--unit", "TTQLCK", "--db", db], in: dir.url)
-        try UnitClient.ok(["dump", "--db", db], in: dir.url)
+        try Fixtures.replica(db, unit: "TTQLCK", in: dir.url)
+        try Run.ok(.unitClient, ["dump", "--db", db], in: dir.url)
     }
 
     @Test("Cơ sở dữ liệu từ phiên bản mới hơn: từ chối, không sửa / a database from a newer schema")
@@ -258,11 +254,11 @@ import Testing
     func unknownUnit() throws {
         let dir = try TempDir()
         let db = dir.path("moi.sqlite")
-        let r = try UnitClient.run(["init", "--unit", "XYZ", "--db", db], in: dir.url)
+        let r = try Run.unitClient(["init", "--unit", "XYZ", "--db", db], in: dir.url)
         #expect(r.status == Self.invalid, "\(r)")
         #expect(r.stderr.contains("«unit»") && r.stderr.contains("«XYZ»") && r.stderr.contains("TTQLCK"), "\(r.stderr)")
         #expect(!FileManager.default.fileExists(atPath: db), "a refused init leaves no database")
-        let bad = try UnitClient.run(["init", "--unit", "TTQLCK", "--replica", "AB", "--db", db], in: dir.url)
+        let bad = try Run.unitClient(["init", "--unit", "TTQLCK", "--replica", "AB", "--db", db], in: dir.url)
         #expect(bad.status == Self.invalid && bad.stderr.contains("«replica»") && bad.stderr.contains("«AB»"), "\(bad)")
         #expect(!FileManager.default.fileExists(atPath: db))
     }

@@ -8,13 +8,9 @@ struct HubEndToEndTests {
         "Given a hub and four replicas, three syncing over HTTP and one only by bundles, with concurrent edits, then every dump is identical and conflicts show everywhere"
     )
     func replicasConverge() async throws {
-        let h = try HubHarness("e2e")
-        try h.startHub()
+        let h = try HubHarness.serving("e2e", replicas: [("a", "TTQLCK"), ("b", "TTQLCK"), ("c", "CPCM-QLDTDN"), ("d", "VP")])
         #expect(try await h.health() == 200)
-        try h.replica("a", unit: "TTQLCK")
-        try h.replica("b", unit: "TTQLCK")
-        try h.replica("c", unit: "CPCM-QLDTDN")
-        let dID = try h.replica("d", unit: "VP")
+        let dID = try h.enrolment("d").replicaID.rawValue
 
         // Given: A records an activity and B receives it.
         let shared = try h.addActivity("a", title: "Đối thoại với doanh nghiệp tại cửa khẩu")
@@ -35,12 +31,10 @@ struct HubEndToEndTests {
 
         // A, B and C sync at the same time, twice, so each sees the others' changes.
         for _ in 0..<2 {
-            let procs = try ["a", "b", "c"].map { n in
-                try h.start("unit-client", ["sync", "--db", h.path("\(n).sqlite")], tag: "sync-\(n)-\(UUID().uuidString.prefix(4))")
-            }
+            let procs = try ["a", "b", "c"].map { n in try h.start(.unitClient, ["sync", "--db", h.db(n)]) }
             for p in procs {
-                p.waitUntilExit()
-                #expect(p.terminationStatus == 0)
+                let r = p.wait()
+                #expect(r.status == 0, "\(r)")
             }
         }
         try h.hubOK("bundle", "export", "--replica", dID, "--out", h.path("d-down.bundle"))

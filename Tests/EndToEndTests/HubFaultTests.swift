@@ -6,10 +6,7 @@ import Testing
 struct HubFaultTests {
     /// A hub serving two replicas that have synced some activities.
     static func scenario(_ name: String) throws -> HubHarness {
-        let h = try HubHarness(name)
-        try h.startHub()
-        try h.replica("a", unit: "TTQLCK")
-        try h.replica("b", unit: "CPCM-QLDTDN")
+        let h = try HubHarness.serving(name, replicas: [("a", "TTQLCK"), ("b", "CPCM-QLDTDN")])
         try h.addActivity("a", title: "Phát tờ rơi thủ tục hải quan")
         try h.addActivity("b", title: "Tập huấn dịch vụ công trực tuyến")
         try h.clientOK("a", "sync")
@@ -20,14 +17,11 @@ struct HubFaultTests {
 
     /// Writes `count` activities straight into a replica's database (fast, same code as the CLI).
     static func bulk(_ h: HubHarness, _ name: String, unit: String, count: Int) throws {
-        let s = try ReplicaStore.open(path: h.path("\(name).sqlite"))
+        let s = try ReplicaStore.open(path: h.db(name))
         for i in 0..<count {
-            _ = try s.createRecord(
-                kind: .activity, owner: unit,
-                changes: [
-                    ("unit", .text(unit)), ("date", .text("2026-04-0\(1 + i % 9)")), ("form", .text("HT02")), ("content", .text("ND0\(1 + i % 9)")),
-                    ("title", .text("Tuyên truyền cải cách hành chính đợt \(i)")), ("quantity", .int(Int64(i % 7))), ("deleted", .int(0)),
-                ])
+            try Fixtures.writeActivity(
+                s, unit: unit, date: "2026-04-0\(1 + i % 9)", form: "HT02", content: "ND0\(1 + i % 9)",
+                title: "Tuyên truyền cải cách hành chính đợt \(i)", quantity: i % 7)
         }
     }
 
@@ -41,7 +35,7 @@ struct HubFaultTests {
         let h = try Self.scenario("badreq")
         let before = try h.hubDump()
         let a = try h.enrolment("a")
-        let s = try ReplicaStore.open(path: h.path("a.sqlite"))
+        let s = try ReplicaStore.open(path: h.db("a"))
         let vv = try s.versionVector()
         let good = try WireCodec.encode(SyncRequest(replica: a.replicaID, versionVector: vv, ops: []))
 
@@ -100,7 +94,7 @@ struct HubFaultTests {
         (status, json) = try await h.post(body: good, headers: try signedHeaders(h, "a", body: good))
         #expect(status == 403)
         let r = try h.client("a", ["sync"])
-        #expect(r.status == 4, "revoked sync exit: \(r.err)")
+        #expect(r.status == 4, "revoked sync exit: \(r.stderr)")
 
         #expect(try h.hubDump() == before)
         #expect(try await h.health() == 200)
@@ -119,8 +113,8 @@ struct HubFaultTests {
             let p = h.path("bad-\(UUID().uuidString.prefix(6)).bundle")
             try data.write(to: URL(fileURLWithPath: p))
             let r = try h.hub("bundle", "import", p)
-            #expect(r.status == exit, "\(why): exit \(r.status) \(r.err)")
-            #expect(r.err.hasPrefix("Lỗi:"), "\(why): \(r.err)")
+            #expect(r.status == exit, "\(why): exit \(r.status) \(r.stderr)")
+            #expect(r.stderr.hasPrefix("Lỗi:"), "\(why): \(r.stderr)")
             #expect(try h.hubDump() == before, "\(why)")
         }
         var flipped = [UInt8](original)
@@ -167,24 +161,24 @@ struct HubFaultTests {
         let h = try Self.scenario("hubkill")
         try Self.bulk(h, "a", unit: "TTQLCK", count: 300)
         let port = h.port
-        let sync = try h.start("unit-client", ["sync", "--page-size", "20", "--db", h.path("a.sqlite")], tag: "bigsync")
+        let sync = try h.start(.unitClient, ["sync", "--page-size", "20", "--db", h.db("a")])
         // Wait until some pages have landed, then kill the hub hard.
         let deadline = Date().addingTimeInterval(30)
-        while Date() < deadline, !h.read("bigsync").1.contains("trang 3") { usleep(20_000) }
+        while Date() < deadline, !sync.stderrSoFar.contains("trang 3") { usleep(20_000) }
         h.killHub(signal: SIGKILL)
         usleep(300_000)
         try h.startHub(port: port)
-        sync.waitUntilExit()
-        #expect(sync.terminationStatus == 0, "sync after hub restart: \(h.read("bigsync").1)")
+        let done = sync.wait()
+        #expect(done.status == 0, "sync after hub restart: \(done.stderr)")
         // The kill landed mid-sync: the client had to retry.
-        let summary = h.read("bigsync").0
+        let summary = done.out
         #expect(!summary.contains(", 0 lần thử lại"), "\(summary)")
         try h.clientOK("b", "sync")
         let hubDump = try h.hubDump()
         #expect(try h.clientDump("a") == hubDump)
         #expect(try h.clientDump("b") == hubDump)
         let hubOps = try ReplicaStore.open(path: h.hubDB).opCount()
-        #expect(try ReplicaStore.open(path: h.path("a.sqlite")).opCount() == hubOps)
+        #expect(try ReplicaStore.open(path: h.db("a")).opCount() == hubOps)
         h.killHub(signal: SIGTERM)
     }
 
@@ -193,17 +187,16 @@ struct HubFaultTests {
         let h = try Self.scenario("clientkill")
         try Self.bulk(h, "a", unit: "TTQLCK", count: 300)
         try h.clientOK("a", "sync")
-        let sync = try h.start("unit-client", ["sync", "--page-size", "30", "--db", h.path("b.sqlite")], tag: "download")
+        let sync = try h.start(.unitClient, ["sync", "--page-size", "30", "--db", h.db("b")])
         let deadline = Date().addingTimeInterval(30)
-        while Date() < deadline, !h.read("download").1.contains("trang 4") { usleep(10_000) }
-        kill(sync.processIdentifier, SIGKILL)
-        sync.waitUntilExit()
-        let partial = try ReplicaStore.open(path: h.path("b.sqlite")).opCount()
+        while Date() < deadline, !sync.stderrSoFar.contains("trang 4") { usleep(10_000) }
+        sync.stop(signal: SIGKILL)
+        let partial = try ReplicaStore.open(path: h.db("b")).opCount()
         let full = try ReplicaStore.open(path: h.hubDB).opCount()
         #expect(partial < full, "the kill came before the end of the download")
         try h.clientOK("b", "sync")
         #expect(try h.clientDump("b") == h.hubDump())
-        #expect(try ReplicaStore.open(path: h.path("b.sqlite")).opCount() == full)
+        #expect(try ReplicaStore.open(path: h.db("b")).opCount() == full)
         h.killHub(signal: SIGTERM)
     }
 
@@ -215,7 +208,7 @@ struct HubFaultTests {
         h.killHub(signal: SIGKILL)
         let mine = try h.clientDump("a")
         let r = try h.client("a", ["sync", "--attempts", "2"])
-        #expect(r.status == 8, "\(r.err)")
+        #expect(r.status == 8, "\(r.stderr)")
         #expect(try h.clientDump("a") == mine)
         try h.startHub(port: port)
         try h.clientOK("a", "sync")
@@ -233,7 +226,7 @@ struct HubLinkCutTests {
         try h.clientOK("a", "sync")
         let proxy = try CuttingProxy(target: h.port, cutAfter: 2_000, cuts: 3)
         let r = try h.client("b", ["sync", "--hub", "http://127.0.0.1:\(proxy.port)", "--page-size", "50"])
-        #expect(r.status == 0, "\(r.err)")
+        #expect(r.status == 0, "\(r.stderr)")
         #expect(proxy.cutsMade == 3)
         #expect(!r.out.contains(", 0 lần thử lại"), "\(r.out)")
         #expect(try h.clientDump("b") == h.hubDump())

@@ -48,18 +48,12 @@ struct HubLoadTests {
         var replicas: [(ReplicaStore, HubCredentials)] = []
         for i in 0..<50 {
             let unit = units[i % units.count]
-            let e = try hubStore.enrol(unit: unit, hubURL: h.url)
-            let s = try ReplicaStore.inMemory()
-            try s.initialise(identity: .init(replica: e.replicaID, unit: unit), label: "load\(i)")
+            let (s, credentials) = try Fixtures.enrolledInMemory(by: hubStore, unit: unit, hubURL: h.url, label: "load\(i)")
             for k in 0..<3 {
-                _ = try s.createRecord(
-                    kind: .activity, owner: unit,
-                    changes: [
-                        ("unit", .text(unit)), ("date", .text("2026-05-1\(k)")), ("form", .text("HT03")), ("content", .text("ND02")),
-                        ("title", .text("Hoạt động \(k) của bản sao \(i)")), ("quantity", .int(2)), ("deleted", .int(0)),
-                    ])
+                try Fixtures.writeActivity(
+                    s, unit: unit, date: "2026-05-1\(k)", form: "HT03", content: "ND02", title: "Hoạt động \(k) của bản sao \(i)", quantity: 2)
             }
-            replicas.append((s, HubCredentials(hubURL: h.url, replica: e.replicaID, unit: unit, secret: e.secret)))
+            replicas.append((s, credentials))
         }
         let config = URLSessionConfiguration.ephemeral
         config.httpMaximumConnectionsPerHost = 64

@@ -16,17 +16,23 @@ struct ReportCommandTests {
         var title: String
     }
 
+    /// What `scenario()` leaves: its folder (removed when the scenario is released), the hub's
+    /// database, and the activities recorded.
+    struct Scenario {
+        let folder: TempDir
+        var dir: URL { folder.url }
+        let hub: String
+        let recorded: [Planned]
+        let late: Planned
+    }
+
     /// Two units record activities with the real CLI; TTQLCK submits Q1 then records a late entry;
     /// the hub's store receives both units' ops from `unit-client ops export` files.
-    static func scenario() throws -> (dir: URL, hub: String, recorded: [Planned], late: Planned) {
-        // Outlives this function: each caller removes it.
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cchc-report-e2e-\(UUID().uuidString.prefix(8))")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        let dbs = ["TTQLCK": dir.appendingPathComponent("ttqlck.sqlite").path, "CPCM-QLDTDN": dir.appendingPathComponent("qldtdn.sqlite").path]
-        for (unit, db) in dbs {
-            let r = try CLI.unit(["init", "--unit", unit, "--db", db])
-            #expect(r.status == 0, "\(r.stderr)")
-        }
+    static func scenario() throws -> Scenario {
+        let folder = try TempDir("report-e2e")
+        let dir = folder.url
+        let dbs = ["TTQLCK": folder.path("ttqlck.sqlite"), "CPCM-QLDTDN": folder.path("qldtdn.sqlite")]
+        for (unit, db) in dbs { try Fixtures.replica(db, unit: unit, in: dir) }
         let planned = [
             Planned(
                 unit: "TTQLCK", date: "2026-02-03", form: "HT02", content: "ND01,ND05", quantity: 2, participants: 137,
@@ -40,24 +46,19 @@ struct ReportCommandTests {
                 title: "Tập huấn Luật Đầu tư"),
         ]
         func add(_ p: Planned) throws {
-            var args = [
-                "activity", "add", "--db", dbs[p.unit] ?? "", "--form", p.form, "--content", p.content, "--date", p.date, "--title", p.title,
-                "--quantity", String(p.quantity),
-            ]
-            if let n = p.participants { args += ["--participants", String(n)] }
-            if let u = p.url { args += ["--url", u] }
-            let r = try CLI.unit(args)
-            #expect(r.status == 0, "\(r.stderr)")
+            try Fixtures.addActivity(
+                db: dbs[p.unit] ?? "", in: dir, form: p.form, content: p.content, date: p.date, title: p.title, quantity: p.quantity,
+                participants: p.participants, url: p.url)
         }
         for p in planned { try add(p) }
         let ttq = dbs["TTQLCK"] ?? ""
-        var r = try CLI.unit([
+        var r = try Run.unitClient([
             "report", "draft", "--db", ttq, "--period", "2026-Q1", "--results", "Tổ chức hội nghị đối thoại", "--issues", "Mạng chập chờn",
             "--proposals", "Trang bị thiết bị 4G", "--tthc-total", "40", "--tthc-online", "36", "--dossiers-total", "1200", "--dossiers-online",
             "1050",
         ])
         #expect(r.status == 0, "\(r.stderr)")
-        r = try CLI.unit(["report", "submit", "--db", ttq, "--period", "2026-Q1"])
+        r = try Run.unitClient(["report", "submit", "--db", ttq, "--period", "2026-Q1"])
         #expect(r.status == 0, "\(r.stderr)")
         // Timestamps have one-second resolution: make sure the late entry is recorded after the submission.
         Thread.sleep(forTimeInterval: 1.2)
@@ -65,19 +66,19 @@ struct ReportCommandTests {
             unit: "TTQLCK", date: "2026-03-10", form: "HT01", content: "ND02", quantity: 1, participants: 9, title: "Sinh hoạt chuyên đề nhập muộn")
         try add(late)
         // The Office drafts but never submits
-        r = try CLI.unit(["report", "draft", "--db", dbs["CPCM-QLDTDN"] ?? "", "--period", "2026-Q1", "--results", "Đang tổng hợp"])
+        r = try Run.unitClient(["report", "draft", "--db", dbs["CPCM-QLDTDN"] ?? "", "--period", "2026-Q1", "--results", "Đang tổng hợp"])
         #expect(r.status == 0, "\(r.stderr)")
 
-        let hubPath = dir.appendingPathComponent("hub.sqlite").path
+        let hubPath = folder.path("hub.sqlite")
         let hub = try ReplicaStore.open(path: hubPath, create: true)
         try hub.initialise(identity: nil)
         for (unit, db) in dbs {
             let file = dir.appendingPathComponent("\(unit).ops").path
-            let e = try CLI.unit(["ops", "export", "--db", db, "--out", file])
+            let e = try Run.unitClient(["ops", "export", "--db", db, "--out", file])
             #expect(e.status == 0, "\(e.stderr)")
             try hub.apply(try OpsFile.read(path: file).ops, source: .peer(authenticated: nil, unit: nil))
         }
-        return (dir, hubPath, planned, late)
+        return Scenario(folder: folder, hub: hubPath, recorded: planned, late: late)
     }
 
     @Test("Unit report commands: bad input exits non-zero naming field and value and changes nothing; submit freezes")
@@ -85,15 +86,10 @@ struct ReportCommandTests {
         let temp = try TempDir()
         let dir = temp.url
         defer { withExtendedLifetime(temp) {} }
-        let db = dir.appendingPathComponent("u.sqlite").path
-        #expect(try CLI.unit(["init", "--unit", "TTQLCK", "--db", db]).status == 0)
-        #expect(
-            try CLI.unit([
-                "activity", "add", "--db", db, "--form", "HT04", "--content", "ND05", "--date", "2026-02-01", "--title", "Tờ rơi", "--quantity",
-                "300",
-            ])
-            .status == 0)
-        let before = try CLI.unit(["dump", "--db", db]).stdout
+        let db = temp.path("u.sqlite")
+        try Fixtures.replica(db, unit: "TTQLCK", in: dir)
+        try Fixtures.addActivity(db: db, in: dir, form: "HT04", content: "ND05", date: "2026-02-01", title: "Tờ rơi", quantity: 300)
+        let before = try Run.unitClient(["dump", "--db", db]).stdout
         let bad: [([String], String, String)] = [
             (["--period", "2026-Q5"], "period", "2026-Q5"),
             (["--period", "2026-Q1", "--tthc-total", "-3"], "tthc_total", "-3"),
@@ -102,34 +98,34 @@ struct ReportCommandTests {
             (["--period", "2026-03-01_2026-03-31"], "period", "2026-03-01_2026-03-31"),
         ]
         for (args, field, value) in bad {
-            let r = try CLI.unit(["report", "draft", "--db", db] + args)
+            let r = try Run.unitClient(["report", "draft", "--db", db] + args)
             #expect(r.status == 2, "\(args): \(r.stderr)")
             #expect(r.stderr.contains(field) && r.stderr.contains(value), "\(r.stderr)")
         }
-        #expect(try CLI.unit(["dump", "--db", db]).stdout == before)
+        #expect(try Run.unitClient(["dump", "--db", db]).stdout == before)
 
-        #expect(try CLI.unit(["report", "draft", "--db", db, "--period", "2026-Q1", "--results", "Phát 300 tờ rơi"]).status == 0)
-        let show = try CLI.unit(["report", "show", "--db", db, "--period", "2026-Q1", "--json"])
+        #expect(try Run.unitClient(["report", "draft", "--db", db, "--period", "2026-Q1", "--results", "Phát 300 tờ rơi"]).status == 0)
+        let show = try Run.unitClient(["report", "show", "--db", db, "--period", "2026-Q1", "--json"])
         #expect(show.status == 0)
-        let json = try #require(try JSONSerialization.jsonObject(with: Data(show.stdout.utf8)) as? [String: Any])
+        let json = try #require(try JSONSerialization.jsonObject(with: show.stdout) as? [String: Any])
         let figures = try #require(json["figures"] as? [String: Any])
         #expect(figures["activities"] as? Int == 1)
         #expect((json["report"] as? [String: Any])?["status"] as? String == "draft")
 
-        let submit = try CLI.unit(["report", "submit", "--db", db, "--period", "2026-Q1"])
+        let submit = try Run.unitClient(["report", "submit", "--db", db, "--period", "2026-Q1"])
         #expect(submit.status == 0, "\(submit.stderr)")
-        let frozen = try CLI.unit(["dump", "--db", db]).stdout
-        let again = try CLI.unit(["report", "draft", "--db", db, "--period", "2026-Q1", "--results", "Sửa lại"])
+        let frozen = try Run.unitClient(["dump", "--db", db]).stdout
+        let again = try Run.unitClient(["report", "draft", "--db", db, "--period", "2026-Q1", "--results", "Sửa lại"])
         #expect(again.status == 6)
         #expect(again.stderr.contains("đã được gửi"))
-        #expect(try CLI.unit(["report", "submit", "--db", db, "--period", "2026-Q1"]).status == 6)
-        #expect(try CLI.unit(["dump", "--db", db]).stdout == frozen)
+        #expect(try Run.unitClient(["report", "submit", "--db", db, "--period", "2026-Q1"]).status == 6)
+        #expect(try Run.unitClient(["dump", "--db", db]).stdout == frozen)
     }
 
     @Test("hub report: JSON and CSV totals equal an independent count of the recorded activities; late entry in Q2")
     func hubReportTotals() throws {
         let s = try Self.scenario()
-        defer { try? FileManager.default.removeItem(at: s.dir) }
+        defer { withExtendedLifetime(s) {} }
         func expected(_ period: String) -> [Planned] {
             switch period {
             case "2026-Q1": return s.recorded.filter { $0.date >= "2025-12-15" && $0.date <= "2026-03-14" }
@@ -140,13 +136,13 @@ struct ReportCommandTests {
         for period in ["2026-Q1", "2026-Q2", "2026-H1"] {
             let want = expected(period)
             let out = s.dir.appendingPathComponent("\(period).json").path
-            let r = try CLI.hub([
+            let r = try Run.hub([
                 "report", "--db", s.hub, "--period", period, "--format", "json", "--out", out, "--number", "05", "--date", "2026-03-16",
             ])
             #expect(r.status == 0, "\(r.stderr)")
             // An empty list is named, never printed as "đã gửi: ;"
-            if period == "2026-Q2" { #expect(r.stdout.contains("Đơn vị đã gửi: không có; chưa gửi: "), "\(r.stdout)") }
-            #expect(!r.stdout.contains(": ;") && !r.stdout.contains(": ."), "\(r.stdout)")
+            if period == "2026-Q2" { #expect(r.out.contains("Đơn vị đã gửi: không có; chưa gửi: "), "\(r.out)") }
+            #expect(!r.out.contains(": ;") && !r.out.contains(": ."), "\(r.out)")
             let root = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out))) as? [String: Any])
             let totals = try #require(root["totals"] as? [String: Any])
             #expect(totals["activities"] as? Int == want.count, "\(period)")
@@ -163,7 +159,7 @@ struct ReportCommandTests {
                     c["activities"] as? Int == want.filter { $0.content.split(separator: ",").contains(Substring(code)) }.count, "\(period) \(code)")
             }
             let csvPath = s.dir.appendingPathComponent("\(period).csv").path
-            #expect(try CLI.hub(["report", "--db", s.hub, "--period", period, "--format", "csv", "--out", csvPath]).status == 0)
+            #expect(try Run.hub(["report", "--db", s.hub, "--period", period, "--format", "csv", "--out", csvPath]).status == 0)
             let csv = try Data(contentsOf: URL(fileURLWithPath: csvPath))
             #expect(csv.starts(with: [0xEF, 0xBB, 0xBF]))
             let text = String(decoding: csv.dropFirst(3), as: UTF8.self)
@@ -178,7 +174,7 @@ struct ReportCommandTests {
         }
         // Submission status and online-service percentages (computed from counts)
         let out = s.dir.appendingPathComponent("q1.json").path
-        #expect(try CLI.hub(["report", "--db", s.hub, "--period", "2026-Q1", "--format", "json", "--out", out]).status == 0)
+        #expect(try Run.hub(["report", "--db", s.hub, "--period", "2026-Q1", "--format", "json", "--out", out]).status == 0)
         let q1 = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out))) as? [String: Any])
         #expect(q1["submitted"] as? [String] == ["TTQLCK"])
         #expect(Set(q1["notSubmitted"] as? [String] ?? []) == ["VP", "CPCM-QLDTDN", "CPCM-QHXDMT"])
@@ -191,7 +187,7 @@ struct ReportCommandTests {
     @Test("hub report refuses bad input with the field and value and a non-zero exit")
     func hubReportBadInput() throws {
         let s = try Self.scenario()
-        defer { try? FileManager.default.removeItem(at: s.dir) }
+        defer { withExtendedLifetime(s) {} }
         let out = s.dir.appendingPathComponent("x.docx").path
         let cases: [([String], String, String)] = [
             (["--period", "2026-Q5", "--out", out], "period", "2026-Q5"),
@@ -201,20 +197,20 @@ struct ReportCommandTests {
             (["--period", "2026-Q1", "--out", "/khong/co/thu-muc/x.docx"], "out", "/khong/co/thu-muc/x.docx"),
         ]
         for (args, field, value) in cases {
-            let r = try CLI.hub(["report", "--db", s.hub] + args)
+            let r = try Run.hub(["report", "--db", s.hub] + args)
             #expect(r.status == 2, "\(args): \(r.stderr)")
             #expect(r.stderr.contains(field) && r.stderr.contains(value), "\(r.stderr)")
             #expect(!FileManager.default.fileExists(atPath: out))
         }
         // A missing option is named as missing (not as an empty value).
         for (args, missing) in [([String](), "--period"), (["--from", "2026-03-01"], "--to")] {
-            let r = try CLI.hub(["report", "--db", s.hub, "--out", out] + args)
+            let r = try Run.hub(["report", "--db", s.hub, "--out", out] + args)
             #expect(r.status == 2 && r.stderr.contains("Thiếu «\(missing)»"), "\(args): \(r.stderr)")
             #expect(!FileManager.default.fileExists(atPath: out))
         }
         // Ad-hoc window: every activity dated in it, no submission cycle
         let md = s.dir.appendingPathComponent("march.md").path
-        let r = try CLI.hub(["report", "--db", s.hub, "--from", "2026-03-01", "--to", "2026-03-31", "--format", "md", "--out", md])
+        let r = try Run.hub(["report", "--db", s.hub, "--from", "2026-03-01", "--to", "2026-03-31", "--format", "md", "--out", md])
         #expect(r.status == 0, "\(r.stderr)")
         let text = try String(contentsOfFile: md, encoding: .utf8)
         #expect(text.contains("# BÁO CÁO") && text.contains("từ ngày 01/03/2026 đến ngày 31/03/2026"))
@@ -223,12 +219,12 @@ struct ReportCommandTests {
 
     @Test(
         "DOCX converts to PDF with LibreOffice: it has pages and the expected text",
-        .enabled(if: CLI.which("soffice") != nil, "LibreOffice (soffice) không có trên máy này: bỏ qua kiểm tra DOCX → PDF; .ci/run cài đặt nó."))
+        .enabled(if: Run.which("soffice") != nil, "LibreOffice (soffice) không có trên máy này: bỏ qua kiểm tra DOCX → PDF; .ci/run cài đặt nó."))
     func docxToPDF() throws {
         let s = try Self.scenario()
-        defer { try? FileManager.default.removeItem(at: s.dir) }
+        defer { withExtendedLifetime(s) {} }
         let docx = s.dir.appendingPathComponent("bao-cao-quy-1.docx")
-        let r = try CLI.hub([
+        let r = try Run.hub([
             "report", "--db", s.hub, "--period", "2026-Q1", "--format", "docx", "--out", docx.path, "--number", "05", "--date", "2026-03-16",
         ])
         #expect(r.status == 0, "\(r.stderr)")
@@ -236,14 +232,14 @@ struct ReportCommandTests {
         for (name, data) in inspector.parts where name.hasSuffix(".xml") || name.hasSuffix(".rels") {
             #expect(DocxInspector.wellFormedError(data) == nil, "\(name)")
         }
-        let soffice = try #require(CLI.which("soffice"))
+        let soffice = try #require(Run.which("soffice"))
         let profile = s.dir.appendingPathComponent("lo-profile")
-        let conv = try CLI.run(
+        let conv = try Run.program(
             soffice, ["-env:UserInstallation=file://\(profile.path)", "--headless", "--convert-to", "pdf", "--outdir", s.dir.path, docx.path])
         let pdf = s.dir.appendingPathComponent("bao-cao-quy-1.pdf")
-        #expect(FileManager.default.fileExists(atPath: pdf.path), "soffice: \(conv.stdout) \(conv.stderr)")
-        let pdftotext = try #require(CLI.which("pdftotext"), "poppler-utils (pdftotext) is needed with LibreOffice")
-        let text = try CLI.run(pdftotext, ["-layout", pdf.path, "-"]).stdout
+        #expect(FileManager.default.fileExists(atPath: pdf.path), "soffice: \(conv.out) \(conv.stderr)")
+        let pdftotext = try #require(Run.which("pdftotext"), "poppler-utils (pdftotext) is needed with LibreOffice")
+        let text = try Run.program(pdftotext, ["-layout", pdf.path, "-"]).out
         let pages = text.components(separatedBy: "\u{0C}").filter { !$0.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty }
         #expect(pages.count >= 3, "report + annexes span several pages, got \(pages.count)")
         for expected in [

@@ -16,24 +16,26 @@ import Testing
             a = dir.path("ttqlck-a.sqlite")
             b = dir.path("ttqlck-b.sqlite")
             vp = dir.path("vp.sqlite")
-            try run(["init", "--unit", "TTQLCK", "--replica", "aaaa0001", "--label", "Máy A", "--db", a])
-            try run(["init", "--unit", "TTQLCK", "--replica", "bbbb0002", "--label", "Máy B", "--db", b])
-            try run(["init", "--unit", "VP", "--replica", "cccc0003", "--label", "Văn phòng", "--db", vp])
+            try Fixtures.replica(a, unit: "TTQLCK", replica: "aaaa0001", label: "Máy A", in: dir.url)
+            try Fixtures.replica(b, unit: "TTQLCK", replica: "bbbb0002", label: "Máy B", in: dir.url)
+            try Fixtures.replica(vp, unit: "VP", replica: "cccc0003", label: "Văn phòng", in: dir.url)
         }
 
         var all: [String] { [a, b, vp] }
 
         @discardableResult
-        func run(_ args: [String], sourceLocation: SourceLocation = #_sourceLocation) throws -> RunResult {
-            try UnitClient.ok(args, in: dir.url, sourceLocation: sourceLocation)
+        func run(_ args: [String], sourceLocation: SourceLocation = #_sourceLocation) throws -> ProcessResult {
+            try Run.ok(.unitClient, args, in: dir.url, sourceLocation: sourceLocation)
         }
 
-        /// Adds an activity and returns the id printed alone on the last line.
-        func add(_ db: String, _ args: [String], sourceLocation: SourceLocation = #_sourceLocation) throws -> String {
-            let r = try run(["activity", "add", "--db", db] + args, sourceLocation: sourceLocation)
-            let id = r.lastLine
-            #expect(id.hasPrefix("HD."), "the last line of `activity add` is the new id: \(r)", sourceLocation: sourceLocation)
-            return id
+        /// Adds an activity on `db` and returns its id.
+        func add(
+            _ db: String, form: String, content: String, date: String, title: String, quantity: Int? = nil, participants: Int? = nil,
+            url: String? = nil, sourceLocation: SourceLocation = #_sourceLocation
+        ) throws -> String {
+            try Fixtures.addActivity(
+                db: db, in: dir.url, form: form, content: content, date: date, title: title, quantity: quantity, participants: participants,
+                url: url, sourceLocation: sourceLocation)
         }
 
         /// Exports every op of `db` to a file named after it.
@@ -73,17 +75,10 @@ import Testing
 
         // When A records two activities and the Office assigns a task, and everybody syncs.
         let dialogue = try r.add(
-            r.a,
-            [
-                "--form", "HT02", "--content", "ND01,ND05", "--date", "2026-03-02", "--title",
-                "Đối thoại doanh nghiệp tại cửa khẩu Đồng Đăng", "--quantity", "1", "--participants", "45",
-            ])
+            r.a, form: "HT02", content: "ND01,ND05", date: "2026-03-02", title: "Đối thoại doanh nghiệp tại cửa khẩu Đồng Đăng", quantity: 1,
+            participants: 45)
         let article = try r.add(
-            r.a,
-            [
-                "--form", "HT06", "--content", "ND10", "--date", "2026-03-20", "--title", "Tin chuyển đổi số", "--url",
-                "https://bqlkktck.langson.gov.vn/tin/1",
-            ])
+            r.a, form: "HT06", content: "ND10", date: "2026-03-20", title: "Tin chuyển đổi số", url: "https://bqlkktck.langson.gov.vn/tin/1")
         let task = try r.run([
             "task", "add", "--db", r.vp, "--unit", "TTQLCK", "--item", "ND05", "--due", "2026-06-14", "--title",
             "Tuyên truyền dịch vụ công trực tuyến tại cửa khẩu",
@@ -162,7 +157,7 @@ import Testing
     @Test("Xuất --since chỉ gửi phần còn thiếu; nhận trước khoảng trống thì chờ / partial export and held-back ops")
     func partialExportAndGaps() throws {
         let r = try Replicas()
-        let first = try r.add(r.a, ["--form", "HT04", "--content", "ND06", "--date", "2026-01-10", "--title", "Tờ rơi một cửa"])
+        let first = try r.add(r.a, form: "HT04", content: "ND06", date: "2026-01-10", title: "Tờ rơi một cửa")
         let full = try r.export(r.a, suffix: ".1")
         let vvAfterFirst = try JSONSerialization.jsonObject(with: try r.run(["status", "--json", "--db", r.a]).stdout) as? [String: Any]
         let vector = (vvAfterFirst?["version_vector"] as? [String: Int] ?? [:]).map { "\($0.key):\($0.value)" }.joined(separator: ",")
@@ -194,17 +189,12 @@ import Testing
     func searchAndOrder() throws {
         let r = try Replicas()
         for title in ["Đông", "Dung", "Bình", "Ân"] {
-            _ = try r.add(r.a, ["--form", "HT01", "--content", "ND02", "--date", "2026-02-02", "--title", title])
+            _ = try r.add(r.a, form: "HT01", content: "ND02", date: "2026-02-02", title: title)
         }
-        let dongDang = try r.add(
-            r.a, ["--form", "HT03", "--content", "ND03", "--date", "2026-04-01", "--title", "Hội thi tìm hiểu CCHC tại Đồng Đăng"])
+        let dongDang = try r.add(r.a, form: "HT03", content: "ND03", date: "2026-04-01", title: "Hội thi tìm hiểu CCHC tại Đồng Đăng")
         // Typed decomposed (NFD), stored and found as NFC.
         let nfd = try r.add(
-            r.a,
-            [
-                "--form", "HT09", "--content", "ND10", "--date", "2026-04-02", "--title",
-                "Trợ lý ảo ở cửa khẩu Đồng Đăng".decomposedStringWithCanonicalMapping,
-            ])
+            r.a, form: "HT09", content: "ND10", date: "2026-04-02", title: "Trợ lý ảo ở cửa khẩu Đồng Đăng".decomposedStringWithCanonicalMapping)
 
         func list(_ extra: [String]) throws -> [ActivityRow] {
             try JSONDecoder().decode([ActivityRow].self, from: try r.run(["activity", "list", "--json", "--db", r.a] + extra).stdout)

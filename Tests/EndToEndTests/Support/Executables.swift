@@ -1,4 +1,5 @@
 import Foundation
+import Testing
 
 /// Where every end-to-end test finds the built `hub` and `unit-client`: `CCHC_BIN_DIR` when set
 /// (e.g. `$PWD/.build/release` for the load figures), else beside the running test bundle (the
@@ -26,4 +27,19 @@ enum Executables {
     static func url(_ name: String) -> URL { find(name) ?? directories[0].appendingPathComponent(name) }
 
     static var searched: String { directories.map(\.path).joined(separator: ", ") }
+
+    /// The executable; when it is not built, records an issue saying where it was looked for and throws.
+    static func require(_ name: String, sourceLocation: SourceLocation = #_sourceLocation) throws -> URL {
+        guard let url = find(name) else {
+            Issue.record(
+                "\(name) is not built: run `swift build` in \(packageRoot.path) (looked in \(searched)).", sourceLocation: sourceLocation)
+            throw MissingExecutable(name: name)
+        }
+        return url
+    }
+}
+
+struct MissingExecutable: Error, CustomStringConvertible {
+    var name: String
+    var description: String { "\(name) is not built (looked in \(Executables.searched))" }
 }

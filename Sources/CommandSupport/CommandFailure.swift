@@ -25,9 +25,11 @@ public enum CommandFailure {
     ///
     /// ArgumentParser keeps the thrown error inside its own, non-public error values
     /// (`CommandError` holding `ParserError.unableToParseValue(…, originalError:)` or
-    /// `.userValidationError(_:)`), so this looks through them by reflection, a few levels deep.
+    /// `.userValidationError(_:)`), so this looks through those, and only those, by reflection.
     public static func syncError(in error: any Error) -> SyncError? {
-        find(error, depth: 0)
+        if let e = error as? SyncError { return e }
+        guard String(reflecting: type(of: error)).hasPrefix("ArgumentParser.") else { return nil }
+        return find(error, depth: 0)
     }
 
     private static func find(_ value: Any, depth: Int) -> SyncError? {

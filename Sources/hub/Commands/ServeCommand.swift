@@ -10,11 +10,11 @@ struct HubServeCommand: AsyncParsableCommand {
         commandName: "serve", abstract: "Chạy máy chủ đồng bộ HTTP (GET /health, POST /v1/sync); dừng êm khi nhận SIGTERM/SIGINT.",
         discussion: "Với --port 0 hệ thống chọn cổng trống; dòng «listening on HOST:PORT» trên stdout cho biết cổng thật.")
     @OptionGroup var store: HubStoreOptions
-    @Option(help: "Địa chỉ lắng nghe (mặc định: 127.0.0.1).")
+    @Option(help: "Địa chỉ lắng nghe.")
     var host = "127.0.0.1"
     @Option(help: "Cổng (0: tự chọn; mặc định: 8080).", transform: Count.readingInt("port"))
     var port = 8080
-    @Option(help: "Mức nhật ký: trace, debug, info, notice, warning, error (mặc định: info).")
+    @Option(help: "Mức nhật ký: trace, debug, info, notice, warning, error.")
     var logLevel = "info"
 
     func validate() throws {

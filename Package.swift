@@ -29,17 +29,22 @@ let package = Package(
             ],
             resources: [.copy("Resources/catalog-2026.json")]
         ),
+        // Command-line plumbing every executable shares: the error rule, typed options, printers.
+        .target(
+            name: "CommandSupport",
+            dependencies: ["SyncCore", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
         .executableTarget(
             name: "unit-client",
             dependencies: [
-                "SyncCore",
+                "SyncCore", "CommandSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .executableTarget(
             name: "hub",
             dependencies: [
-                "SyncCore",
+                "SyncCore", "CommandSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),

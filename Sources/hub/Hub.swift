@@ -1,4 +1,5 @@
 import ArgumentParser
+import CommandSupport
 import Foundation
 import SyncCore
 
@@ -13,4 +14,7 @@ struct Hub: AsyncParsableCommand {
             HubConflictsCommand.self, HubDumpCommand.self, HubReportCommand.self, HubBundleCommand.self, HubNightlyCommand.self, HubBenchCommand.self,
         ]
     )
+
+    /// Failures are reported by the rule of `CommandFailure`: `Lỗi: …` and the README's exit codes.
+    static func main() async { await mainReportingErrors() }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CommandSupport
 import Foundation
 import SyncCore
 
@@ -16,4 +17,7 @@ struct UnitClient: AsyncParsableCommand {
             ConflictsCommand.self, StatusCommand.self, DumpCommand.self, OpsCommand.self, ReportCommand.self, SyncCommand.self, BundleCommand.self,
         ]
     )
+
+    /// Failures are reported by the rule of `CommandFailure`: `Lỗi: …` and the README's exit codes.
+    static func main() async { await mainReportingErrors() }
 }

@@ -15,11 +15,9 @@ struct HubBundleCommand: AsyncParsableCommand {
         var file: String
 
         func run() async throws {
-            try await hubReportingErrors {
-                let data = try UserFile.read(file, field: "file")
-                let r = try HubSyncService(store: store.open()).importBundle(data, path: file, now: Int64(Date().timeIntervalSince1970))
-                print("Đã nhập gói của bản sao \(r.replica) (\(r.unit)): \(r.applied) thao tác mới, \(r.duplicates) đã có.")
-            }
+            let data = try UserFile.read(file, field: "file")
+            let r = try HubSyncService(store: store.open()).importBundle(data, path: file, now: Int64(Date().timeIntervalSince1970))
+            print("Đã nhập gói của bản sao \(r.replica) (\(r.unit)): \(r.applied) thao tác mới, \(r.duplicates) đã có.")
         }
     }
 
@@ -33,12 +31,10 @@ struct HubBundleCommand: AsyncParsableCommand {
         var out: String
 
         func run() async throws {
-            try await hubReportingErrors {
-                let id = try ReplicaID.parse(replica)
-                let (data, n) = try HubSyncService(store: store.open()).exportBundle(for: id, now: Int64(Date().timeIntervalSince1970))
-                try UserFile.write(data, to: out, field: "out")
-                print("Đã xuất \(n) thao tác cho bản sao \(id) ra \(out).")
-            }
+            let id = try ReplicaID.parse(replica)
+            let (data, n) = try HubSyncService(store: store.open()).exportBundle(for: id, now: Int64(Date().timeIntervalSince1970))
+            try UserFile.write(data, to: out, field: "out")
+            print("Đã xuất \(n) thao tác cho bản sao \(id) ra \(out).")
         }
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CommandSupport
 import Foundation
 import SyncCore
 
@@ -15,28 +16,25 @@ struct HubEnrolCommand: AsyncParsableCommand {
     var url: String?
     @Option(help: "Mã bản sao mong muốn (mặc định: ngẫu nhiên).")
     var replica: String?
-    @Flag(help: "In kết quả dạng JSON.")
-    var json = false
+    @OptionGroup var output: OutputOptions
 
     func run() async throws {
-        try await hubReportingErrors {
-            if let url { _ = try SyncClient.hubURL(url, field: "url") }
-            let id = try replica.map { try ReplicaID.parse($0) }
-            let s = try store.open()
-            let file = try s.enrol(unit: unit, hubURL: url, replica: id)
-            do {
-                try file.write(path: out)
-            } catch {
-                // Without the file the secret is lost: take the enrolment back.
-                try? s.withdrawEnrolment(file.replicaID)
-                throw error
-            }
-            if json {
-                let d = try JSONEncoder.canonical.encode(["replica_id": file.replicaID.rawValue, "unit": file.unit, "file": out])
-                print(String(decoding: d, as: UTF8.self))
-            } else {
-                print("Đã ghi danh bản sao \(file.replicaID) cho đơn vị \(file.unit); tệp ghi danh: \(out)")
-            }
+        if let url { _ = try SyncClient.hubURL(url, field: "url") }
+        let id = try replica.map { try ReplicaID.parse($0) }
+        let s = try store.open()
+        let file = try s.enrol(unit: unit, hubURL: url, replica: id)
+        do {
+            try file.write(path: out)
+        } catch {
+            // Without the file the secret is lost: take the enrolment back.
+            try? s.withdrawEnrolment(file.replicaID)
+            throw error
+        }
+        if output.json {
+            let d = try JSONEncoder.canonical.encode(["replica_id": file.replicaID.rawValue, "unit": file.unit, "file": out])
+            print(String(decoding: d, as: UTF8.self))
+        } else {
+            print("Đã ghi danh bản sao \(file.replicaID) cho đơn vị \(file.unit); tệp ghi danh: \(out)")
         }
     }
 }

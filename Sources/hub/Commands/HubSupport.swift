@@ -23,38 +23,8 @@ struct HubStoreOptions: ParsableArguments {
     }
 }
 
-/// Runs a command body; a `SyncError` becomes its Vietnamese message on stderr and its exit code.
+/// The bench commands' old wrapper, kept only until they move to their own executable: every
+/// failure is now reported once, by `main` (`CommandFailure`), so this just runs `body`.
 func hubReportingErrors<T>(_ body: () async throws -> T) async throws -> T {
-    do {
-        return try await body()
-    } catch let e as SyncError {
-        FileHandle.standardError.write(Data("Lỗi: \(e.message)\n".utf8))
-        throw ExitCode(e.exitCode)
-    }
-}
-
-struct HubInitCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "init", abstract: "Khởi tạo cơ sở dữ liệu của hub với dữ liệu Kế hoạch 2026.")
-    @OptionGroup var store: HubStoreOptions
-
-    func run() async throws {
-        try await hubReportingErrors {
-            let s = try ReplicaStore.open(path: store.path, create: true)
-            try s.initialise(identity: nil)
-            print("Đã khởi tạo hub tại \(store.path).")
-        }
-    }
-}
-
-struct HubDumpCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "dump", abstract: "In trạng thái chuẩn tắc (giống «unit-client dump») để so sánh các bản sao.")
-    @OptionGroup var store: HubStoreOptions
-
-    func run() async throws {
-        try await hubReportingErrors {
-            let data = try store.open().dump().json()
-            FileHandle.standardOutput.write(data)
-        }
-    }
+    try await body()
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CommandSupport
 import Foundation
 import SyncCore
 
@@ -12,14 +13,14 @@ struct HubReportCommand: AsyncParsableCommand {
             kỳ đó được tính vào kỳ tiếp theo, ghi chú «nhập muộn».
             """)
     @OptionGroup var store: HubStoreOptions
-    @Option(help: "Kỳ báo cáo: 2026-Q1…Q4, 2026-H1, 2026-Y; hoặc dùng --from/--to cho báo cáo đột xuất.")
-    var period: String?
+    @Option(help: "Kỳ báo cáo: 2026-Q1…Q4, 2026-H1, 2026-Y; hoặc dùng --from/--to cho báo cáo đột xuất.", transform: ReportPeriod.reading("period"))
+    var period: ReportPeriod?
     @Option(help: "Ngày đầu (YYYY-MM-DD) của báo cáo đột xuất.")
     var from: String?
     @Option(help: "Ngày cuối (YYYY-MM-DD) của báo cáo đột xuất.")
     var to: String?
-    @Option(help: "Định dạng: docx, md, csv, json (mặc định docx).")
-    var format: String = "docx"
+    @Option(help: "Định dạng: docx, md, csv, json (mặc định docx).", transform: ReportFormat.reading("format"))
+    var format: ReportFormat = .docx
     @Option(help: "Tệp kết quả.")
     var out: String
     @Option(help: "Số văn bản (ví dụ 05); để trống nếu chưa cấp số.")
@@ -31,7 +32,7 @@ struct HubReportCommand: AsyncParsableCommand {
 
     func resolvePeriod() throws -> ReportPeriod {
         switch (period, from, to) {
-        case (let p?, nil, nil): return try ReportPeriod.parse(p)
+        case (let p?, nil, nil): return p
         case (nil, let f?, let t?):
             let a = try CalendarDay.parse(f, field: "from")
             let b = try CalendarDay.parse(t, field: "to")
@@ -40,7 +41,7 @@ struct HubReportCommand: AsyncParsableCommand {
         case (nil, nil, nil):
             throw SyncError(.invalidInput, "Thiếu «--period»: cần --period (ví dụ 2026-Q1) hoặc cả --from và --to.", field: "period")
         case (_?, _, _):
-            throw SyncError.invalid("period", period ?? "", "dùng --period hoặc --from/--to, không dùng cả hai.")
+            throw SyncError.invalid("period", period?.description ?? "", "dùng --period hoặc --from/--to, không dùng cả hai.")
         default:
             let missing = from == nil ? "from" : "to"
             throw SyncError(.invalidInput, "Thiếu «--\(missing)»: báo cáo đột xuất cần cả --from và --to.", field: missing)
@@ -48,38 +49,36 @@ struct HubReportCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        try await hubReportingErrors {
-            let p = try resolvePeriod()
-            let fmt = try ReportFormat.parse(format)
-            if let number {
-                let n = number.trimmingCharacters(in: .whitespaces)
-                guard !n.isEmpty, n.count <= 10, n.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" }) else {
-                    throw SyncError.invalid("number", number, "số văn bản chỉ gồm chữ số, chữ cái, dấu gạch (ví dụ 05).")
-                }
+        let p = try resolvePeriod()
+        let fmt = format
+        if let number {
+            let n = number.trimmingCharacters(in: .whitespaces)
+            guard !n.isEmpty, n.count <= 10, n.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" }) else {
+                throw SyncError.invalid("number", number, "số văn bản chỉ gồm chữ số, chữ cái, dấu gạch (ví dụ 05).")
             }
-            let day = try CalendarDay.parse(date ?? CalendarDay.today(), field: "date")
-            if let signer, signer.trimmingCharacters(in: .whitespaces).isEmpty || signer.count > 100 {
-                throw SyncError.invalid("signer", signer, "họ tên người ký không được trống và không quá 100 ký tự.")
-            }
-            let outURL = URL(fileURLWithPath: out)
-            var isDir: ObjCBool = false
-            let parent = outURL.deletingLastPathComponent().path
-            guard FileManager.default.fileExists(atPath: parent, isDirectory: &isDir), isDir.boolValue else {
-                throw SyncError.invalid("out", out, "thư mục «\(parent)» không tồn tại.")
-            }
-            let s = try store.open()
-            let heading = ReportHeading(
-                catalog: s.catalog, number: number?.trimmingCharacters(in: .whitespaces), date: day,
-                signerName: signer.map { VietnameseText.nfc($0.trimmingCharacters(in: .whitespaces)) })
-            let report = try s.consolidatedReport(for: p, heading: heading)
-            let data = try report.export(fmt)
-            try UserFile.write(data, to: out, field: "out")
-            print("Đã lập báo cáo \(report.subject) (\(fmt.rawValue)): \(outURL.path)")
-            print(
-                "Tổng số hoạt động: \(report.totals.activities); số người được tiếp cận: \(report.totals.peopleReached); nhập muộn: \(report.totals.lateEntries)."
-            )
-            func list(_ codes: [String]) -> String { codes.isEmpty ? "không có" : codes.joined(separator: ", ") }
-            print("Đơn vị đã gửi: \(list(report.submitted)); chưa gửi: \(list(report.notSubmitted)).")
         }
+        let day = try CalendarDay.parse(date ?? CalendarDay.today(), field: "date")
+        if let signer, signer.trimmingCharacters(in: .whitespaces).isEmpty || signer.count > 100 {
+            throw SyncError.invalid("signer", signer, "họ tên người ký không được trống và không quá 100 ký tự.")
+        }
+        let outURL = URL(fileURLWithPath: out)
+        var isDir: ObjCBool = false
+        let parent = outURL.deletingLastPathComponent().path
+        guard FileManager.default.fileExists(atPath: parent, isDirectory: &isDir), isDir.boolValue else {
+            throw SyncError.invalid("out", out, "thư mục «\(parent)» không tồn tại.")
+        }
+        let s = try store.open()
+        let heading = ReportHeading(
+            catalog: s.catalog, number: number?.trimmingCharacters(in: .whitespaces), date: day,
+            signerName: signer.map { VietnameseText.nfc($0.trimmingCharacters(in: .whitespaces)) })
+        let report = try s.consolidatedReport(for: p, heading: heading)
+        let data = try report.export(fmt)
+        try UserFile.write(data, to: out, field: "out")
+        print("Đã lập báo cáo \(report.subject) (\(fmt.rawValue)): \(outURL.path)")
+        print(
+            "Tổng số hoạt động: \(report.totals.activities); số người được tiếp cận: \(report.totals.peopleReached); nhập muộn: \(report.totals.lateEntries)."
+        )
+        func list(_ codes: [String]) -> String { codes.isEmpty ? "không có" : codes.joined(separator: ", ") }
+        print("Đơn vị đã gửi: \(list(report.submitted)); chưa gửi: \(list(report.notSubmitted)).")
     }
 }

@@ -10,10 +10,8 @@ struct HubRevokeCommand: AsyncParsableCommand {
     var replica: String
 
     func run() async throws {
-        try await hubReportingErrors {
-            let id = try ReplicaID.parse(replica)
-            let e = try store.open().revoke(id)
-            print("Đã thu hồi bản sao \(e.replica) (đơn vị \(e.unit)) lúc \(e.revokedAt ?? "?").")
-        }
+        let id = try ReplicaID.parse(replica)
+        let e = try store.open().revoke(id)
+        print("Đã thu hồi bản sao \(e.replica) (đơn vị \(e.unit)) lúc \(e.revokedAt ?? "?").")
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CommandSupport
 import Foundation
 import SyncCore
 
@@ -22,33 +23,30 @@ struct HubStatusCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "status", abstract: "Các bản sao đã ghi danh, đơn vị, lần đồng bộ cuối, véc-tơ phiên bản, số xung đột đang mở.")
     @OptionGroup var store: HubStoreOptions
-    @Flag(help: "In kết quả dạng JSON.")
-    var json = false
+    @OptionGroup var output: OutputOptions
 
     func run() async throws {
-        try await hubReportingErrors {
-            let s = try store.open()
-            let replicas = try s.enrolments()
-            var units: [String: Int] = [:]
-            for r in replicas where r.revokedAt == nil { units[r.unit, default: 0] += 1 }
-            let report = HubStatusReport(
-                db: store.path, versionVector: try s.versionVector(), ops: try s.opCount(), pending: try s.pendingCount(),
-                conflicts: try s.conflicts().count, units: units, replicas: replicas)
-            if json {
-                try printJSON(report)
-                return
-            }
-            print("Cơ sở dữ liệu:  \(report.db)")
-            print("Véc-tơ:         \(report.versionVector)")
-            print("Thao tác:       \(report.ops) (chờ khoảng trống: \(report.pending))")
-            print("Xung đột mở:    \(report.conflicts)")
-            print("Đơn vị:         " + units.keys.sorted().map { "\($0) (\(units[$0] ?? 0) bản sao)" }.joined(separator: ", "))
-            print("Bản sao:")
-            if replicas.isEmpty { print("  (chưa có bản sao nào được ghi danh)") }
-            for r in replicas {
-                let state = r.revokedAt.map { "đã thu hồi \($0)" } ?? "hoạt động"
-                print("  \(r.replica)  \(r.unit)  \(state)  đồng bộ cuối: \(r.lastSync ?? "chưa") (\(r.syncs) lần)  véc-tơ: \(r.lastVersionVector)")
-            }
+        let s = try store.open()
+        let replicas = try s.enrolments()
+        var units: [String: Int] = [:]
+        for r in replicas where r.revokedAt == nil { units[r.unit, default: 0] += 1 }
+        let report = HubStatusReport(
+            db: store.path, versionVector: try s.versionVector(), ops: try s.opCount(), pending: try s.pendingCount(),
+            conflicts: try s.conflicts().count, units: units, replicas: replicas)
+        if output.json {
+            try printJSON(report)
+            return
+        }
+        print("Cơ sở dữ liệu:  \(report.db)")
+        print("Véc-tơ:         \(report.versionVector)")
+        print("Thao tác:       \(report.ops) (chờ khoảng trống: \(report.pending))")
+        print("Xung đột mở:    \(report.conflicts)")
+        print("Đơn vị:         " + units.keys.sorted().map { "\($0) (\(units[$0] ?? 0) bản sao)" }.joined(separator: ", "))
+        print("Bản sao:")
+        if replicas.isEmpty { print("  (chưa có bản sao nào được ghi danh)") }
+        for r in replicas {
+            let state = r.revokedAt.map { "đã thu hồi \($0)" } ?? "hoạt động"
+            print("  \(r.replica)  \(r.unit)  \(state)  đồng bộ cuối: \(r.lastSync ?? "chưa") (\(r.syncs) lần)  véc-tơ: \(r.lastVersionVector)")
         }
     }
 }

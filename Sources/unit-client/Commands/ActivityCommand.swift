@@ -1,4 +1,5 @@
 import ArgumentParser
+import CommandSupport
 import Foundation
 import SyncCore
 
@@ -6,52 +7,6 @@ struct ActivityCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "activity", abstract: "Hoạt động tuyên truyền của đơn vị: ghi nhận, xem, sửa, xóa.",
         subcommands: [Add.self, List.self, Show.self, Edit.self, Delete.self], defaultSubcommand: List.self)
-
-    /// Fields shared by add and edit.
-    struct Fields: ParsableArguments {
-        @Option(help: "Hình thức (HT01–HT09, xem «unit-client plan»).")
-        var form: String?
-        @Option(help: "Nội dung, một hoặc nhiều mã cách nhau bằng dấu phẩy (ND01–ND11).")
-        var content: String?
-        @Option(help: "Ngày thực hiện (YYYY-MM-DD).")
-        var date: String?
-        @Option(help: "Tiêu đề.")
-        var title: String?
-        @Option(help: "Mô tả.")
-        var description: String?
-        @Option(parsing: .unconditional, help: "Số lượng, theo đơn vị tính của hình thức (lớp, tin bài, tờ rơi…).")
-        var quantity: String?
-        @Option(parsing: .unconditional, help: "Số người tham dự / được tiếp cận.")
-        var participants: String?
-        @Option(help: "Đường dẫn (http/https) tới tin, bài, bài đăng.")
-        var url: String?
-        @Option(help: "Ghi chú.")
-        var note: String?
-
-        func count(_ raw: String?, _ field: String) throws -> Value? {
-            guard let raw else { return nil }
-            if raw.isEmpty { return .null }
-            guard let n = Int64(raw.trimmingCharacters(in: .whitespaces)) else {
-                throw SyncError.invalid(field, raw, "cần một số nguyên không âm.")
-            }
-            guard n >= 0 else { throw SyncError.invalid(field, raw, "không được là số âm.") }
-            return .int(n)
-        }
-
-        func changes() throws -> [(String, Value)] {
-            var c: [(String, Value)] = []
-            if let date { c.append(("date", .text(date))) }
-            if let form { c.append(("form", .text(form.uppercased()))) }
-            if let content { c.append(("content", .text(content))) }
-            if let title { c.append(("title", .text(title))) }
-            if let description { c.append(("description", description.isEmpty ? .null : .text(description))) }
-            if let q = try count(quantity, "quantity") { c.append(("quantity", q)) }
-            if let p = try count(participants, "participants") { c.append(("participants", p)) }
-            if let url { c.append(("url", url.isEmpty ? .null : .text(url))) }
-            if let note { c.append(("note", note.isEmpty ? .null : .text(note))) }
-            return c
-        }
-    }
 
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -64,24 +19,22 @@ struct ActivityCommand: AsyncParsableCommand {
         @OptionGroup var fields: Fields
 
         func run() async throws {
-            try reportingErrors {
-                guard fields.form != nil else { throw SyncError.invalid("form", "", "cần --form (HT01–HT09).") }
-                guard fields.content != nil else { throw SyncError.invalid("content", "", "cần --content (ND01–ND11).") }
-                guard fields.date != nil else { throw SyncError.invalid("date", "", "cần --date (YYYY-MM-DD).") }
-                guard let title = fields.title, !title.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
-                    throw SyncError.invalid("title", fields.title ?? "", "tiêu đề không được để trống.")
-                }
-                let s = try store.open()
-                let me = try s.requireIdentity()
-                var changes = try fields.changes()
-                try checkURLRequirement(catalog: s.catalog, form: fields.form, url: fields.url)
-                changes.insert(("unit", .text(me.unit)), at: 0)
-                changes.append(("recorded", .text(ISO8601DateFormatter().string(from: Date()))))
-                changes.append(("deleted", .int(0)))
-                let id = try s.createRecord(kind: .activity, owner: me.unit, changes: changes)
-                print("Đã ghi nhận hoạt động:")
-                print(id.rawValue)
+            guard fields.form != nil else { throw SyncError.invalid("form", "", "cần --form (HT01–HT09).") }
+            guard fields.content != nil else { throw SyncError.invalid("content", "", "cần --content (ND01–ND11).") }
+            guard fields.date != nil else { throw SyncError.invalid("date", "", "cần --date (YYYY-MM-DD).") }
+            guard let title = fields.title, !title.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+                throw SyncError.invalid("title", fields.title ?? "", "tiêu đề không được để trống.")
             }
+            let s = try store.open()
+            let me = try s.requireIdentity()
+            var changes = fields.changes()
+            try checkURLRequirement(catalog: s.catalog, form: fields.form, url: fields.url)
+            changes.insert(("unit", .text(me.unit)), at: 0)
+            changes.append(("recorded", .text(ISO8601DateFormatter().string(from: Date()))))
+            changes.append(("deleted", .int(0)))
+            let id = try s.createRecord(kind: .activity, owner: me.unit, changes: changes)
+            print("Đã ghi nhận hoạt động:")
+            print(id.rawValue)
         }
     }
 
@@ -91,29 +44,26 @@ struct ActivityCommand: AsyncParsableCommand {
             discussion: "Tìm kiếm không phân biệt dấu và hoa thường: --search \"dong dang\" tìm thấy «Đồng Đăng».")
         @OptionGroup var store: StoreOptions
         @OptionGroup var output: OutputOptions
-        @Option(help: "Kỳ báo cáo: 2026-Q1, 2026-H1, 2026-Q3, 2026-Y… (theo ngày chốt số liệu).")
-        var period: String?
+        @Option(help: "Kỳ báo cáo: 2026-Q1, 2026-H1, 2026-Q3, 2026-Y… (theo ngày chốt số liệu).", transform: ReportPeriod.reading("period"))
+        var period: ReportPeriod?
         @Option(help: "Tìm trong tiêu đề, mô tả, ghi chú (không phân biệt dấu).")
         var search: String?
         @Option(help: "Chỉ hoạt động của đơn vị này (mặc định: mọi đơn vị có trong bản sao).")
         var unit: String?
 
         func run() async throws {
-            try reportingErrors {
-                let p = try period.map { try ReportPeriod.parse($0) }
-                let s = try store.open()
-                if let unit { _ = try s.catalog.requireUnit(unit) }
-                let list = try s.activities(unit: unit, from: p?.window.from, to: p?.window.to, search: search)
-                if output.json { return try printJSON(list) }
-                if list.isEmpty { print("Không có hoạt động nào.") }
-                for a in list {
-                    var figures: [String] = []
-                    if let q = a.quantity { figures.append("SL \(q)") }
-                    if let n = a.participants { figures.append("\(n) người") }
-                    let f = figures.isEmpty ? "" : " (\(figures.joined(separator: ", ")))"
-                    print("\(CalendarDay.vietnamese(a.date))  \(a.form)  \(a.content.joined(separator: ","))  \(a.title)\(f)")
-                    print("    \(a.id)\(a.url.map { "  \($0)" } ?? "")")
-                }
+            let s = try store.open()
+            if let unit { _ = try s.catalog.requireUnit(unit) }
+            let list = try s.activities(unit: unit, from: period?.window.from, to: period?.window.to, search: search)
+            if output.json { return try printJSON(list) }
+            if list.isEmpty { print("Không có hoạt động nào.") }
+            for a in list {
+                var figures: [String] = []
+                if let q = a.quantity { figures.append("SL \(q)") }
+                if let n = a.participants { figures.append("\(n) người") }
+                let f = figures.isEmpty ? "" : " (\(figures.joined(separator: ", ")))"
+                print("\(CalendarDay.vietnamese(a.date))  \(a.form)  \(a.content.joined(separator: ","))  \(a.title)\(f)")
+                print("    \(a.id)\(a.url.map { "  \($0)" } ?? "")")
             }
         }
     }
@@ -126,19 +76,17 @@ struct ActivityCommand: AsyncParsableCommand {
         var id: String
 
         func run() async throws {
-            try reportingErrors {
-                let s = try store.open()
-                guard let a = try s.activity(id) else { throw SyncError.notFound("hoạt động", id) }
-                if output.json { return try printJSON(a) }
-                print(
-                    "Mã: \(a.id)\nĐơn vị: \(a.unit)\nNgày: \(CalendarDay.vietnamese(a.date))\nHình thức: \(a.form)\nNội dung: \(a.content.joined(separator: ", "))\nTiêu đề: \(a.title)"
-                )
-                if let d = a.description { print("Mô tả: \(d)") }
-                if let q = a.quantity { print("Số lượng: \(q)") }
-                if let p = a.participants { print("Số người: \(p)") }
-                if let u = a.url { print("Đường dẫn: \(u)") }
-                if let n = a.note { print("Ghi chú: \(n)") }
-            }
+            let s = try store.open()
+            guard let a = try s.activity(id) else { throw SyncError.notFound("hoạt động", id) }
+            if output.json { return try printJSON(a) }
+            print(
+                "Mã: \(a.id)\nĐơn vị: \(a.unit)\nNgày: \(CalendarDay.vietnamese(a.date))\nHình thức: \(a.form)\nNội dung: \(a.content.joined(separator: ", "))\nTiêu đề: \(a.title)"
+            )
+            if let d = a.description { print("Mô tả: \(d)") }
+            if let q = a.quantity { print("Số lượng: \(q)") }
+            if let p = a.participants { print("Số người: \(p)") }
+            if let u = a.url { print("Đường dẫn: \(u)") }
+            if let n = a.note { print("Ghi chú: \(n)") }
         }
     }
 
@@ -152,19 +100,17 @@ struct ActivityCommand: AsyncParsableCommand {
         @OptionGroup var fields: Fields
 
         func run() async throws {
-            try reportingErrors {
-                let rid = try RecordID.parse(id)
-                let changes = try fields.changes()
-                guard !changes.isEmpty else { throw SyncError.invalid("fields", "", "cần ít nhất một trường để sửa (--title, --quantity…).") }
-                if let t = fields.title, t.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
-                    throw SyncError.invalid("title", t, "tiêu đề không được để trống.")
-                }
-                let s = try store.open()
-                guard rid.kind == .activity, let current = try s.activity(rid.rawValue) else { throw SyncError.notFound("hoạt động", id) }
-                try checkURLRequirement(catalog: s.catalog, form: fields.form ?? current.form, url: fields.url ?? current.url)
-                let ops = try s.writeRecord(rid, changes: changes)
-                print(ops.isEmpty ? "Không có gì thay đổi." : "Đã sửa hoạt động \(id) (\(ops.count) trường).")
+            let rid = try RecordID.parse(id)
+            let changes = fields.changes()
+            guard !changes.isEmpty else { throw SyncError.invalid("fields", "", "cần ít nhất một trường để sửa (--title, --quantity…).") }
+            if let t = fields.title, t.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+                throw SyncError.invalid("title", t, "tiêu đề không được để trống.")
             }
+            let s = try store.open()
+            guard rid.kind == .activity, let current = try s.activity(rid.rawValue) else { throw SyncError.notFound("hoạt động", id) }
+            try checkURLRequirement(catalog: s.catalog, form: fields.form ?? current.form, url: fields.url ?? current.url)
+            let ops = try s.writeRecord(rid, changes: changes)
+            print(ops.isEmpty ? "Không có gì thay đổi." : "Đã sửa hoạt động \(id) (\(ops.count) trường).")
         }
     }
 
@@ -176,21 +122,11 @@ struct ActivityCommand: AsyncParsableCommand {
         var id: String
 
         func run() async throws {
-            try reportingErrors {
-                let rid = try RecordID.parse(id)
-                let s = try store.open()
-                guard rid.kind == .activity, try s.exists(rid) else { throw SyncError.notFound("hoạt động", id) }
-                try s.writeRecord(rid, changes: [], delete: true)
-                print("Đã xóa hoạt động \(id).")
-            }
+            let rid = try RecordID.parse(id)
+            let s = try store.open()
+            guard rid.kind == .activity, try s.exists(rid) else { throw SyncError.notFound("hoạt động", id) }
+            try s.writeRecord(rid, changes: [], delete: true)
+            print("Đã xóa hoạt động \(id).")
         }
-    }
-}
-
-/// Web articles and social posts (HT06, HT07) must carry the URL of what was published.
-func checkURLRequirement(catalog: Catalog, form: String?, url: String?) throws {
-    guard let form, let f = catalog.form(form.uppercased()), f.requiresURL else { return }
-    if url == nil || url?.isEmpty == true {
-        throw SyncError.invalid("url", "", "hình thức \(f.code) (\(f.title)) cần đường dẫn tới bài đã đăng (--url).")
     }
 }

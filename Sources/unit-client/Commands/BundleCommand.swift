@@ -15,13 +15,11 @@ struct BundleCommand: AsyncParsableCommand {
         var out: String
 
         func run() async throws {
-            try reportingErrors {
-                let s = try store.open()
-                let (data, n) = try SyncClient.exportBundle(
-                    store: s, credentials: try s.requireCredentials(), now: Int64(Date().timeIntervalSince1970))
-                try UserFile.write(data, to: out, field: "out")
-                print("Đã xuất gói \(out): \(n) thao tác gửi hub.")
-            }
+            let s = try store.open()
+            let (data, n) = try SyncClient.exportBundle(
+                store: s, credentials: try s.requireCredentials(), now: Int64(Date().timeIntervalSince1970))
+            try UserFile.write(data, to: out, field: "out")
+            print("Đã xuất gói \(out): \(n) thao tác gửi hub.")
         }
     }
 
@@ -33,13 +31,11 @@ struct BundleCommand: AsyncParsableCommand {
         var file: String
 
         func run() async throws {
-            try reportingErrors {
-                let data = try UserFile.read(file, field: "file")
-                let s = try store.open()
-                let r = try SyncClient.importBundle(
-                    data, path: file, store: s, credentials: try s.requireCredentials(), now: Int64(Date().timeIntervalSince1970))
-                print("Đã nhập gói \(file): \(r.applied) mới, \(r.duplicates) đã có, \(r.heldBack) chờ, \(r.conflicts) xung đột.")
-            }
+            let data = try UserFile.read(file, field: "file")
+            let s = try store.open()
+            let r = try SyncClient.importBundle(
+                data, path: file, store: s, credentials: try s.requireCredentials(), now: Int64(Date().timeIntervalSince1970))
+            print("Đã nhập gói \(file): \(r.applied) mới, \(r.duplicates) đã có, \(r.heldBack) chờ, \(r.conflicts) xung đột.")
         }
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CommandSupport
 import Foundation
 import SyncCore
 
@@ -20,73 +21,44 @@ struct InitCommand: AsyncParsableCommand {
     var label: String?
     @Option(help: "Tệp ghi danh do «hub enrol» cấp: đơn vị, mã bản sao, địa chỉ hub và khóa bí mật.")
     var enrolment: String?
-    @Flag(name: .long, help: "In kết quả dạng JSON.")
-    var json = false
-
-    func validate() throws {
-        guard unit != nil || enrolment != nil else {
-            throw ValidationError("Cần --enrolment TỆP (tệp ghi danh của hub) hoặc --unit: mã đơn vị (VP, CPCM-QLDTDN, CPCM-QHXDMT, TTQLCK).")
-        }
-    }
-
-    func run() async throws {
-        try reportingErrors {
-            let enrolled = try enrolment.map { try EnrolmentFile.read(path: $0) }
-            if let enrolled, let unit, unit != enrolled.unit {
-                throw SyncError.invalid("unit", unit, "tệp ghi danh cấp cho đơn vị \(enrolled.unit).")
-            }
-            if let enrolled, let replica, replica != enrolled.replicaID.rawValue {
-                throw SyncError.invalid("replica", replica, "tệp ghi danh cấp mã bản sao \(enrolled.replicaID).")
-            }
-            let unitCode = enrolled?.unit ?? unit ?? ""
-            let catalog = Catalog.standard
-            _ = try catalog.requireUnit(unitCode, field: "unit")
-            let id = try enrolled?.replicaID ?? replica.map { try ReplicaID.parse($0, field: "replica") } ?? ReplicaID.random()
-            if FileManager.default.fileExists(atPath: store.path) {
-                let existing = try ReplicaStore.open(path: store.path, create: true)
-                if try existing.isInitialised() {
-                    throw SyncError(.conflict, "Cơ sở dữ liệu «\(store.path)» đã được khởi tạo; không ghi đè.", field: "db", value: store.path)
-                }
-            }
-            let s = try ReplicaStore.open(path: store.path, create: true)
-            try s.initialise(identity: .init(replica: id, unit: unitCode), label: label ?? ProcessInfo.processInfo.hostName)
-            if let enrolled {
-                try s.saveCredentials(HubCredentials(hubURL: enrolled.hubURL, replica: id, unit: unitCode, secret: enrolled.secret))
-            }
-            if json {
-                try printJSON(["replica_id": id.rawValue, "unit": unitCode, "db": store.path])
-            } else {
-                print("Đã tạo bản sao \(id) cho đơn vị \(unitCode) (\(catalog.unit(unitCode)?.name ?? "")) tại \(store.path).")
-            }
-        }
-    }
-}
-
-struct PlanCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "plan", abstract: "Danh mục Kế hoạch 2026: đơn vị, nội dung (ND), hình thức (HT), nhiệm vụ (TN).")
-
     @OptionGroup var output: OutputOptions
 
+    /// One of the two is required by this command's rule, not by ArgumentParser: invalid input (exit 2).
+    func validate() throws {
+        guard unit != nil || enrolment != nil else {
+            throw SyncError(
+                .invalidInput, "Cần --enrolment TỆP (tệp ghi danh của hub) hoặc --unit: mã đơn vị (VP, CPCM-QLDTDN, CPCM-QHXDMT, TTQLCK).",
+                field: "unit")
+        }
+    }
+
     func run() async throws {
-        let c = Catalog.standard
+        let enrolled = try enrolment.map { try EnrolmentFile.read(path: $0) }
+        if let enrolled, let unit, unit != enrolled.unit {
+            throw SyncError.invalid("unit", unit, "tệp ghi danh cấp cho đơn vị \(enrolled.unit).")
+        }
+        if let enrolled, let replica, replica != enrolled.replicaID.rawValue {
+            throw SyncError.invalid("replica", replica, "tệp ghi danh cấp mã bản sao \(enrolled.replicaID).")
+        }
+        let unitCode = enrolled?.unit ?? unit ?? ""
+        let catalog = Catalog.standard
+        _ = try catalog.requireUnit(unitCode, field: "unit")
+        let id = try enrolled?.replicaID ?? replica.map { try ReplicaID.parse($0, field: "replica") } ?? ReplicaID.random()
+        if FileManager.default.fileExists(atPath: store.path) {
+            let existing = try ReplicaStore.open(path: store.path, create: true)
+            if try existing.isInitialised() {
+                throw SyncError(.conflict, "Cơ sở dữ liệu «\(store.path)» đã được khởi tạo; không ghi đè.", field: "db", value: store.path)
+            }
+        }
+        let s = try ReplicaStore.open(path: store.path, create: true)
+        try s.initialise(identity: .init(replica: id, unit: unitCode), label: label ?? ProcessInfo.processInfo.hostName)
+        if let enrolled {
+            try s.saveCredentials(HubCredentials(hubURL: enrolled.hubURL, replica: id, unit: unitCode, secret: enrolled.secret))
+        }
         if output.json {
-            try printJSON(c)
-            return
+            try printJSON(["replica_id": id.rawValue, "unit": unitCode, "db": store.path])
+        } else {
+            print("Đã tạo bản sao \(id) cho đơn vị \(unitCode) (\(catalog.unit(unitCode)?.name ?? "")) tại \(store.path).")
         }
-        print(c.plan.title)
-        print("\nĐơn vị:")
-        for u in c.units { print("  \(u.code.padding(toLength: 12, withPad: " ", startingAt: 0)) \(u.name)") }
-        print("\nNội dung tuyên truyền:")
-        for i in c.contentItems { print("  \(i.code)  \(i.title)") }
-        print("\nHình thức tuyên truyền (đơn vị tính):")
-        for f in c.forms {
-            var m = f.quantityUnit
-            if let p = f.participantsUnit { m += "; \(p)" }
-            if f.requiresURL { m += "; kèm đường dẫn" }
-            print("  \(f.code)  \(f.title) (\(m))")
-        }
-        print("\nNhiệm vụ tổ chức thực hiện:")
-        for d in c.duties { print("  \(d.code)  [\(d.units.joined(separator: ", "))] \(d.title)") }
     }
 }

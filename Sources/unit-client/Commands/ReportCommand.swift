@@ -1,4 +1,5 @@
 import ArgumentParser
+import CommandSupport
 import Foundation
 import SyncCore
 
@@ -13,13 +14,12 @@ struct ReportCommand: AsyncParsableCommand {
         subcommands: [Draft.self, Show.self, Submit.self], defaultSubcommand: Show.self)
 
     struct PeriodOption: ParsableArguments {
-        @Option(help: "Kỳ báo cáo: 2026-Q1…Q4, 2026-H1 (6 tháng), 2026-Y (năm).")
-        var period: String
+        @Option(help: "Kỳ báo cáo: 2026-Q1…Q4, 2026-H1 (6 tháng), 2026-Y (năm).", transform: ReportPeriod.reading("period"))
+        var period: ReportPeriod
 
-        func parse() throws -> ReportPeriod {
-            let p = try ReportPeriod.parse(period)
-            _ = try ReplicaStore.unitReportID(unit: "VP", period: p)
-            return p
+        /// A unit reports for a quarter, the half year or the year, not for an ad-hoc window.
+        func validate() throws {
+            _ = try ReplicaStore.unitReportID(unit: "VP", period: period)
         }
     }
 
@@ -38,36 +38,32 @@ struct ReportCommand: AsyncParsableCommand {
         var issues: String?
         @Option(help: "Đề xuất, kiến nghị.")
         var proposals: String?
-        @Option(name: .customLong("tthc-total"), parsing: .unconditional, help: "Số TTHC đủ điều kiện cung cấp trực tuyến toàn trình.")
-        var tthcTotal: String?
-        @Option(name: .customLong("tthc-online"), parsing: .unconditional, help: "Số TTHC đã cung cấp trực tuyến toàn trình.")
-        var tthcOnline: String?
-        @Option(name: .customLong("dossiers-total"), parsing: .unconditional, help: "Tổng số hồ sơ TTHC tiếp nhận.")
-        var dossiersTotal: String?
-        @Option(name: .customLong("dossiers-online"), parsing: .unconditional, help: "Số hồ sơ tiếp nhận, xử lý trực tuyến.")
-        var dossiersOnline: String?
-
-        func count(_ raw: String?, _ field: String) throws -> Int64? {
-            guard let raw else { return nil }
-            guard let n = Int64(raw.trimmingCharacters(in: .whitespaces)) else {
-                throw SyncError.invalid(field, raw, "cần một số nguyên không âm.")
-            }
-            guard n >= 0 else { throw SyncError.invalid(field, raw, "không được là số âm.") }
-            return n
-        }
+        @Option(
+            name: .customLong("tthc-total"), parsing: .unconditional, help: "Số TTHC đủ điều kiện cung cấp trực tuyến toàn trình.",
+            transform: Count.reading("tthc_total"))
+        var tthcTotal: Count?
+        @Option(
+            name: .customLong("tthc-online"), parsing: .unconditional, help: "Số TTHC đã cung cấp trực tuyến toàn trình.",
+            transform: Count.reading("tthc_online"))
+        var tthcOnline: Count?
+        @Option(
+            name: .customLong("dossiers-total"), parsing: .unconditional, help: "Tổng số hồ sơ TTHC tiếp nhận.",
+            transform: Count.reading("dossiers_total"))
+        var dossiersTotal: Count?
+        @Option(
+            name: .customLong("dossiers-online"), parsing: .unconditional, help: "Số hồ sơ tiếp nhận, xử lý trực tuyến.",
+            transform: Count.reading("dossiers_online"))
+        var dossiersOnline: Count?
 
         func run() async throws {
-            try reportingErrors {
-                let p = try period.parse()
-                let draft = UnitReportDraft(
-                    results: results, issues: issues, proposals: proposals, tthcTotal: try count(tthcTotal, "tthc_total"),
-                    tthcOnline: try count(tthcOnline, "tthc_online"), dossiersTotal: try count(dossiersTotal, "dossiers_total"),
-                    dossiersOnline: try count(dossiersOnline, "dossiers_online"))
-                let s = try store.open()
-                let row = try s.draftUnitReport(period: p, draft: draft)
-                print("Đã lưu bản nháp báo cáo \(row.id).")
-                printSummary(row, catalog: s.catalog)
-            }
+            let p = period.period
+            let draft = UnitReportDraft(
+                results: results, issues: issues, proposals: proposals, tthcTotal: tthcTotal?.value, tthcOnline: tthcOnline?.value,
+                dossiersTotal: dossiersTotal?.value, dossiersOnline: dossiersOnline?.value)
+            let s = try store.open()
+            let row = try s.draftUnitReport(period: p, draft: draft)
+            print("Đã lưu bản nháp báo cáo \(row.id).")
+            printSummary(row, catalog: s.catalog)
         }
     }
 
@@ -78,19 +74,17 @@ struct ReportCommand: AsyncParsableCommand {
         @OptionGroup var period: PeriodOption
 
         func run() async throws {
-            try reportingErrors {
-                let p = try period.parse()
-                let s = try store.open()
-                let me = try s.requireIdentity()
-                let id = try ReplicaStore.unitReportID(unit: me.unit, period: p)
-                guard let row = try s.unitReport(unit: me.unit, period: p) else {
-                    throw SyncError(
-                        .notFound, "Chưa có báo cáo «\(id.rawValue)»; hãy lập bằng «unit-client report draft --period \(p)».", field: "period",
-                        value: p.description)
-                }
-                if output.json { return try printJSON(UnitReportView(row)) }
-                printSummary(row, catalog: s.catalog)
+            let p = period.period
+            let s = try store.open()
+            let me = try s.requireIdentity()
+            let id = try ReplicaStore.unitReportID(unit: me.unit, period: p)
+            guard let row = try s.unitReport(unit: me.unit, period: p) else {
+                throw SyncError(
+                    .notFound, "Chưa có báo cáo «\(id.rawValue)»; hãy lập bằng «unit-client report draft --period \(p)».", field: "period",
+                    value: p.description)
             }
+            if output.json { return try printJSON(UnitReportView(row)) }
+            printSummary(row, catalog: s.catalog)
         }
     }
 
@@ -101,13 +95,11 @@ struct ReportCommand: AsyncParsableCommand {
         @OptionGroup var period: PeriodOption
 
         func run() async throws {
-            try reportingErrors {
-                let p = try period.parse()
-                let s = try store.open()
-                let row = try s.submitUnitReport(period: p)
-                print("Đã gửi báo cáo \(row.id) lúc \(row.submittedAt ?? "?"); số liệu đã chốt, mã băm \(row.figuresHash ?? "?").")
-                print("Báo cáo sẽ đến hub ở lần đồng bộ tiếp theo.")
-            }
+            let p = period.period
+            let s = try store.open()
+            let row = try s.submitUnitReport(period: p)
+            print("Đã gửi báo cáo \(row.id) lúc \(row.submittedAt ?? "?"); số liệu đã chốt, mã băm \(row.figuresHash ?? "?").")
+            print("Báo cáo sẽ đến hub ở lần đồng bộ tiếp theo.")
         }
     }
 }

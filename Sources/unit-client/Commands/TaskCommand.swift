@@ -1,4 +1,5 @@
 import ArgumentParser
+import CommandSupport
 import Foundation
 import SyncCore
 
@@ -15,17 +16,15 @@ struct TaskCommand: AsyncParsableCommand {
         var unit: String?
 
         func run() async throws {
-            try reportingErrors {
-                let s = try store.open()
-                if let unit { _ = try s.catalog.requireUnit(unit) }
-                let tasks = try s.tasks(unit: unit)
-                if output.json { return try printJSON(tasks) }
-                if tasks.isEmpty { print("Không có nhiệm vụ.") }
-                for t in tasks {
-                    let due = t.due.map { " hạn \(CalendarDay.vietnamese($0))" } ?? ""
-                    print("\(t.id)  [\(t.status.label)]\(due)  \(t.title)")
-                    if let n = t.note { print("    ghi chú: \(n)") }
-                }
+            let s = try store.open()
+            if let unit { _ = try s.catalog.requireUnit(unit) }
+            let tasks = try s.tasks(unit: unit)
+            if output.json { return try printJSON(tasks) }
+            if tasks.isEmpty { print("Không có nhiệm vụ.") }
+            for t in tasks {
+                let due = t.due.map { " hạn \(CalendarDay.vietnamese($0))" } ?? ""
+                print("\(t.id)  [\(t.status.label)]\(due)  \(t.title)")
+                if let n = t.note { print("    ghi chú: \(n)") }
             }
         }
     }
@@ -37,8 +36,8 @@ struct TaskCommand: AsyncParsableCommand {
         @OptionGroup var store: StoreOptions
         @Argument(help: "Mã nhiệm vụ (xem «task list»).")
         var id: String
-        @Option(help: "chưa thực hiện | đang thực hiện | hoàn thành")
-        var status: String?
+        @Option(help: "chưa thực hiện | đang thực hiện | hoàn thành", transform: TaskStatus.reading("status"))
+        var status: TaskStatus?
         @Option(help: "Ghi chú tiến độ.")
         var note: String?
         @Option(help: "Hạn (YYYY-MM-DD); chỉ Văn phòng.")
@@ -47,21 +46,19 @@ struct TaskCommand: AsyncParsableCommand {
         var title: String?
 
         func run() async throws {
-            try reportingErrors {
-                var changes: [(String, Value)] = []
-                if let status { changes.append(("status", .text(try parseTaskStatus(status)))) }
-                if let note { changes.append(("note", .text(note))) }
-                if let due { changes.append(("due", .text(due))) }
-                if let title { changes.append(("title", .text(title))) }
-                guard !changes.isEmpty else {
-                    throw SyncError.invalid("status", "", "cần ít nhất một trong --status, --note, --due, --title.")
-                }
-                let s = try store.open()
-                let rid = try RecordID.parse(id)
-                guard rid.kind == .task, try s.exists(rid) else { throw SyncError.notFound("nhiệm vụ", id) }
-                let ops = try s.writeRecord(rid, changes: changes)
-                print(ops.isEmpty ? "Không có gì thay đổi." : "Đã cập nhật nhiệm vụ \(id).")
+            var changes: [(String, Value)] = []
+            if let status { changes.append(("status", .text(status.rawValue))) }
+            if let note { changes.append(("note", .text(note))) }
+            if let due { changes.append(("due", .text(due))) }
+            if let title { changes.append(("title", .text(title))) }
+            guard !changes.isEmpty else {
+                throw SyncError.invalid("status", "", "cần ít nhất một trong --status, --note, --due, --title.")
             }
+            let s = try store.open()
+            let rid = try RecordID.parse(id)
+            guard rid.kind == .task, try s.exists(rid) else { throw SyncError.notFound("nhiệm vụ", id) }
+            let ops = try s.writeRecord(rid, changes: changes)
+            print(ops.isEmpty ? "Không có gì thay đổi." : "Đã cập nhật nhiệm vụ \(id).")
         }
     }
 
@@ -82,19 +79,17 @@ struct TaskCommand: AsyncParsableCommand {
         var note: String?
 
         func run() async throws {
-            try reportingErrors {
-                let s = try store.open()
-                _ = try s.catalog.requireUnit(unit)
-                var changes: [(String, Value)] = [
-                    ("unit", .text(unit)), ("item", .text(item.uppercased())), ("title", .text(title)),
-                    ("status", .text(TaskStatus.notStarted.rawValue)), ("deleted", .int(0)),
-                ]
-                if let due { changes.append(("due", .text(due))) }
-                if let note { changes.append(("note", .text(note))) }
-                let rid = try s.createRecord(kind: .task, owner: unit, changes: changes)
-                print("Đã giao nhiệm vụ cho \(unit):")
-                print(rid.rawValue)
-            }
+            let s = try store.open()
+            _ = try s.catalog.requireUnit(unit)
+            var changes: [(String, Value)] = [
+                ("unit", .text(unit)), ("item", .text(item.uppercased())), ("title", .text(title)),
+                ("status", .text(TaskStatus.notStarted.rawValue)), ("deleted", .int(0)),
+            ]
+            if let due { changes.append(("due", .text(due))) }
+            if let note { changes.append(("note", .text(note))) }
+            let rid = try s.createRecord(kind: .task, owner: unit, changes: changes)
+            print("Đã giao nhiệm vụ cho \(unit):")
+            print(rid.rawValue)
         }
     }
 }

@@ -1,0 +1,52 @@
+import ArgumentParser
+import CommandSupport
+import Foundation
+import SyncCore
+
+/// What `status` reports.
+struct StatusReport: Codable {
+    var replicaID: String
+    var unit: String
+    var db: String
+    var versionVector: VersionVector
+    var ops: Int
+    var pending: Int
+    var conflicts: Int
+    var unacknowledged: UInt64
+    var hubURL: String?
+    var lastSync: String?
+
+    enum CodingKeys: String, CodingKey {
+        case replicaID = "replica_id"
+        case unit, db, ops, pending, conflicts, unacknowledged
+        case versionVector = "version_vector"
+        case hubURL = "hub_url"
+        case lastSync = "last_sync"
+    }
+}
+
+struct StatusCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status", abstract: "Mã bản sao, đơn vị, véc-tơ phiên bản, số thay đổi chưa được hub xác nhận.")
+    @OptionGroup var store: StoreOptions
+    @OptionGroup var output: OutputOptions
+
+    func run() async throws {
+        let s = try store.open()
+        let me = try s.requireIdentity()
+        let hub = try s.peer("hub")
+        let r = StatusReport(
+            replicaID: me.replica.rawValue, unit: me.unit, db: store.path, versionVector: try s.versionVector(), ops: try s.opCount(),
+            pending: try s.pendingCount(), conflicts: try s.conflicts().count,
+            unacknowledged: try s.unacknowledgedCount(acked: hub?.acked ?? VersionVector()), hubURL: hub?.url, lastSync: hub?.lastSync)
+        if output.json { return try printJSON(r) }
+        print("Bản sao:        \(r.replicaID)")
+        print("Đơn vị:         \(r.unit) (\(s.catalog.unit(r.unit)?.name ?? ""))")
+        print("Cơ sở dữ liệu:  \(r.db)")
+        print("Véc-tơ:         \(r.versionVector)")
+        print("Thao tác:       \(r.ops) (chờ khoảng trống: \(r.pending))")
+        print("Xung đột:       \(r.conflicts)")
+        print("Chưa gửi hub:   \(r.unacknowledged)")
+        print("Hub:            \(r.hubURL ?? "chưa cấu hình")\(r.lastSync.map { ", đồng bộ lần cuối \($0)" } ?? "")")
+    }
+}

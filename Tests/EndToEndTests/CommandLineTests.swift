@@ -23,7 +23,7 @@ struct CommandLineTests {
                 "activity", "add", "--db", unitDB, "--form", "HT02", "--content", "ND05", "--date", "2026-03-02", "--title", "Đối thoại",
             ])
             #expect(add.status == 0, "\(add.stderr)")
-            activity = add.stdout.split(separator: "\n").last.map(String.init) ?? ""
+            activity = add.lastLine
             #expect(try CLI.hub(["init", "--db", hubDB]).status == 0)
         }
 
@@ -142,7 +142,7 @@ struct CommandLineTests {
         let s = try Setup()
         #expect(try s.unit(["task", "update", "NV.TTQLCK.TN06", "--status", "dang"]).status == 0)
         #expect(try s.unit(["activity", "edit", s.activity, "--quantity", "3", "--participants", ""]).status == 0)
-        #expect(try s.unit(["activity", "list", "--period", "2026-q1"]).stdout.contains("Đối thoại"))
+        #expect(try s.unit(["activity", "list", "--period", "2026-q1"]).out.contains("Đối thoại"))
         #expect(try s.unit(["report", "draft", "--period", "2026-Q1", "--tthc-total", "40", "--tthc-online", "36"]).status == 0)
         let out = s.dir.path("q1.md")
         let r = try s.hub(["report", "--period", "2026-Q1", "--format", "markdown", "--out", out])

@@ -150,3 +150,26 @@ extension ReplicaStoreTests {
         #expect(try b.apply([op(OpKey.maxCounter)], source: Self.peer).heldBack == 1)
     }
 }
+
+/// Durability is a property of the connection that writes: `synchronous = FULL` (2), also in WAL
+/// mode, so a commit the store reported survives a power cut.
+@Suite("Durable commits")
+struct DurableCommitTests {
+    @Test("The writing connection runs with synchronous = FULL, for a command and for the server", arguments: [false, true])
+    func synchronousFull(concurrentReaders: Bool) throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cchc-durable-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("r.sqlite").path
+        let store = try ReplicaStore.open(path: path, create: true, concurrentReaders: concurrentReaders)
+        try store.initialise(identity: .init(replica: ReplicaID("dura0001")!, unit: "TTQLCK"))
+        let level = try store.write { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") }
+        #expect(level == 2, "synchronous = \(String(describing: level)) on the writer")
+        let mode = try store.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") }
+        #expect(mode == "wal")
+        // Reopened the other way, the file keeps WAL and the writer stays FULL.
+        let again = try ReplicaStore.open(path: path, concurrentReaders: !concurrentReaders)
+        #expect(try again.write { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") } == 2)
+        #expect(try again.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") } == "wal")
+    }
+}

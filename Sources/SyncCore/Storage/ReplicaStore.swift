@@ -21,7 +21,13 @@ public final class ReplicaStore: Sendable {
 
     /// Opens (or, with `create`, creates) the database at `path`. Refuses a missing file unless
     /// creating, a file that is not SQLite, and a database from a newer version of the schema.
-    public static func open(path: String, create: Bool = false, catalog: Catalog = .standard) throws -> ReplicaStore {
+    ///
+    /// A command gets one connection; with `concurrentReaders` (the hub's server) reads run on
+    /// their own connections beside the writer. Either way the file is in WAL mode, every commit
+    /// is durable (`synchronous = FULL`), and opening takes no write lock unless a migration is due.
+    public static func open(path: String, create: Bool = false, catalog: Catalog = .standard, concurrentReaders: Bool = false) throws
+        -> ReplicaStore
+    {
         let fm = FileManager.default
         var isDir: ObjCBool = false
         let exists = fm.fileExists(atPath: path, isDirectory: &isDir)
@@ -52,9 +58,28 @@ public final class ReplicaStore: Sendable {
         config.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = FULL")
         }
-        let pool: DatabasePool
+        let pool: any DatabaseWriter
         do {
-            pool = try DatabasePool(path: path, configuration: config)
+            if concurrentReaders {
+                // GRDB's pool sets WAL mode and then `synchronous = NORMAL` on its writer (and,
+                // when the -wal file is empty, writes a dummy table): durability is set back here.
+                let p = try DatabasePool(path: path, configuration: config)
+                try p.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
+                pool = p
+            } else {
+                // One connection: no dummy write at open, so a read waits for no other writer.
+                let q = try DatabaseQueue(path: path, configuration: config)
+                try q.writeWithoutTransaction { db in
+                    // WAL is a property of the file (set once, at creation); readers of other
+                    // processes then never wait for this one's writes.
+                    if try String.fetchOne(db, sql: "PRAGMA journal_mode") != "wal" {
+                        guard try String.fetchOne(db, sql: "PRAGMA journal_mode = WAL") == "wal" else {
+                            throw SyncError(.database, "Không bật được chế độ WAL cho «\(path)».", field: "db", value: path)
+                        }
+                    }
+                }
+                pool = q
+            }
             let migrator = Migrations.migrator
             let superseded = try pool.read { try migrator.hasBeenSuperseded($0) }
             if superseded {

@@ -13,9 +13,9 @@ struct HubStoreOptions: ParsableArguments {
         return "hub.sqlite"
     }
 
-    /// Opens an initialised hub database.
-    func open() throws -> ReplicaStore {
-        let store = try ReplicaStore.open(path: path)
+    /// Opens an initialised hub database; the server asks for `concurrentReaders`.
+    func open(concurrentReaders: Bool = false) throws -> ReplicaStore {
+        let store = try ReplicaStore.open(path: path, concurrentReaders: concurrentReaders)
         guard try store.isInitialised() else {
             throw SyncError(.database, "Cơ sở dữ liệu «\(path)» chưa được khởi tạo; hãy chạy «hub init».", field: "db", value: path)
         }

@@ -27,7 +27,7 @@ struct HubServeCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let s = try store.open()
+        let s = try store.open(concurrentReaders: true)
         let level = Logger.Level(rawValue: logLevel) ?? .info
         LoggingSystem.bootstrap { label in
             var h = StreamLogHandler.standardError(label: label)

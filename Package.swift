@@ -65,7 +65,9 @@ let package = Package(
             dependencies: [
                 "SyncCore", "TestSupport", .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
-            ]
+            ],
+            // Databases and reports of earlier releases, read by PreviousVersionTests.
+            exclude: ["Fixtures"]
         ),
     ]
 )

@@ -41,12 +41,14 @@ struct PreviousVersionTests {
         #expect(after == (try Run.ok(.unitClient, ["dump", "--db", unit], in: dir.url).stdout), "hub and unit differ after the upgrade")
     }
 
-    @Test("The reports come out as the previous release wrote them", arguments: [
-        ("q1.md", ["--period", "2026-Q1", "--format", "md", "--number", "05", "--date", "2026-03-16"]),
-        ("q1.csv", ["--period", "2026-Q1", "--format", "csv", "--number", "05", "--date", "2026-03-16"]),
-        ("q1.json", ["--period", "2026-Q1", "--format", "json", "--number", "05", "--date", "2026-03-16"]),
-        ("y.json", ["--period", "2026-Y", "--format", "json", "--date", "2026-12-20"]),
-    ])
+    @Test(
+        "The reports come out as the previous release wrote them",
+        arguments: [
+            ("q1.md", ["--period", "2026-Q1", "--format", "md", "--number", "05", "--date", "2026-03-16"]),
+            ("q1.csv", ["--period", "2026-Q1", "--format", "csv", "--number", "05", "--date", "2026-03-16"]),
+            ("q1.json", ["--period", "2026-Q1", "--format", "json", "--number", "05", "--date", "2026-03-16"]),
+            ("y.json", ["--period", "2026-Y", "--format", "json", "--date", "2026-12-20"]),
+        ])
     func sameReports(file: String, options: [String]) throws {
         let dir = try TempDir("previous")
         let hub = try Self.copy("hub.sqlite", to: dir)

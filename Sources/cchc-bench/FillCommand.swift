@@ -123,10 +123,16 @@ struct ActivityWriter {
     var edits = 0
     var deletes = 0
 
+    /// Each content item's topics (its title's parts), and the days of 2026: made once, not per activity.
+    let topics: [String: [String]]
+    let dates: [String]
+
     init(catalog: Catalog, unit: String, replica: ReplicaID) {
         self.catalog = catalog
         self.unit = unit
         self.replica = replica
+        topics = Dictionary(catalog.contentItems.map { ($0.code, $0.title.components(separatedBy: "; ")) }, uniquingKeysWith: { a, _ in a })
+        dates = (0..<365).map(Self.date)
     }
 
     static let places = [
@@ -172,8 +178,7 @@ struct ActivityWriter {
 
     func title(form: String, content: Catalog.ContentItem, rng: inout SplitMix64) -> String {
         let opener = pick(Self.openers[form] ?? ["Tuyên truyền"], &rng)
-        let topics = content.title.components(separatedBy: "; ")
-        return "\(opener) \(pick(topics, &rng)) tại \(pick(Self.places, &rng))"
+        return "\(opener) \(pick(topics[content.code] ?? [content.title], &rng)) tại \(pick(Self.places, &rng))"
     }
 
     func quantity(form: String, rng: inout SplitMix64) -> Int64 {
@@ -195,7 +200,7 @@ struct ActivityWriter {
             let n = 1 + rng.below(3)
             while chosen.count < n { chosen.insert(rng.below(items.count)) }
             let content = chosen.sorted().map { items[$0] }
-            let date = Self.date(rng.below(365))
+            let date = dates[rng.below(dates.count)]
             var changes: [(String, Value)] = [
                 ("unit", .text(unit)), ("date", .text(date)), ("form", .text(form.code)),
                 ("content", .text(content.map(\.code).joined(separator: ","))),
@@ -209,7 +214,8 @@ struct ActivityWriter {
                 changes.append(("url", .text("\(path)\(100_000 + rng.below(900_000))")))
             }
             if rng.below(10) == 0 { changes.append(("note", .text(pick(Self.notes, &rng)))) }
-            let recorded = String(format: "%@T%02d:%02d:%02dZ", date, 1 + rng.below(10), rng.below(60), rng.below(60))
+            func two(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }
+            let recorded = "\(date)T\(two(1 + rng.below(10))):\(two(rng.below(60))):\(two(rng.below(60)))Z"
             changes.append(("recorded", .text(recorded)))
             changes.append(("deleted", .int(0)))
             let id = try batch.create(kind: .activity, owner: unit, changes: changes)

@@ -8,6 +8,7 @@ let package = Package(
         .library(name: "SyncCore", targets: ["SyncCore"]),
         .executable(name: "unit-client", targets: ["unit-client"]),
         .executable(name: "hub", targets: ["hub"]),
+        .executable(name: "cchc-bench", targets: ["cchc-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
@@ -48,6 +49,15 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // The benchmarks and the replica filler for load tests: not part of the library or the CLIs.
+        .executableTarget(
+            name: "cchc-bench",
+            dependencies: [
+                "SyncCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
         // What both test targets share (reading DOCX files back); not shipped.

@@ -3,41 +3,6 @@ import CommandSupport
 import Foundation
 import SyncCore
 
-#if canImport(FoundationNetworking)
-    import FoundationNetworking
-#endif
-
-/// The HTTP transport: one POST per page through URLSession.
-struct URLSessionTransport: SyncTransport {
-    let endpoint: URL
-    let session: URLSession
-
-    init(hubURL: URL, timeout: Double) {
-        endpoint = hubURL.appendingPathComponent(String(SyncProtocol.path.dropFirst()))
-        let config = URLSessionConfiguration.ephemeral
-        config.timeoutIntervalForRequest = timeout
-        config.timeoutIntervalForResource = timeout * 4
-        session = URLSession(configuration: config)
-    }
-
-    func post(body: Data, headers: [String: String]) async throws -> TransportResponse {
-        var req = URLRequest(url: endpoint)
-        req.httpMethod = "POST"
-        req.httpBody = body
-        req.setValue(SyncProtocol.mediaType, forHTTPHeaderField: "Content-Type")
-        for (k, v) in headers { req.setValue(v, forHTTPHeaderField: k) }
-        let (data, response) = try await session.data(for: req)
-        guard let http = response as? HTTPURLResponse else {
-            throw SyncError(.unavailable, "Hub trả lời không phải HTTP.", field: "hub", value: endpoint.absoluteString)
-        }
-        var h: [String: String] = [:]
-        for (k, v) in http.allHeaderFields {
-            if let k = k as? String, let v = v as? String { h[k.lowercased()] = v }
-        }
-        return TransportResponse(status: http.statusCode, headers: h, body: data)
-    }
-}
-
 struct SyncCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sync", abstract: "Đồng bộ với hub qua HTTP: gửi thay đổi chưa gửi, nhận những gì còn thiếu, theo từng trang.",

@@ -2,8 +2,8 @@ import ArgumentParser
 import Foundation
 import SyncCore
 
-/// `hub bench merge`: the replica-core benchmark of issue 2 (see `MergeBenchmark`).
-struct BenchMergeCommand: AsyncParsableCommand {
+/// `cchc-bench merge`: the replica-core benchmark of issue 2 (see `MergeBenchmark`).
+struct MergeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "merge",
         abstract: "Hợp nhất 10 bản sao × 10.000 thay đổi vào một bản sao trên đĩa; so với trần SQLite đo cùng lần chạy.")

@@ -1,54 +1,55 @@
 import Foundation
 import GRDB
+import SyncCore
 
 /// The replica-core benchmark (issue 2): 10 replicas × 10,000 changes over 20,000 records, 10% of
 /// the records edited concurrently by 2–3 replicas, merged into one replica on disk; compared with
 /// the SQLite ceiling measured in the same run (the same field writes as plain upserts).
-public struct MergeBenchmark: Sendable {
-    public var replicas = 10
-    public var changesPerReplica = 10_000
-    public var records = 20_000
-    public var concurrentFraction = 0.10
-    public var pageSize = 5_000
-    public var localWrites = 300
-    public var seed: UInt64 = 20_260_314
+struct MergeBenchmark: Sendable {
+    var replicas = 10
+    var changesPerReplica = 10_000
+    var records = 20_000
+    var concurrentFraction = 0.10
+    var pageSize = 5_000
+    var localWrites = 300
+    var seed: UInt64 = 20_260_314
     /// Runs of the ceiling and the merge, alternated, each on a fresh file: the figures are the
     /// medians (and the best runs), so one slow moment on a shared machine does not decide them.
-    public var repetitions = 5
+    var repetitions = 5
 
-    public init() {}
+    init() {}
 
     /// What the runs measured: times are medians over `repetitions` runs.
-    public struct Result: Sendable, Codable {
-        public var ops: Int
-        public var records: Int
-        public var mergeSeconds: Double
-        public var opsPerSecond: Double
-        public var ceilingSeconds: Double
-        public var ceilingUpsertsPerSecond: Double
-        public var ratioToCeiling: Double
-        public var databaseBytes: Int
-        public var plainTableBytes: Int
-        public var sizeRatio: Double
-        public var metadataBytesPerOp: Double
-        public var conflicts: Int
-        public var localWriteSeconds: Double
-        public var plainInsertSeconds: Double
-        public var localWriteOverhead: Double
-        public var peakMemoryMB: Double
+    struct Result: Sendable, Codable {
+        var ops: Int
+        var records: Int
+        var mergeSeconds: Double
+        var opsPerSecond: Double
+        var ceilingSeconds: Double
+        var ceilingUpsertsPerSecond: Double
+        var ratioToCeiling: Double
+        var databaseBytes: Int
+        var plainTableBytes: Int
+        var sizeRatio: Double
+        var metadataBytesPerOp: Double
+        var conflicts: Int
+        var localWriteSeconds: Double
+        var plainInsertSeconds: Double
+        var localWriteOverhead: Double
+        var peakMemoryMB: Double
         /// Process CPU time of the merge and of the ceiling: on a shared machine the wall-clock
         /// figures above also count time spent waiting for a core.
-        public var mergeCPUSeconds: Double = 0
-        public var ceilingCPUSeconds: Double = 0
+        var mergeCPUSeconds: Double = 0
+        var ceilingCPUSeconds: Double = 0
         /// Every run's wall-clock seconds, in the order run (ceiling and merge alternate).
-        public var mergeRuns: [Double] = []
-        public var ceilingRuns: [Double] = []
+        var mergeRuns: [Double] = []
+        var ceilingRuns: [Double] = []
         /// The best merge against the best ceiling: what each costs with the least interference.
-        public var bestRatioToCeiling: Double = 0
+        var bestRatioToCeiling: Double = 0
     }
 
     /// The median (the mean of the middle two for an even count; 0 for none).
-    public static func median(_ xs: [Double]) -> Double {
+    static func median(_ xs: [Double]) -> Double {
         let s = xs.sorted()
         guard !s.isEmpty else { return 0 }
         return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
@@ -56,12 +57,12 @@ public struct MergeBenchmark: Sendable {
 
     static let units = ["TTQLCK", "CPCM-QLDTDN", "CPCM-QHXDMT"]
 
-    public func run(directory: URL, log: (String) -> Void = { _ in }) throws -> Result {
+    func run(directory: URL, log: (String) -> Void = { _ in }) throws -> Result {
         guard records >= replicas else {
             throw SyncError.invalid("records", String(records), "cần ít nhất \(replicas) bản ghi (mỗi bản sao một).")
         }
         var rng = SplitMix64(seed: seed)
-        let ids = (0..<replicas).map { ReplicaID(unchecked: String(format: "b%07x", $0 + 1)) }
+        let ids = (0..<replicas).map { Self.replicaID(String(format: "b%07x", $0 + 1)) }
         let unitOf = (0..<replicas).map { Self.units[$0 % Self.units.count] }
         // Records belong to a replica (their creator); concurrent editors share its unit.
         let creator = (0..<records).map { $0 % replicas }
@@ -136,6 +137,12 @@ public struct MergeBenchmark: Sendable {
             localWriteOverhead: localSeconds / plainInsertSeconds, peakMemoryMB: Self.peakMemoryMB(), mergeCPUSeconds: mergeCPU,
             ceilingCPUSeconds: ceilingCPU, mergeRuns: mergeRuns, ceilingRuns: ceilingRuns,
             bestRatioToCeiling: (mergeRuns.min() ?? 0) > 0 ? (ceilingRuns.min() ?? 0) / (mergeRuns.min() ?? 1) : 0)
+    }
+
+    /// A replica id the workload spells out (letters and digits, so always valid).
+    static func replicaID(_ raw: String) -> ReplicaID {
+        guard let id = ReplicaID(raw) else { preconditionFailure("bad benchmark replica id \(raw)") }
+        return id
     }
 
     /// Ops per replica, in counter order. Each replica registers, creates its records (unit, date,
@@ -240,7 +247,7 @@ public struct MergeBenchmark: Sendable {
     func localWriteCost(directory: URL) throws -> (Double, Double) {
         let path = directory.appendingPathComponent("local.sqlite").path
         let store = try ReplicaStore.open(path: path, create: true)
-        try store.initialise(identity: .init(replica: ReplicaID(unchecked: "a0000001"), unit: "TTQLCK"))
+        try store.initialise(identity: .init(replica: Self.replicaID("a0000001"), unit: "TTQLCK"))
         var start = DispatchTime.now().uptimeNanoseconds
         for i in 0..<localWrites {
             _ = try store.createRecord(
@@ -283,14 +290,14 @@ public struct MergeBenchmark: Sendable {
     }
 
     /// CPU time of this process (all threads) so far, in seconds.
-    public static func cpuSeconds() -> Double {
+    static func cpuSeconds() -> Double {
         var t = timespec()
         clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t)
         return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9
     }
 
     /// Peak resident memory of this process, in MB.
-    public static func peakMemoryMB() -> Double {
+    static func peakMemoryMB() -> Double {
         var usage = rusage()
         #if os(Linux)
             getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)

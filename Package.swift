@@ -55,7 +55,7 @@ let package = Package(
         .executableTarget(
             name: "cchc-bench",
             dependencies: [
-                "SyncCore",
+                "SyncCore", "CommandSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]

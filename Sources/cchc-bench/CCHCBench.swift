@@ -1,4 +1,5 @@
 import ArgumentParser
+import CommandSupport
 import Foundation
 import SyncCore
 
@@ -13,16 +14,9 @@ struct CCHCBench: AsyncParsableCommand {
             """,
         subcommands: [MergeCommand.self, SyncBenchCommand.self, ReportCommand.self, FillCommand.self]
     )
-}
 
-/// Runs a command body; a `SyncError` becomes its Vietnamese message on stderr and its exit code.
-func benchReportingErrors<T>(_ body: () async throws -> T) async throws -> T {
-    do {
-        return try await body()
-    } catch let e as SyncError {
-        FileHandle.standardError.write(Data("Lỗi: \(e.message)\n".utf8))
-        throw ExitCode(e.exitCode)
-    }
+    /// Failures reported by the one rule of both CLIs (`CommandFailure`): a bad value exits 2.
+    static func main() async { await mainReportingErrors() }
 }
 
 /// Seconds since `start` (a `DispatchTime` uptime in nanoseconds).

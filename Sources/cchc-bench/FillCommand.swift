@@ -1,4 +1,5 @@
 import ArgumentParser
+import CommandSupport
 import Foundation
 import SyncCore
 
@@ -47,43 +48,41 @@ struct FillCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        try await benchReportingErrors {
-            guard let n = Int(activities.trimmingCharacters(in: .whitespaces)), (1...Self.maxActivities).contains(n) else {
-                throw SyncError.invalid("activities", activities, "cần một số nguyên từ 1 đến \(Self.maxActivities).")
-            }
-            guard let seedValue = UInt64(seed.trimmingCharacters(in: .whitespaces)) else {
-                throw SyncError.invalid("seed", seed, "cần một số nguyên không âm.")
-            }
-            let catalog = Catalog.standard
-            if let unit { _ = try catalog.requireUnit(unit, field: "unit") }
-            var rng = SplitMix64(seed: seedValue)
-            let (store, me, created) = try openOrCreate(catalog: catalog, rng: &rng)
-            let opsBefore = try store.opCount()
-            let start = DispatchTime.now().uptimeNanoseconds
-            var writer = ActivityWriter(catalog: catalog, unit: me.unit, replica: me.replica)
-            var done = 0
-            while done < n {
-                let count = min(Self.batchSize, n - done)
-                try store.localWrites { batch in try writer.write(count, into: &batch, rng: &rng) }
-                done += count
-            }
-            try store.checkpoint()
-            let seconds = secondsSince(start)
-            let summary = Summary(
-                db: db, replica: me.replica.rawValue, unit: me.unit, created: created, activities: n, edits: writer.edits,
-                deletes: writer.deletes, remaining: n - writer.deletes, ops: try store.opCount() - opsBefore, seconds: seconds,
-                bytes: fileBytes(db))
-            if json { return try printJSON(summary) }
-            let unitName = catalog.unit(me.unit)?.name ?? ""
-            print("Bản sao \(me.replica) của đơn vị \(me.unit) (\(unitName)) tại \(db)\(created ? " (mới tạo)" : "").")
-            print(
-                "Đã ghi \(n) hoạt động (activities): \(summary.edits) lần sửa (edits), \(summary.deletes) lần xóa (deletes); còn \(summary.remaining)."
-            )
-            print(
-                String(
-                    format: "Thao tác: %d trong %.2f s = %.0f thao tác/s (ops).", summary.ops, seconds, Double(summary.ops) / max(seconds, 1e-9)))
-            print(String(format: "Dung lượng tệp: %.1f MB (file size).", Double(summary.bytes) / 1e6))
+        guard let n = Int(activities.trimmingCharacters(in: .whitespaces)), (1...Self.maxActivities).contains(n) else {
+            throw SyncError.invalid("activities", activities, "cần một số nguyên từ 1 đến \(Self.maxActivities).")
         }
+        guard let seedValue = UInt64(seed.trimmingCharacters(in: .whitespaces)) else {
+            throw SyncError.invalid("seed", seed, "cần một số nguyên không âm.")
+        }
+        let catalog = Catalog.standard
+        if let unit { _ = try catalog.requireUnit(unit, field: "unit") }
+        var rng = SplitMix64(seed: seedValue)
+        let (store, me, created) = try openOrCreate(catalog: catalog, rng: &rng)
+        let opsBefore = try store.opCount()
+        let start = DispatchTime.now().uptimeNanoseconds
+        var writer = ActivityWriter(catalog: catalog, unit: me.unit, replica: me.replica)
+        var done = 0
+        while done < n {
+            let count = min(Self.batchSize, n - done)
+            try store.localWrites { batch in try writer.write(count, into: &batch, rng: &rng) }
+            done += count
+        }
+        try store.checkpoint()
+        let seconds = secondsSince(start)
+        let summary = Summary(
+            db: db, replica: me.replica.rawValue, unit: me.unit, created: created, activities: n, edits: writer.edits,
+            deletes: writer.deletes, remaining: n - writer.deletes, ops: try store.opCount() - opsBefore, seconds: seconds,
+            bytes: fileBytes(db))
+        if json { return try printJSON(summary) }
+        let unitName = catalog.unit(me.unit)?.name ?? ""
+        print("Bản sao \(me.replica) của đơn vị \(me.unit) (\(unitName)) tại \(db)\(created ? " (mới tạo)" : "").")
+        print(
+            "Đã ghi \(n) hoạt động (activities): \(summary.edits) lần sửa (edits), \(summary.deletes) lần xóa (deletes); còn \(summary.remaining)."
+        )
+        print(
+            String(
+                format: "Thao tác: %d trong %.2f s = %.0f thao tác/s (ops).", summary.ops, seconds, Double(summary.ops) / max(seconds, 1e-9)))
+        print(String(format: "Dung lượng tệp: %.1f MB (file size).", Double(summary.bytes) / 1e6))
     }
 
     /// The replica at `db`: opened when initialised, else created for `--unit` (default TTQLCK)

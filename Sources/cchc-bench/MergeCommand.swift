@@ -1,4 +1,5 @@
 import ArgumentParser
+import CommandSupport
 import Foundation
 import SyncCore
 
@@ -23,10 +24,14 @@ struct MergeCommand: AsyncParsableCommand {
         // The workload needs every replica to own at least one record.
         let least = MergeBenchmark().replicas
         guard (least...1_000_000).contains(records) else {
-            throw ValidationError("--records phải từ \(least) đến 1000000 (nhận «\(records)»).")
+            throw SyncError(.invalidInput, "--records phải từ \(least) đến 1000000 (nhận «\(records)»).", field: "records")
         }
-        guard (1...1_000_000).contains(changes) else { throw ValidationError("--changes phải từ 1 đến 1000000 (nhận «\(changes)»).") }
-        guard (1...100).contains(repetitions) else { throw ValidationError("--repeat phải từ 1 đến 100 (nhận «\(repetitions)»).") }
+        guard (1...1_000_000).contains(changes) else {
+            throw SyncError(.invalidInput, "--changes phải từ 1 đến 1000000 (nhận «\(changes)»).", field: "changes")
+        }
+        guard (1...100).contains(repetitions) else {
+            throw SyncError(.invalidInput, "--repeat phải từ 1 đến 100 (nhận «\(repetitions)»).", field: "repeat")
+        }
     }
 
     func run() async throws {

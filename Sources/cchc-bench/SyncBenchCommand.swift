@@ -1,4 +1,5 @@
 import ArgumentParser
+import CommandSupport
 import Foundation
 import SyncCore
 
@@ -23,21 +24,19 @@ struct SyncBenchCommand: AsyncParsableCommand {
     var skipMemory = false
 
     func run() async throws {
-        try await benchReportingErrors {
-            let work = dir ?? (NSTemporaryDirectory() as NSString).appendingPathComponent("cchc-bench-\(getpid())")
-            try? FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
-            try wireBytes()
-            let small = try buildHub(path: (work as NSString).appendingPathComponent("small.sqlite"), ops: smallOps)
-            let large = try buildHub(path: (work as NSString).appendingPathComponent("large.sqlite"), ops: ops)
-            let tSmall = try tenOpSync(small)
-            let tLarge = try tenOpSync(large)
-            print(
-                String(
-                    format: "đồng bộ 10 thao tác (sync 10 ops): hub %d thao tác %.2f ms, hub %d thao tác %.2f ms (trung vị), tỉ lệ %.2f",
-                    try small.opCount(), tSmall * 1000,
-                    try large.opCount(), tLarge * 1000, tLarge / tSmall))
-            if !skipMemory { try await initialSyncMemory(large) }
-        }
+        let work = dir ?? (NSTemporaryDirectory() as NSString).appendingPathComponent("cchc-bench-\(getpid())")
+        try? FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
+        try wireBytes()
+        let small = try buildHub(path: (work as NSString).appendingPathComponent("small.sqlite"), ops: smallOps)
+        let large = try buildHub(path: (work as NSString).appendingPathComponent("large.sqlite"), ops: ops)
+        let tSmall = try tenOpSync(small)
+        let tLarge = try tenOpSync(large)
+        print(
+            String(
+                format: "đồng bộ 10 thao tác (sync 10 ops): hub %d thao tác %.2f ms, hub %d thao tác %.2f ms (trung vị), tỉ lệ %.2f",
+                try small.opCount(), tSmall * 1000,
+                try large.opCount(), tLarge * 1000, tLarge / tSmall))
+        if !skipMemory { try await initialSyncMemory(large) }
     }
 
     /// A replica's realistic week: activities with Vietnamese titles and a few edits.

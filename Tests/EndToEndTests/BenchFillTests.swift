@@ -2,61 +2,11 @@ import Foundation
 import SyncCore
 import Testing
 
-/// Runs the BUILT `cchc-bench` (the benchmarks and the replica filler), as the other end-to-end
-/// suites run `unit-client` and `hub`.
-enum CCHCBenchRunner {
-    static let executable = Executables.find("cchc-bench")
-
-    static func run(_ args: [String], in dir: URL, sourceLocation: SourceLocation = #_sourceLocation) throws -> RunResult {
-        guard let exe = executable else {
-            Issue.record(
-                "cchc-bench is not built: run `swift build` in \(Executables.packageRoot.path) (looked in \(Executables.searched)).",
-                sourceLocation: sourceLocation)
-            throw MissingExecutable()
-        }
-        let outURL = dir.appendingPathComponent(".out-\(UUID().uuidString)")
-        let errURL = dir.appendingPathComponent(".err-\(UUID().uuidString)")
-        FileManager.default.createFile(atPath: outURL.path, contents: nil)
-        FileManager.default.createFile(atPath: errURL.path, contents: nil)
-        defer {
-            try? FileManager.default.removeItem(at: outURL)
-            try? FileManager.default.removeItem(at: errURL)
-        }
-        let p = Process()
-        p.executableURL = exe
-        p.arguments = args
-        p.currentDirectoryURL = dir
-        var env = ProcessInfo.processInfo.environment
-        env["UNIT_DB"] = nil
-        env["HUB_DB"] = nil
-        env["LC_ALL"] = "C.UTF-8"
-        p.environment = env
-        let outHandle = try FileHandle(forWritingTo: outURL)
-        let errHandle = try FileHandle(forWritingTo: errURL)
-        p.standardOutput = outHandle
-        p.standardError = errHandle
-        p.standardInput = FileHandle.nullDevice
-        try p.run()
-        p.waitUntilExit()
-        try outHandle.close()
-        try errHandle.close()
-        return RunResult(
-            status: p.terminationStatus, stdout: (try? Data(contentsOf: outURL)) ?? Data(),
-            stderr: String(decoding: (try? Data(contentsOf: errURL)) ?? Data(), as: UTF8.self))
-    }
-
-    @discardableResult
-    static func ok(_ args: [String], in dir: URL, sourceLocation: SourceLocation = #_sourceLocation) throws -> RunResult {
-        let r = try run(args, in: dir, sourceLocation: sourceLocation)
-        #expect(r.status == 0, "cchc-bench \(args.joined(separator: " ")) failed: \(r)", sourceLocation: sourceLocation)
-        return r
-    }
-}
-
 /// `cchc-bench fill` writes through the ordinary local write path: what it wrote is what
 /// `unit-client` then reads, lists and dumps; and the benchmarks still run.
 @Suite struct BenchFillTests {
-    static let invalid = SyncError(.invalidInput, "").exitCode
+    /// Exit code for invalid input (README, "Exit codes").
+    static let invalid: Int32 = 2
 
     struct Summary: Decodable {
         var replica: String
@@ -71,7 +21,7 @@ enum CCHCBenchRunner {
     }
 
     func fill(_ db: String, activities: Int, seed: Int, in dir: TempDir) throws -> Summary {
-        let r = try CCHCBenchRunner.ok(["fill", "--db", db, "--activities", "\(activities)", "--seed", "\(seed)", "--json"], in: dir.url)
+        let r = try Run.ok(.cchcBench, ["fill", "--db", db, "--activities", "\(activities)", "--seed", "\(seed)", "--json"], in: dir.url)
         return try JSONDecoder().decode(Summary.self, from: r.stdout)
     }
 
@@ -87,7 +37,7 @@ enum CCHCBenchRunner {
     }
 
     @Test func fillWritesRealActivitiesThatUnitClientReads() throws {
-        let dir = try TempDir()
+        let dir = try TempDir("bench")
         let db = dir.path("fill.sqlite")
         let n = 300
         let s = try fill(db, activities: n, seed: 42, in: dir)
@@ -96,7 +46,7 @@ enum CCHCBenchRunner {
         #expect(s.remaining == n - s.deletes)
         #expect(s.ops >= n * 7 && s.bytes > 0)
 
-        let list = try UnitClient.ok(["activity", "list", "--json", "--db", db], in: dir.url).stdout
+        let list = try Run.ok(.unitClient, ["activity", "list", "--json", "--db", db], in: dir.url).stdout
         let rows = try JSONDecoder().decode([ActivityRow].self, from: list)
         #expect(rows.count == n - s.deletes)
         let listed = Set(rows.map(\.id))
@@ -111,14 +61,14 @@ enum CCHCBenchRunner {
         }
         #expect(rows.contains { $0.title.contains("ư") || $0.title.contains("ộ") || $0.title.contains("ế") }, "Vietnamese titles")
 
-        let status = try UnitClient.ok(["status", "--json", "--db", db], in: dir.url).stdout
+        let status = try Run.ok(.unitClient, ["status", "--json", "--db", db], in: dir.url).stdout
         let st = try JSONSerialization.jsonObject(with: status) as? [String: Any]
         #expect(st?["replica_id"] as? String == s.replica)
         #expect(st?["unit"] as? String == "TTQLCK")
         #expect((st?["conflicts"] as? NSNumber)?.intValue == 0)
         #expect(((st?["ops"] as? NSNumber)?.intValue ?? 0) >= s.ops)
 
-        let dump = try UnitClient.ok(["dump", "--db", db], in: dir.url).stdout
+        let dump = try Run.ok(.unitClient, ["dump", "--db", db], in: dir.url).stdout
         let records = try activityRecords(dump)
         #expect(records.count == n)
         let deleted = Set(records.filter { $0.value == 1 }.map(\.key))
@@ -130,52 +80,52 @@ enum CCHCBenchRunner {
         let again = dir.path("again.sqlite")
         let s2 = try fill(again, activities: n, seed: 42, in: dir)
         #expect(s2.replica == s.replica && s2.edits == s.edits && s2.deletes == s.deletes && s2.ops == s.ops)
-        let dump2 = try UnitClient.ok(["dump", "--db", again], in: dir.url).stdout
+        let dump2 = try Run.ok(.unitClient, ["dump", "--db", again], in: dir.url).stdout
         #expect(dump2 == dump, "same seed, same dump")
         let other = dir.path("other.sqlite")
         _ = try fill(other, activities: n, seed: 43, in: dir)
-        #expect(try UnitClient.ok(["dump", "--db", other], in: dir.url).stdout != dump)
+        #expect(try Run.ok(.unitClient, ["dump", "--db", other], in: dir.url).stdout != dump)
 
         // Filling an existing replica adds to it.
         let more = try fill(db, activities: 50, seed: 7, in: dir)
         #expect(!more.created && more.replica == s.replica)
         let after = try JSONDecoder().decode(
-            [ActivityRow].self, from: try UnitClient.ok(["activity", "list", "--json", "--db", db], in: dir.url).stdout)
+            [ActivityRow].self, from: try Run.ok(.unitClient, ["activity", "list", "--json", "--db", db], in: dir.url).stdout)
         #expect(after.count == n - s.deletes + 50 - more.deletes)
     }
 
     @Test func fillRefusesBadOptions() throws {
-        let dir = try TempDir()
+        let dir = try TempDir("bench")
         let db = dir.path("bad.sqlite")
         for (args, field, value) in [
             (["--activities", "-1"], "activities", "-1"), (["--activities", "0"], "activities", "0"),
             (["--activities", "10000001"], "activities", "10000001"), (["--activities", "nhiều"], "activities", "nhiều"),
             (["--activities", "5", "--unit", "XYZ"], "unit", "XYZ"), (["--activities", "5", "--seed", "-3"], "seed", "-3"),
         ] {
-            let r = try CCHCBenchRunner.run(["fill", "--db", db] + args, in: dir.url)
+            let r = try Run.tool(.cchcBench, ["fill", "--db", db] + args, in: dir.url)
             #expect(r.status == Self.invalid, "\(args): \(r)")
             #expect(r.stderr.hasPrefix("Lỗi: ") && r.stderr.contains("«\(field)»") && r.stderr.contains("«\(value)»"), "\(args): \(r.stderr)")
             #expect(!FileManager.default.fileExists(atPath: db), "\(args) created no replica")
         }
         // A replica of another unit is not filled as if it were TTQLCK's.
-        try UnitClient.ok(["init", "--unit", "VP", "--replica", "aaaa0002", "--db", db], in: dir.url)
-        let r = try CCHCBenchRunner.run(["fill", "--db", db, "--activities", "5", "--unit", "TTQLCK"], in: dir.url)
+        try Run.ok(.unitClient, ["init", "--unit", "VP", "--replica", "aaaa0002", "--db", db], in: dir.url)
+        let r = try Run.tool(.cchcBench, ["fill", "--db", db, "--activities", "5", "--unit", "TTQLCK"], in: dir.url)
         #expect(r.status == Self.invalid && r.stderr.contains("«unit»") && r.stderr.contains("VP"), "\(r)")
     }
 
     @Test func benchmarksRunWithSmallParameters() throws {
-        let dir = try TempDir()
-        let merge = try CCHCBenchRunner.ok(["merge", "--changes", "60", "--records", "40", "--repeat", "1", "--dir", dir.path("merge")], in: dir.url)
+        let dir = try TempDir("bench")
+        let merge = try Run.ok(.cchcBench, ["merge", "--changes", "60", "--records", "40", "--repeat", "1", "--dir", dir.path("merge")], in: dir.url)
         #expect(merge.out.contains("tỉ lệ so với trần:"), "\(merge)")
         #expect(merge.out.contains("hợp nhất (merge):"), "\(merge)")
 
-        let report = try CCHCBenchRunner.ok(["report", "--units", "3", "--activities-per-unit", "40", "--runs", "1"], in: dir.url)
+        let report = try Run.ok(.cchcBench, ["report", "--units", "3", "--activities-per-unit", "40", "--runs", "1"], in: dir.url)
         #expect(report.out.contains("Chuẩn bị: 3 đơn vị × 40 hoạt động"), "\(report)")
         #expect(report.out.contains("(120 hoạt động,"), "every activity reached the report through the op log: \(report)")
         #expect(report.out.contains("docx:"), "\(report)")
 
         // The initial sync runs `hub serve` of the same build over the client's HTTP transport.
-        let sync = try CCHCBenchRunner.ok(["sync", "--ops", "3000", "--small-ops", "300", "--dir", dir.path("sync")], in: dir.url)
+        let sync = try Run.ok(.cchcBench, ["sync", "--ops", "3000", "--small-ops", "300", "--dir", dir.path("sync")], in: dir.url)
         #expect(sync.out.contains("đường truyền (wire):"), "\(sync)")
         #expect(sync.out.contains("đồng bộ 10 thao tác (sync 10 ops):"), "\(sync)")
         #expect(sync.out.contains("đồng bộ lần đầu (initial sync):"), "\(sync)")

@@ -22,9 +22,3 @@ struct HubStoreOptions: ParsableArguments {
         return store
     }
 }
-
-/// The bench commands' old wrapper, kept only until they move to their own executable: every
-/// failure is now reported once, by `main` (`CommandFailure`), so this just runs `body`.
-func hubReportingErrors<T>(_ body: () async throws -> T) async throws -> T {
-    try await body()
-}

@@ -25,6 +25,7 @@ enum Run {
     enum Tool: String, CustomStringConvertible {
         case unitClient = "unit-client"
         case hub
+        case cchcBench = "cchc-bench"
 
         var description: String { rawValue }
 

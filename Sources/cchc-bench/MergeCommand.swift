@@ -11,11 +11,12 @@ struct MergeCommand: AsyncParsableCommand {
 
     @Option(help: "Thư mục làm việc (mặc định: thư mục tạm, xóa sau khi chạy).")
     var dir: String?
-    @Option(help: "Số thay đổi mỗi bản sao.")
+    @Option(help: "Số thay đổi mỗi bản sao (mặc định: 10000).", transform: Count.readingInt("changes"))
     var changes = 10_000
-    @Option(help: "Số bản ghi.")
+    @Option(help: "Số bản ghi (mặc định: 20000).", transform: Count.readingInt("records"))
     var records = 20_000
-    @Option(name: .customLong("repeat"), help: "Số lần đo trần và hợp nhất (xen kẽ); lấy trung vị.")
+    @Option(
+        name: .customLong("repeat"), help: "Số lần đo trần và hợp nhất (xen kẽ); lấy trung vị (mặc định: 5).", transform: Count.readingInt("repeat"))
     var repetitions = 5
     @Flag(help: "In kết quả dạng JSON.")
     var json = false

@@ -16,11 +16,13 @@ struct ReportCommand: AsyncParsableCommand {
             Dữ liệu tổng hợp sinh ngẫu nhiên (có hạt giống) trong một cơ sở dữ liệu tạm trong bộ nhớ; không chạm tới hub thật.
             Mỗi đơn vị có một bản sao; thao tác của nó được áp dụng như khi hub nhận từ đơn vị (chuẩn bị mất vài giây, không tính vào số đo).
             """)
-    @Option(help: "Số đơn vị.")
+    @Option(help: "Số đơn vị (mặc định: 50).", transform: Count.readingInt("units"))
     var units = 50
-    @Option(name: .customLong("activities-per-unit"), help: "Số hoạt động mỗi đơn vị.")
+    @Option(
+        name: .customLong("activities-per-unit"), help: "Số hoạt động mỗi đơn vị (mặc định: 2000).",
+        transform: Count.readingInt("activities-per-unit"))
     var perUnit = 2000
-    @Option(help: "Số lần đo.")
+    @Option(help: "Số lần đo (mặc định: 3).", transform: Count.readingInt("runs"))
     var runs = 3
     @Option(help: "Hạt giống ngẫu nhiên.")
     var seed: UInt64 = 20_260_316

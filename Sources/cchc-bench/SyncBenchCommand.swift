@@ -14,9 +14,9 @@ struct SyncBenchCommand: AsyncParsableCommand {
             Tạo cơ sở dữ liệu tạm trong --dir (mặc định thư mục tạm). Build release để có số đo có ý nghĩa.
             Phép đo bộ nhớ chạy «hub serve» của cùng bản build (tệp «hub» cạnh cchc-bench).
             """)
-    @Option(help: "Số thao tác của hub lớn.")
+    @Option(help: "Số thao tác của hub lớn (mặc định: 1000000).", transform: Count.readingInt("ops"))
     var ops = 1_000_000
-    @Option(help: "Số thao tác của hub nhỏ.")
+    @Option(help: "Số thao tác của hub nhỏ (mặc định: 1000).", transform: Count.readingInt("small-ops"))
     var smallOps = 1_000
     @Option(help: "Thư mục làm việc.")
     var dir: String?

@@ -69,16 +69,19 @@ struct WordML {
         }
     }
 
-    /// The XML written so far, as UTF-8 bytes: one growing buffer, no String appends (a year's
-    /// evidence annex is tens of megabytes).
-    private(set) var bytes: [UInt8] = []
+    /// The XML written so far: one growing buffer, no String appends (a year's evidence annex is
+    /// tens of megabytes).
+    private(set) var out: ByteWriter
     /// The opening of each column's cell in the open table.
     private(set) var cellStarts: [String] = []
 
-    init(capacity: Int = 1 << 16) { bytes.reserveCapacity(capacity) }
+    init(capacity: Int = 1 << 16) { out = ByteWriter(capacity: capacity) }
+
+    /// The XML written so far, as UTF-8 bytes.
+    var bytes: [UInt8] { out.bytes }
 
     /// The XML written so far as text (for the small fragments nested in layout tables).
-    var body: String { String(decoding: bytes, as: UTF8.self) }
+    var body: String { out.string }
 
     mutating func paragraph(_ para: Para = Para(), _ runs: [Run]) {
         raw("<w:p>")
@@ -91,10 +94,7 @@ struct WordML {
         paragraph(para, [Run(text, bold: bold, italic: italic, size: size)])
     }
 
-    mutating func raw(_ xml: String) {
-        var xml = xml
-        xml.withUTF8 { bytes.append(contentsOf: $0) }
-    }
+    mutating func raw(_ xml: String) { out.append(xml) }
 
     /// Text content, escaped as `escape` does; text without markup characters (nearly all of it)
     /// is copied as it is.
@@ -102,34 +102,18 @@ struct WordML {
         var s = s
         let plain = s.withUTF8 { b in
             guard !Self.needsEscape(b) else { return false }
-            bytes.append(contentsOf: b)
+            out.append(b)
             return true
         }
         if !plain { raw(Self.escape(s)) }
     }
 
     /// The decimal digits of `n` (no grouping), without a temporary String.
-    mutating func number(_ n: Int) {
-        guard n >= 0 else { return raw(String(n)) }
-        var div = 1
-        while div <= n / 10 { div *= 10 }
-        var v = n
-        while div > 0 {
-            bytes.append(UInt8(truncatingIfNeeded: 0x30 + v / div))
-            v %= div
-            div /= 10
-        }
-    }
+    mutating func number(_ n: Int) { out.digits(n) }
 
     /// `2026-03-05` → `05/03/2026` (as `VN.day`), straight into the buffer.
     mutating func day(_ date: String) {
-        var d = date
-        let done = d.withUTF8 { b in
-            guard b.count == 10, b[4] == 0x2D, b[7] == 0x2D, !Self.needsEscape(b) else { return false }
-            for k in [8, 9, -1, 5, 6, -1, 0, 1, 2, 3] { bytes.append(k < 0 ? 0x2F : b[k]) }
-            return true
-        }
-        if !done { text(VN.day(date)) }
+        if !out.vietnameseDay(date, accept: { !Self.needsEscape($0) }) { text(VN.day(date)) }
     }
 
     /// A writer for `word/document.xml`: the XML declaration and the opening of the body are

@@ -18,7 +18,7 @@ struct ReportCommand: AsyncParsableCommand {
 
         func parse() throws -> ReportPeriod {
             let p = try ReportPeriod.parse(period)
-            _ = try ReplicaStore.unitReportID(unit: "VP", period: p)
+            _ = try UnitReports.id(unit: "VP", period: p)
             return p
         }
     }
@@ -64,7 +64,7 @@ struct ReportCommand: AsyncParsableCommand {
                     tthcOnline: try count(tthcOnline, "tthc_online"), dossiersTotal: try count(dossiersTotal, "dossiers_total"),
                     dossiersOnline: try count(dossiersOnline, "dossiers_online"))
                 let s = try store.open()
-                let row = try s.draftUnitReport(period: p, draft: draft)
+                let row = try UnitReports(store: s).draft(period: p, draft: draft)
                 print("Đã lưu bản nháp báo cáo \(row.id).")
                 printSummary(row, catalog: s.catalog)
             }
@@ -82,8 +82,8 @@ struct ReportCommand: AsyncParsableCommand {
                 let p = try period.parse()
                 let s = try store.open()
                 let me = try s.requireIdentity()
-                let id = try ReplicaStore.unitReportID(unit: me.unit, period: p)
-                guard let row = try s.unitReport(unit: me.unit, period: p) else {
+                let id = try UnitReports.id(unit: me.unit, period: p)
+                guard let row = try UnitReports(store: s).report(unit: me.unit, period: p) else {
                     throw SyncError(
                         .notFound, "Chưa có báo cáo «\(id.rawValue)»; hãy lập bằng «unit-client report draft --period \(p)».", field: "period",
                         value: p.description)
@@ -104,7 +104,7 @@ struct ReportCommand: AsyncParsableCommand {
             try reportingErrors {
                 let p = try period.parse()
                 let s = try store.open()
-                let row = try s.submitUnitReport(period: p)
+                let row = try UnitReports(store: s).submit(period: p)
                 print("Đã gửi báo cáo \(row.id) lúc \(row.submittedAt ?? "?"); số liệu đã chốt, mã băm \(row.figuresHash ?? "?").")
                 print("Báo cáo sẽ đến hub ở lần đồng bộ tiếp theo.")
             }

@@ -315,11 +315,13 @@ struct DocxReport {
         writeAnnexTitle(&w, "Phụ lục II", "DANH MỤC MINH CHỨNG CÁC HOẠT ĐỘNG THÔNG TIN, TUYÊN TRUYỀN CẢI CÁCH HÀNH CHÍNH")
         w.beginTable(widths: [700, 1300, 1700, 1000, 4655], borders: true)
         w.row(Self.headerRow(["STT", "Ngày", "Đơn vị", "Hình thức", "Tiêu đề, đường dẫn"], left: 4), header: true)
-        // Up to a hundred thousand rows in a year's report: written with the evidence paragraph
-        // styles (no per-run formatting), cells without `tcPr` (the fixed layout takes the widths
-        // from `tblGrid`) and without temporary arrays.
-        let centred = "<w:tc><w:p><w:pPr><w:pStyle w:val=\"EvC\"/></w:pPr><w:r><w:t>"
+        // Up to a hundred thousand rows in a year's report: the four short cells are paragraphs of
+        // the default style (no paragraph properties), the title cell names `EvL` and the URL and
+        // late-entry notes the character style `EvNote`; cells have no `tcPr` (the fixed layout
+        // takes the widths from `tblGrid`); nothing goes through temporary arrays.
+        let centred = "<w:tc><w:p><w:r><w:t>"
         let close = "</w:t></w:r></w:p></w:tc>"
+        let note = "<w:r><w:br/></w:r><w:r><w:rPr><w:rStyle w:val=\"EvNote\"/></w:rPr>"
         for (i, e) in report.evidence.enumerated() {
             w.raw("<w:tr><w:trPr><w:cantSplit/></w:trPr>")
             w.raw(centred)
@@ -334,18 +336,18 @@ struct DocxReport {
             w.raw(centred)
             w.text(e.form)
             w.raw(close)
-            w.raw("<w:tc><w:p><w:pPr><w:pStyle w:val=\"EvL\"/></w:pPr><w:r><w:t xml:space=\"preserve\">")
-            w.text(e.title)
-            w.raw("</w:t></w:r>")
+            w.raw("<w:tc><w:p><w:pPr><w:pStyle w:val=\"EvL\"/></w:pPr><w:r>")
+            w.textElement(e.title)
+            w.raw("</w:r>")
             if let u = e.url {
-                w.raw("<w:r><w:br/></w:r><w:r><w:rPr><w:i/><w:sz w:val=\"20\"/></w:rPr><w:t>")
-                w.text(u)
-                w.raw("</w:t></w:r>")
+                w.raw(note)
+                w.textElement(u)
+                w.raw("</w:r>")
             }
             if let l = e.lateFrom {
-                w.raw("<w:r><w:br/></w:r><w:r><w:rPr><w:i/><w:iCs/><w:sz w:val=\"20\"/><w:szCs w:val=\"20\"/></w:rPr><w:t xml:space=\"preserve\">")
-                w.text("Nhập muộn (kỳ \(l))")
-                w.raw("</w:t></w:r>")
+                w.raw(note)
+                w.textElement("Nhập muộn (kỳ \(l))")
+                w.raw("</w:r>")
             }
             w.raw("</w:p></w:tc></w:tr>")
         }

@@ -1,6 +1,7 @@
 import Foundation
 
-/// Vietnamese number and label formatting shared by the human-readable exports.
+/// Vietnamese wording of numbers, dates, percentages and measures, shared by the human-readable
+/// exports.
 enum VN {
     /// `1234567` → `1.234.567`.
     static func number<I: BinaryInteger>(_ n: I) -> String {

@@ -42,7 +42,7 @@ public struct UnitReports: Sendable {
         return RecordID(kind: .report, owner: unit, suffix: period.description)
     }
 
-    /// This unit's report for `period`, if any.
+    /// The report of `unit` for `period`, if any.
     public func report(unit: String, period: ReportPeriod) throws -> UnitReportRow? {
         try store.unitReports(unit: unit, period: period.description).first
     }

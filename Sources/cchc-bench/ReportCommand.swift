@@ -58,7 +58,7 @@ struct ReportCommand: AsyncParsableCommand {
         for run in 1...runs {
             let a0 = clock.now
             let c0 = cpu()
-            let report = try store.consolidatedReport(for: .year(2026), heading: heading)
+            let report = try ReportSource(store: store).consolidatedReport(for: .year(2026), heading: heading)
             let assemble = seconds(clock.now - a0)
             let assembleCPU = cpu() - c0
             var line =

@@ -23,7 +23,7 @@ struct ReportAssemblyTests {
         let hub = try F.hub([u])
         // When each period's report is assembled
         func counted(_ p: String) throws -> Set<String> {
-            let r = try hub.consolidatedReport(for: try ReportPeriod.parse(p), heading: F.heading())
+            let r = try ReportSource(store: hub).consolidatedReport(for: try ReportPeriod.parse(p), heading: F.heading())
             let byID = Dictionary(uniqueKeysWithValues: ids.map { ($1, $0) })
             return Set(r.evidence.compactMap { byID[$0.id] })
         }
@@ -43,13 +43,13 @@ struct ReportAssemblyTests {
         // Given TTQLCK submitted Q1 on 16/03 and then recorded an activity dated 10/03
         let u = try F.unit("TTQLCK", replica: "aaaa0002")
         let onTime = try F.add(u, date: "2026-03-01", quantity: 3, participants: 40)
-        try u.submitUnitReport(period: .quarter(2026, 1), now: try #require(ISO8601DateFormatter().date(from: "2026-03-16T08:00:00Z")))
+        try UnitReports(store: u).submit(period: .quarter(2026, 1), now: try #require(ISO8601DateFormatter().date(from: "2026-03-16T08:00:00Z")))
         let late = try F.add(u, date: "2026-03-10", quantity: 5, participants: 60, recorded: "2026-03-20T09:00:00Z")
         let hub = try F.hub([u])
         // When Q1, Q2 and H1 are assembled
-        let q1 = try hub.consolidatedReport(for: .quarter(2026, 1), heading: F.heading())
-        let q2 = try hub.consolidatedReport(for: .quarter(2026, 2), heading: F.heading())
-        let h1 = try hub.consolidatedReport(for: .halfYear(2026), heading: F.heading())
+        let q1 = try ReportSource(store: hub).consolidatedReport(for: .quarter(2026, 1), heading: F.heading())
+        let q2 = try ReportSource(store: hub).consolidatedReport(for: .quarter(2026, 2), heading: F.heading())
+        let h1 = try ReportSource(store: hub).consolidatedReport(for: .halfYear(2026), heading: F.heading())
         // Then Q1 keeps its frozen figures, Q2 carries the late entry flagged with its period, H1 counts both on time
         #expect(q1.evidence.map(\.id) == [onTime.id])
         #expect(q1.totals.peopleReached == 40)
@@ -66,15 +66,15 @@ struct ReportAssemblyTests {
     func lateEntriesChain() throws {
         let u = try F.unit("CPCM-QLDTDN", replica: "aaaa0003")
         let f = ISO8601DateFormatter()
-        try u.submitUnitReport(period: .quarter(2026, 2), now: try #require(f.date(from: "2026-06-16T08:00:00Z")))
-        try u.submitUnitReport(period: .halfYear(2026), now: try #require(f.date(from: "2026-06-17T08:00:00Z")))
+        try UnitReports(store: u).submit(period: .quarter(2026, 2), now: try #require(f.date(from: "2026-06-16T08:00:00Z")))
+        try UnitReports(store: u).submit(period: .halfYear(2026), now: try #require(f.date(from: "2026-06-17T08:00:00Z")))
         let mayLate = try F.add(u, date: "2026-05-10", recorded: "2026-07-01T08:00:00Z")
-        try u.submitUnitReport(period: .quarter(2026, 3), now: try #require(f.date(from: "2026-09-16T08:00:00Z")))
+        try UnitReports(store: u).submit(period: .quarter(2026, 3), now: try #require(f.date(from: "2026-09-16T08:00:00Z")))
         let veryLate = try F.add(u, date: "2026-05-11", recorded: "2026-10-01T08:00:00Z")
         let hub = try F.hub([u])
-        let q3 = try hub.consolidatedReport(for: .quarter(2026, 3), heading: F.heading())
-        let q4 = try hub.consolidatedReport(for: .quarter(2026, 4), heading: F.heading())
-        let y = try hub.consolidatedReport(for: .year(2026), heading: F.heading())
+        let q3 = try ReportSource(store: hub).consolidatedReport(for: .quarter(2026, 3), heading: F.heading())
+        let q4 = try ReportSource(store: hub).consolidatedReport(for: .quarter(2026, 4), heading: F.heading())
+        let y = try ReportSource(store: hub).consolidatedReport(for: .year(2026), heading: F.heading())
         #expect(q3.evidence.map(\.id) == [mayLate.id])
         #expect(q4.evidence.map(\.id) == [veryLate.id])
         #expect(q4.evidence.first?.lateFrom == "2026-Q2")
@@ -87,14 +87,14 @@ struct ReportAssemblyTests {
         let b = try F.unit("CPCM-QHXDMT", replica: "aaaa0005")
         try F.add(a, date: "2026-02-01", participants: 10)
         try F.add(b, date: "2026-02-02", participants: 7)
-        try a.draftUnitReport(period: .quarter(2026, 1), draft: UnitReportDraft(results: "Kết quả tốt", tthcTotal: 2, tthcOnline: 1))
-        try a.submitUnitReport(period: .quarter(2026, 1))
-        try b.draftUnitReport(period: .quarter(2026, 1), draft: UnitReportDraft(results: "Chưa gửi"))
-        let r = try F.hub([a, b]).consolidatedReport(for: .quarter(2026, 1), heading: F.heading())
+        try UnitReports(store: a).draft(period: .quarter(2026, 1), draft: UnitReportDraft(results: "Kết quả tốt", tthcTotal: 2, tthcOnline: 1))
+        try UnitReports(store: a).submit(period: .quarter(2026, 1))
+        try UnitReports(store: b).draft(period: .quarter(2026, 1), draft: UnitReportDraft(results: "Chưa gửi"))
+        let r = try ReportSource(store: F.hub([a, b])).consolidatedReport(for: .quarter(2026, 1), heading: F.heading())
         #expect(r.submitted == ["TTQLCK"])
         #expect(Set(r.notSubmitted) == ["VP", "CPCM-QLDTDN", "CPCM-QHXDMT"])
-        #expect(r.units.first { $0.unit == "CPCM-QHXDMT" }?.status == "draft")
-        #expect(r.units.first { $0.unit == "VP" }?.status == "missing")
+        #expect(r.units.first { $0.unit == "CPCM-QHXDMT" }?.status == .draft)
+        #expect(r.units.first { $0.unit == "VP" }?.status == .missing)
         #expect(r.totals.peopleReached == 17)
         // Only the submitted unit's narrative is merged
         #expect(r.units.compactMap(\.results) == ["Kết quả tốt"])
@@ -105,12 +105,12 @@ struct ReportAssemblyTests {
         // Given a submitted Q1 report
         let u = try F.unit("TTQLCK", replica: "aaaa0008")
         let a = try F.add(u, date: "2026-02-01", quantity: 10)
-        try u.submitUnitReport(period: .quarter(2026, 1))
-        let before = try F.hub([u]).consolidatedReport(for: .quarter(2026, 1), heading: F.heading())
+        try UnitReports(store: u).submit(period: .quarter(2026, 1))
+        let before = try ReportSource(store: F.hub([u])).consolidatedReport(for: .quarter(2026, 1), heading: F.heading())
         #expect(before.units.first { $0.unit == "TTQLCK" }?.frozenMatches == true)
         // When the activity's quantity is edited afterwards
         try u.writeRecord(try RecordID.parse(a.id), changes: [("quantity", .int(12))])
-        let after = try F.hub([u]).consolidatedReport(for: .quarter(2026, 1), heading: F.heading())
+        let after = try ReportSource(store: F.hub([u])).consolidatedReport(for: .quarter(2026, 1), heading: F.heading())
         // Then the recomputed figures no longer match the frozen hash and every export says so
         #expect(after.units.first { $0.unit == "TTQLCK" }?.frozenMatches == false)
         #expect(after.totals.byForm.first { $0.code == "HT01" }?.quantity == 12)
@@ -123,13 +123,13 @@ struct ReportAssemblyTests {
     func percentagesFromCounts() throws {
         let a = try F.unit("TTQLCK", replica: "aaaa0006")
         let b = try F.unit("CPCM-QLDTDN", replica: "aaaa0007")
-        try a.draftUnitReport(
+        try UnitReports(store: a).draft(
             period: .quarter(2026, 1), draft: UnitReportDraft(tthcTotal: 2, tthcOnline: 1, dossiersTotal: 100, dossiersOnline: 10))
-        try b.draftUnitReport(
+        try UnitReports(store: b).draft(
             period: .quarter(2026, 1), draft: UnitReportDraft(tthcTotal: 10, tthcOnline: 9, dossiersTotal: 900, dossiersOnline: 890))
-        try a.submitUnitReport(period: .quarter(2026, 1))
-        try b.submitUnitReport(period: .quarter(2026, 1))
-        let r = try F.hub([a, b]).consolidatedReport(for: .quarter(2026, 1), heading: F.heading())
+        try UnitReports(store: a).submit(period: .quarter(2026, 1))
+        try UnitReports(store: b).submit(period: .quarter(2026, 1))
+        let r = try ReportSource(store: F.hub([a, b])).consolidatedReport(for: .quarter(2026, 1), heading: F.heading())
         #expect(r.publicServices.tthcTotal == 12 && r.publicServices.tthcOnline == 10)
         #expect(r.publicServices.tthcOnlinePercent == 83.33)  // 10/12, not (50 + 90) / 2 = 70
         #expect(r.publicServices.dossiersOnlinePercent == 90)  // 900/1000, not (10 + 98.9) / 2
@@ -161,7 +161,7 @@ struct ReportAssemblyTests {
                     participants: rng.below(3) == 0 ? nil : Int64(rng.below(200)), recorded: lateRecorded ? "2026-03-20T10:00:00Z" : nil,
                     title: "Hoạt động \(n), \"thử\"", url: form == "HT06" || form == "HT07" ? "https://example.gov.vn/tin/\(n)?a=1&b=2" : nil))
             if n == 60 {
-                try stores[0].submitUnitReport(period: .quarter(2026, 1), now: try #require(ISO8601DateFormatter().date(from: q1Submitted)))
+                try UnitReports(store: stores[0]).submit(period: .quarter(2026, 1), now: try #require(ISO8601DateFormatter().date(from: q1Submitted)))
             }
         }
         let hub = try F.hub(stores)
@@ -178,7 +178,7 @@ struct ReportAssemblyTests {
                 default: return r.date >= from && r.date <= to
                 }
             }
-            let report = try hub.consolidatedReport(for: try ReportPeriod.parse(code), heading: F.heading())
+            let report = try ReportSource(store: hub).consolidatedReport(for: try ReportPeriod.parse(code), heading: F.heading())
             try ReportExportChecks.compareJSON(report.jsonData(), expected: expected, period: code)
             try ReportExportChecks.compareCSV(report.csvData(), expected: expected, period: code)
         }

@@ -18,14 +18,15 @@ struct ReportDocxTests {
         try F.add(
             b, date: "2026-03-02", form: "HT06", content: ["ND10"], quantity: 3, title: "Tin bài chuyển đổi số",
             url: "https://bqlkktck.langson.gov.vn/tin?id=1&x=2")
-        try a.draftUnitReport(
+        try UnitReports(store: a).draft(
             period: .quarter(2026, 1),
             draft: UnitReportDraft(
                 results: "Tổ chức 2 hội nghị đối thoại", issues: "Đường truyền ở cửa khẩu chưa ổn định", proposals: "Đề nghị trang bị thiết bị 4G",
                 tthcTotal: 40, tthcOnline: 36, dossiersTotal: 1200, dossiersOnline: 1050))
-        try a.submitUnitReport(period: .quarter(2026, 1))
+        try UnitReports(store: a).submit(period: .quarter(2026, 1))
         let hub = try F.hub([a, b])
-        return try hub.consolidatedReport(for: .quarter(2026, 1), heading: ReportHeading(catalog: .standard, number: "05", date: "2026-03-16"))
+        return try ReportSource(store: hub).consolidatedReport(
+            for: .quarter(2026, 1), heading: ReportHeading(catalog: .standard, number: "05", date: "2026-03-16"))
     }
 
     @Test("The archive is valid, every part is well-formed XML, and the page set-up follows Nghị định 30")
@@ -56,7 +57,8 @@ struct ReportDocxTests {
         let a = try F.unit("TTQLCK", replica: "dddd0003")
         try F.add(a, date: "2026-02-03", form: "HT02", content: ["ND01"], quantity: 1, title: "Hội nghị\u{FFFE} đối thoại\u{FFFF}")
         let hub = try F.hub([a])
-        let report = try hub.consolidatedReport(for: .quarter(2026, 1), heading: ReportHeading(catalog: .standard, number: "05", date: "2026-03-16"))
+        let report = try ReportSource(store: hub).consolidatedReport(
+            for: .quarter(2026, 1), heading: ReportHeading(catalog: .standard, number: "05", date: "2026-03-16"))
         let docx = try DocxInspector(try report.export(.docx))
         let document = try #require(docx.parts["word/document.xml"])
         #expect(DocxInspector.wellFormedError(document) == nil)

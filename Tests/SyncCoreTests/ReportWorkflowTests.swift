@@ -13,7 +13,7 @@ struct ReportWorkflowTests {
         try F.add(u, date: "2026-01-10", form: "HT04", content: ["ND05"], quantity: 500)
         try F.add(u, date: "2026-02-10", form: "HT02", content: ["ND01", "ND05"], quantity: 1, participants: 80)
         try F.add(u, date: "2026-04-01", form: "HT04", quantity: 99)  // Q2: not counted
-        let row = try u.draftUnitReport(
+        let row = try UnitReports(store: u).draft(
             period: .quarter(2026, 1), draft: UnitReportDraft(results: "Phát 500 tờ rơi", tthcTotal: 20, tthcOnline: 18))
         #expect(row.id == "BC.TTQLCK.2026-Q1")
         #expect(row.status == .draft)
@@ -25,7 +25,7 @@ struct ReportWorkflowTests {
         #expect(figures.byContent.first { $0.code == "ND05" }?.activities == 2)
         #expect(row.results == "Phát 500 tờ rơi" && row.tthcOnline == 18)
         // A second draft updates only what is given
-        let again = try u.draftUnitReport(period: .quarter(2026, 1), draft: UnitReportDraft(issues: "Thiếu kinh phí"))
+        let again = try UnitReports(store: u).draft(period: .quarter(2026, 1), draft: UnitReportDraft(issues: "Thiếu kinh phí"))
         #expect(again.results == "Phát 500 tờ rơi" && again.issues == "Thiếu kinh phí" && again.tthcTotal == 20)
     }
 
@@ -33,8 +33,8 @@ struct ReportWorkflowTests {
     func submitFreezes() throws {
         let u = try F.unit("CPCM-QLDTDN", replica: "cccc0002")
         try F.add(u, date: "2026-03-01", participants: 12)
-        try u.draftUnitReport(period: .quarter(2026, 1), draft: UnitReportDraft(results: "Tốt"))
-        let row = try u.submitUnitReport(period: .quarter(2026, 1), now: Date(timeIntervalSince1970: 1_773_648_000))
+        try UnitReports(store: u).draft(period: .quarter(2026, 1), draft: UnitReportDraft(results: "Tốt"))
+        let row = try UnitReports(store: u).submit(period: .quarter(2026, 1), now: Date(timeIntervalSince1970: 1_773_648_000))
         #expect(row.status == .submitted)
         #expect(row.submittedAt == "2026-03-16T08:00:00Z")
         let figures = try #require(row.figures)
@@ -42,8 +42,8 @@ struct ReportWorkflowTests {
         #expect(try JSONDecoder().decode(UnitFigures.self, from: Data(figures.utf8)).peopleReached == 12)
         let ops = try u.opCount()
         for attempt in [
-            { try u.draftUnitReport(period: .quarter(2026, 1), draft: UnitReportDraft(results: "Sửa")) },
-            { try u.submitUnitReport(period: .quarter(2026, 1)) },
+            { try UnitReports(store: u).draft(period: .quarter(2026, 1), draft: UnitReportDraft(results: "Sửa")) },
+            { try UnitReports(store: u).submit(period: .quarter(2026, 1)) },
         ] as [() throws -> UnitReportRow] {
             do {
                 _ = try attempt()
@@ -54,7 +54,7 @@ struct ReportWorkflowTests {
             }
         }
         #expect(try u.opCount() == ops)
-        #expect(try u.unitReport(unit: "CPCM-QLDTDN", period: .quarter(2026, 1))?.results == "Tốt")
+        #expect(try UnitReports(store: u).report(unit: "CPCM-QLDTDN", period: .quarter(2026, 1))?.results == "Tốt")
     }
 
     @Test("A unit with 10 000 activities in the period submits: the frozen figures stay small and bounded")
@@ -68,7 +68,7 @@ struct ReportWorkflowTests {
                 content: k % 3 == 0 ? ["ND01", "ND05"] : ["ND05"], quantity: 2, participants: k == 0 ? 40 : nil)
         }
         // When it submits Q1
-        let row = try u.submitUnitReport(period: .quarter(2026, 1), now: Date(timeIntervalSince1970: 1_773_648_000))
+        let row = try UnitReports(store: u).submit(period: .quarter(2026, 1), now: Date(timeIntervalSince1970: 1_773_648_000))
         // Then the frozen figures keep the totals in a few kilobytes, far below the field's limit
         let json = try #require(row.figures)
         #expect(json.count < 10_000, "figures are \(json.count) characters")
@@ -80,7 +80,7 @@ struct ReportWorkflowTests {
         #expect(figures.evidenceDigest.count == 64)
         // and the hub sees the frozen figures unchanged
         let hub = try F.hub([u])
-        let report = try hub.consolidatedReport(for: .quarter(2026, 1), heading: F.heading())
+        let report = try ReportSource(store: hub).consolidatedReport(for: .quarter(2026, 1), heading: F.heading())
         #expect(report.units.first { $0.unit == "TTQLCK" }?.frozenMatches == true)
     }
 
@@ -118,7 +118,7 @@ struct ReportWorkflowTests {
     @Test("Bad counts are refused naming the field and value, and nothing is written")
     func badCounts() throws {
         let u = try F.unit("TTQLCK", replica: "cccc0003")
-        try u.draftUnitReport(period: .quarter(2026, 1), draft: UnitReportDraft(tthcTotal: 10, dossiersTotal: 5))
+        try UnitReports(store: u).draft(period: .quarter(2026, 1), draft: UnitReportDraft(tthcTotal: 10, dossiersTotal: 5))
         let ops = try u.opCount()
         let cases: [(UnitReportDraft, String, String)] = [
             (UnitReportDraft(tthcOnline: 11), "tthc_online", "11"),
@@ -128,7 +128,7 @@ struct ReportWorkflowTests {
         ]
         for (draft, field, value) in cases {
             do {
-                try u.draftUnitReport(period: .quarter(2026, 1), draft: draft)
+                try UnitReports(store: u).draft(period: .quarter(2026, 1), draft: draft)
                 Issue.record("expected \(field) = \(value) to be refused")
             } catch let e as SyncError {
                 #expect(e.code == .invalidInput)
@@ -146,7 +146,7 @@ struct ReportWorkflowTests {
         }
         let u = try F.unit("TTQLCK", replica: "cccc0004")
         do {
-            try u.draftUnitReport(period: .adHoc(from: "2026-03-01", to: "2026-03-31"), draft: UnitReportDraft())
+            try UnitReports(store: u).draft(period: .adHoc(from: "2026-03-01", to: "2026-03-31"), draft: UnitReportDraft())
             Issue.record("ad-hoc unit report must be refused")
         } catch let e as SyncError {
             #expect(e.field == "period")

@@ -8,7 +8,10 @@ public struct Catalog: Sendable, Codable {
         public var symbol: String
         public var title: String
         public var year: Int
+        /// `BAN QUẢN LÝ KHU KINH TẾ CỬA KHẨU ĐỒNG ĐĂNG - LẠNG SƠN`, as the document heading shows it.
         public var agency: String
+        /// `Ban Quản lý Khu kinh tế cửa khẩu Đồng Đăng - Lạng Sơn`, as running text names it.
+        public var agencyName: String
         public var agencyShort: String
         public var parent: String
         public var place: String
@@ -98,6 +101,13 @@ public struct Catalog: Sendable, Codable {
 
     /// The Office: the unit that writes the plan, tasks and consolidated reports.
     public var officeCode: String { units.first { $0.kind == "office" }?.code ?? "VP" }
+
+    /// The duties the plan gives the Office (TN01–TN04): the direction of the communication work,
+    /// which section I of the consolidated report accounts for.
+    public var officeDuties: [Duty] {
+        let office = officeCode
+        return duties.filter { $0.units.contains(office) }
+    }
 
     /// Checks a unit code, naming the field in the error.
     public func requireUnit(_ code: String, field: String = "unit") throws -> Unit {

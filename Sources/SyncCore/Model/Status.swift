@@ -44,3 +44,29 @@ public enum UnitReportStatus: String, CaseIterable, Codable, Sendable {
         }
     }
 }
+
+/// Where a unit's report for the period of a consolidated report stands: its stored status, or
+/// `missing` when the unit has no report record for the period. JSON keeps the raw values.
+public enum SubmissionStatus: String, CaseIterable, Codable, Sendable {
+    case submitted
+    case draft
+    case missing
+
+    /// The status of a unit whose report for the period is `report` (nil: none).
+    public init(_ report: UnitReportStatus?) {
+        switch report {
+        case .submitted: self = .submitted
+        case .draft: self = .draft
+        case nil: self = .missing
+        }
+    }
+
+    /// As every output shows it.
+    public var label: String {
+        switch self {
+        case .submitted: return UnitReportStatus.submitted.label
+        case .draft: return UnitReportStatus.draft.label
+        case .missing: return "chưa gửi"
+        }
+    }
+}

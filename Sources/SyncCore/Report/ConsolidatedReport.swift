@@ -23,6 +23,8 @@ public struct ReportHeading: Codable, Sendable, Equatable {
     public var parent: String
     /// `BAN QUẢN LÝ KHU KINH TẾ CỬA KHẨU ĐỒNG ĐĂNG - LẠNG SƠN`.
     public var agency: String
+    /// `Ban Quản lý Khu kinh tế cửa khẩu Đồng Đăng - Lạng Sơn`: the agency in running text.
+    public var agencyName: String
     /// `BQLKKTCK`, used in the document symbol `BC-BQLKKTCK`.
     public var agencyShort: String
     public var place: String
@@ -32,10 +34,13 @@ public struct ReportHeading: Codable, Sendable, Equatable {
     public var date: String?
     public var signer: Catalog.Signer
     public var recipients: [String]
+    /// The duties the plan gives the issuing Office (TN01–TN04 in 2026): section I reports their progress.
+    public var officeDuties: [String]
 
     public init(catalog: Catalog, number: String? = nil, date: String? = nil, signerName: String? = nil) {
         parent = catalog.plan.parent
         agency = catalog.plan.agency
+        agencyName = catalog.plan.agencyName
         agencyShort = catalog.plan.agencyShort
         place = catalog.plan.place
         self.number = number
@@ -44,6 +49,32 @@ public struct ReportHeading: Codable, Sendable, Equatable {
         if let signerName, !signerName.isEmpty { s.name = signerName }
         signer = s
         recipients = catalog.recipients
+        officeDuties = catalog.officeDuties.map(\.code)
+    }
+
+    /// The JSON keys: `agencyName` and `officeDuties` are not written, so the JSON keeps its
+    /// schema-1 shape.
+    enum CodingKeys: String, CodingKey {
+        case parent, agency, agencyShort, place, number, date, signer, recipients
+    }
+
+    /// A heading read back from JSON takes what the JSON does not hold from the standard catalog
+    /// when the agency is that catalog's; otherwise the agency's name is the one written and no
+    /// duty is the Office's.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        parent = try c.decode(String.self, forKey: .parent)
+        agency = try c.decode(String.self, forKey: .agency)
+        agencyShort = try c.decode(String.self, forKey: .agencyShort)
+        place = try c.decode(String.self, forKey: .place)
+        number = try c.decodeIfPresent(String.self, forKey: .number)
+        date = try c.decodeIfPresent(String.self, forKey: .date)
+        signer = try c.decode(Catalog.Signer.self, forKey: .signer)
+        recipients = try c.decode([String].self, forKey: .recipients)
+        let standard = Catalog.standard
+        let known = agency == standard.plan.agency
+        agencyName = known ? standard.plan.agencyName : agency
+        officeDuties = known ? standard.officeDuties.map(\.code) : []
     }
 
     /// `Số: 05/BC-BQLKKTCK` (blank number when not given).
@@ -109,8 +140,8 @@ public struct ProgressCount: Codable, Sendable, Equatable {
 public struct UnitSection: Codable, Sendable, Equatable {
     public var unit: String
     public var name: String
-    /// `submitted`, `draft` or `missing` (no report record for the period).
-    public var status: String
+    /// Submitted, draft, or missing (no report record for the period).
+    public var status: SubmissionStatus
     public var submittedAt: String?
     /// Figures recomputed from the raw records now.
     public var figures: UnitFigures
@@ -218,10 +249,10 @@ public struct ConsolidatedReport: Codable, Sendable, Equatable {
         for u in unitCodes {
             let figures = slotOf[u].map { perUnit[$0] }.map { $0.figures(unit: u, period: period) } ?? empty.figures(unit: u, period: period)
             let r = reportsHere[u]
-            let submitted = r?.status == .submitted
+            let status = SubmissionStatus(r?.status)
+            let submitted = status == .submitted
             var section = UnitSection(
-                unit: u, name: catalog.unit(u)?.name ?? u, status: submitted ? "submitted" : (r == nil ? "missing" : "draft"),
-                submittedAt: submitted ? r?.submittedAt : nil, figures: figures)
+                unit: u, name: catalog.unit(u)?.name ?? u, status: status, submittedAt: submitted ? r?.submittedAt : nil, figures: figures)
             if submitted, let r {
                 section.frozenHash = r.figuresHash
                 if let h = r.figuresHash { section.frozenMatches = (try? figures.hash()) == h }
@@ -249,8 +280,8 @@ public struct ConsolidatedReport: Codable, Sendable, Equatable {
             heading: heading, period: code, periodName: period.vietnameseName, from: w.from, to: w.to,
             subject: "Kết quả công tác thông tin, tuyên truyền cải cách hành chính \(period.vietnameseName)",
             planTitle: catalog.plan.title, totals: totals, units: units,
-            submitted: units.filter { $0.status == "submitted" }.map(\.unit),
-            notSubmitted: units.filter { $0.status != "submitted" }.map(\.unit),
+            submitted: units.filter { $0.status == .submitted }.map(\.unit),
+            notSubmitted: units.filter { $0.status != .submitted }.map(\.unit),
             publicServices: services, tasksByDuty: byDuty, tasksByUnit: byUnit, openTasks: open, evidence: evidence)
     }
 

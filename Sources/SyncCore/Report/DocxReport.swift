@@ -6,24 +6,46 @@ import Foundation
 struct DocxReport {
     let report: ConsolidatedReport
 
+    typealias P = WordML.Para
+    typealias R = WordML.Run
+
     func data() throws -> Data {
         try WordML.package(document: document(), title: "Báo cáo " + report.subject)
     }
 
-    /// `word/document.xml` as UTF-8 bytes.
+    /// `word/document.xml` as UTF-8 bytes, part by part in the order of the document.
     func document() -> [UInt8] {
         var w = WordML.document(capacity: 65_536 + 700 * report.evidence.count)
-        let h = report.heading
-        typealias P = WordML.Para
-        typealias R = WordML.Run
-        let centre = P(style: "TableText", align: "center")
+        let body = BodyText(report: report)
+        writeHeading(&w)
+        writeTitle(&w)
+        writeDirection(&w, body)
+        writeResults(&w, body)
+        writeAssessment(&w, body)
+        writeNextPeriod(&w, body)
+        writeProposals(&w, body)
+        writeRecipientsAndSignature(&w)
+        writeFigureAnnex(&w)
+        writeEvidenceAnnex(&w)
+        w.finishDocument()
+        return w.bytes
+    }
 
-        // Heading: a borderless two-column table (Nghị định 30, Phụ lục I, ô 1–5).
-        func p(_ para: P, _ runs: [R]) -> String {
-            var x = WordML()
-            x.paragraph(para, runs)
-            return x.body
-        }
+    // MARK: Heading and title
+
+    /// One paragraph as XML, for the cells of the layout tables.
+    static func fragment(_ para: P, _ runs: [R]) -> String {
+        var x = WordML()
+        x.paragraph(para, runs)
+        return x.body
+    }
+
+    /// A borderless two-column table (Nghị định 30, Phụ lục I, ô 1–5): parent body and agency
+    /// over the number; the national motto over the place and date.
+    func writeHeading(_ w: inout WordML) {
+        let h = report.heading
+        let p = Self.fragment
+        let centre = P(style: "TableText", align: "center")
         var rule = P(style: "TableText", align: "center")
         rule.ruleBelow = true
         var leftRule = rule
@@ -44,7 +66,10 @@ struct DocxReport {
         let number = p(spaced, [R(h.numberLine, size: 13)])
         let date = p(spaced, [R(h.placeAndDate(year: report.year), italic: true, size: 14)])
         w.raw(WordML.table(widths: [4300, 5450], rows: [[left, right], [number, date]], borders: false, indent: -200))
+    }
 
+    /// `BÁO CÁO`, the subject and the short rule under it.
+    func writeTitle(_ w: inout WordML) {
         var title = P(align: "center", firstLine: 0, before: 360)
         title.keepNext = true
         w.paragraph(title, [R("BÁO CÁO", bold: true, size: 14)])
@@ -53,16 +78,21 @@ struct DocxReport {
         subjectRule.ruleBelow = true
         subjectRule.after = 240
         w.paragraph(subjectRule, [R("", size: 3)])
+    }
 
-        let body = BodyText(report: report)
-        func heading(_ t: String) { w.paragraph(P(style: "Heading"), [R(t, bold: true)]) }
+    // MARK: Sections I–V
+
+    /// I. Công tác chỉ đạo, điều hành.
+    func writeDirection(_ w: inout WordML, _ body: BodyText) {
+        w.sectionHeading("I. CÔNG TÁC CHỈ ĐẠO, ĐIỀU HÀNH")
+        for l in body.directionLines { w.paragraph(l) }
+    }
+
+    /// II. Kết quả thực hiện: totals, by content, by form, by unit, online services, task
+    /// progress and who submitted.
+    func writeResults(_ w: inout WordML, _ body: BodyText) {
+        func heading(_ t: String) { w.sectionHeading(t) }
         func text(_ t: String) { w.paragraph(t) }
-
-        // I.
-        heading("I. CÔNG TÁC CHỈ ĐẠO, ĐIỀU HÀNH")
-        for l in body.directionLines { text(l) }
-
-        // II.
         heading("II. KẾT QUẢ THỰC HIỆN")
         let t = report.totals
         text(
@@ -121,28 +151,40 @@ struct DocxReport {
             )
         }
         text("(Chi tiết số liệu tại Phụ lục I và danh mục minh chứng tại Phụ lục II kèm theo.)")
+    }
 
-        // III.
-        heading("III. ĐÁNH GIÁ")
-        heading("1. Kết quả đạt được")
-        for l in body.narrative(\.results, empty: "Các đơn vị chưa gửi nội dung đánh giá kết quả.") { text("- \(l)") }
-        heading("2. Tồn tại, hạn chế")
-        for l in body.narrative(\.issues, empty: "Các đơn vị chưa nêu tồn tại, hạn chế.") { text("- \(l)") }
+    /// III. Đánh giá: the units' own results and issues.
+    func writeAssessment(_ w: inout WordML, _ body: BodyText) {
+        w.sectionHeading("III. ĐÁNH GIÁ")
+        w.sectionHeading("1. Kết quả đạt được")
+        for l in body.narrative(\.results, empty: "Các đơn vị chưa gửi nội dung đánh giá kết quả.") { w.paragraph("- \(l)") }
+        w.sectionHeading("2. Tồn tại, hạn chế")
+        for l in body.narrative(\.issues, empty: "Các đơn vị chưa nêu tồn tại, hạn chế.") { w.paragraph("- \(l)") }
+    }
 
-        // IV.
-        heading("IV. PHƯƠNG HƯỚNG, NHIỆM VỤ KỲ TỚI")
-        for l in body.nextLines { text("- \(l)") }
+    /// IV. Phương hướng, nhiệm vụ kỳ tới.
+    func writeNextPeriod(_ w: inout WordML, _ body: BodyText) {
+        w.sectionHeading("IV. PHƯƠNG HƯỚNG, NHIỆM VỤ KỲ TỚI")
+        for l in body.nextLines { w.paragraph("- \(l)") }
+    }
 
-        // V.
-        heading("V. ĐỀ XUẤT, KIẾN NGHỊ")
+    /// V. Đề xuất, kiến nghị, and the closing sentence of the body.
+    func writeProposals(_ w: inout WordML, _ body: BodyText) {
+        w.sectionHeading("V. ĐỀ XUẤT, KIẾN NGHỊ")
         let proposals = body.narrative(\.proposals, empty: "Không có đề xuất, kiến nghị.")
-        for l in proposals { text("- \(l)") }
+        for l in proposals { w.paragraph("- \(l)") }
         // Kept with the Nơi nhận and signature table: a signature never stands alone on a page.
         var closing = P()
         closing.keepNext = true
         w.paragraph(closing, [R(body.closingLine)])
+    }
 
-        // Nơi nhận and signature.
+    // MARK: Nơi nhận and signature
+
+    /// A borderless two-column table: Nơi nhận on the left, the signer block on the right.
+    func writeRecipientsAndSignature(_ w: inout WordML) {
+        let h = report.heading
+        let p = Self.fragment
         var recipients = p(P(style: "TableText", before: 240), [R("Nơi nhận:", bold: true, italic: true, size: 12)])
         for r in h.recipients { recipients += p(P(style: "TableText", before: 0, after: 0), [R("- " + r, size: 11)]) }
         var sign = p(P(style: "TableText", align: "center", before: 240), [R(h.signer.authority, bold: true, size: 14)])
@@ -150,155 +192,136 @@ struct DocxReport {
         for _ in 0..<4 { sign += p(P(style: "TableText", align: "center"), [R("", size: 14)]) }
         sign += p(P(style: "TableText", align: "center", before: 240), [R(h.signer.name, bold: true, size: 14)])
         w.raw(WordML.table(widths: [4600, 4755], rows: [[recipients, sign]], borders: false))
-
-        annexes(&w)
-        w.finishDocument()
-        return w.bytes
     }
 
-    /// `BAN QUẢN LÝ KHU KINH TẾ …` → `Ban Quản lý Khu kinh tế cửa khẩu Đồng Đăng - Lạng Sơn` for running text.
-    func capitalizedAgency(_ agency: String) -> String {
-        let known = "Ban Quản lý Khu kinh tế cửa khẩu Đồng Đăng - Lạng Sơn"
-        return agency.uppercased() == known.uppercased() ? known : agency
-    }
+    // MARK: Annexes
 
-    func annexes(_ w: inout WordML) {
-        typealias P = WordML.Para
-        typealias R = WordML.Run
+    /// The three centred lines that open an annex on a new page: label, title, and the report it
+    /// is attached to.
+    func writeAnnexTitle(_ w: inout WordML, _ label: String, _ title: String) {
         let h = report.heading
-        func c(_ text: String, bold: Bool = false, italic: Bool = false, align: String? = nil, size: Double? = nil) -> String {
-            WordML.cell(text, bold: bold, italic: italic, align: align, size: size)
-        }
         let dateText = h.date.map { " ngày \(CalendarDay.vietnamese($0))" } ?? ""
-        let attachment = "(Kèm theo Báo cáo số \(h.number ?? "    ")/BC-\(h.agencyShort)\(dateText) của \(capitalizedAgency(h.agency)))"
+        let attachment = "(Kèm theo Báo cáo số \(h.number ?? "    ")/BC-\(h.agencyShort)\(dateText) của \(h.agencyName))"
+        var first = P(align: "center", firstLine: 0, before: 0)
+        first.pageBreakBefore = true
+        w.paragraph(first, [R(label, bold: true)])
+        w.paragraph(P(align: "center", firstLine: 0, before: 60), [R(title, bold: true)])
+        w.paragraph(P(align: "center", firstLine: 0, before: 60, after: 120), [R(attachment, italic: true, size: 13)])
+    }
 
-        func annexTitle(_ label: String, _ title: String) {
-            var first = P(align: "center", firstLine: 0, before: 0)
-            first.pageBreakBefore = true
-            w.paragraph(first, [R(label, bold: true)])
-            w.paragraph(P(align: "center", firstLine: 0, before: 60), [R(title, bold: true)])
-            w.paragraph(P(align: "center", firstLine: 0, before: 60, after: 120), [R(attachment, italic: true, size: 13)])
-        }
-        func caption(_ t: String) {
-            var para = P(firstLine: 0, before: 200, after: 60)
-            para.keepNext = true
-            w.paragraph(para, [R(t, bold: true, size: 13)])
-        }
-        let right = "right"
-        let centre = "center"
+    /// The bold caption over an annex table, kept with it.
+    static func writeCaption(_ w: inout WordML, _ t: String) {
+        var para = P(firstLine: 0, before: 200, after: 60)
+        para.keepNext = true
+        w.paragraph(para, [R(t, bold: true, size: 13)])
+    }
 
-        annexTitle(
-            "Phụ lục I", "SỐ LIỆU KẾT QUẢ CÔNG TÁC THÔNG TIN, TUYÊN TRUYỀN CẢI CÁCH HÀNH CHÍNH \(report.periodName.uppercased())")
-        let t = report.totals
-        caption("1. Theo nội dung tuyên truyền")
-        var rows = [
-            [
-                c("STT", bold: true, align: centre), c("Nội dung", bold: true), c("Số hoạt động", bold: true, align: centre),
-                c("Số lượt người", bold: true, align: centre),
-            ]
-        ]
-        for (i, x) in t.byContent.enumerated() {
+    /// Phụ lục I: the figures by content, form and unit, online services and task progress.
+    func writeFigureAnnex(_ w: inout WordML) {
+        writeAnnexTitle(
+            &w, "Phụ lục I", "SỐ LIỆU KẾT QUẢ CÔNG TÁC THÔNG TIN, TUYÊN TRUYỀN CẢI CÁCH HÀNH CHÍNH \(report.periodName.uppercased())")
+        Self.writeCaption(&w, "1. Theo nội dung tuyên truyền")
+        w.raw(WordML.table(widths: [700, 5455, 1600, 1600], rows: contentRows(), borders: true, header: true))
+        Self.writeCaption(&w, "2. Theo hình thức tuyên truyền")
+        w.raw(WordML.table(widths: [600, 3655, 1150, 1150, 1500, 1300], rows: formRows(), borders: true, header: true))
+        Self.writeCaption(&w, "3. Theo đơn vị")
+        w.raw(WordML.table(widths: [600, 3555, 1300, 1400, 1100, 1400], rows: unitRows(), borders: true, header: true))
+        Self.writeCaption(&w, "4. Dịch vụ công trực tuyến")
+        w.raw(WordML.table(widths: [2955, 2000, 1100, 2200, 1100], rows: publicServiceRows(), borders: true, header: true))
+        Self.writeCaption(&w, "5. Tiến độ thực hiện nhiệm vụ")
+        w.raw(WordML.table(widths: [1300, 4055, 800, 1100, 1050, 1050], rows: taskRows(), borders: true, header: true))
+    }
+
+    /// Header cells: bold, centred except the named column.
+    static func headerRow(_ titles: [String], left: Int) -> [String] {
+        titles.enumerated().map { i, t in cell(t, bold: true, align: i == left ? nil : centre) }
+    }
+
+    func contentRows() -> [[String]] {
+        var rows = [Self.headerRow(["STT", "Nội dung", "Số hoạt động", "Số lượt người"], left: 1)]
+        for (i, x) in report.totals.byContent.enumerated() {
             rows.append([
-                c(String(i + 1), align: centre), c("\(x.code). \(x.title)"), c(VN.number(x.activities), align: right),
-                c(VN.number(x.participants), align: right),
+                cell(String(i + 1), align: centre), cell("\(x.code). \(x.title)"), cell(VN.number(x.activities), align: right),
+                cell(VN.number(x.participants), align: right),
             ])
         }
-        w.raw(WordML.table(widths: [700, 5455, 1600, 1600], rows: rows, borders: true, header: true))
+        return rows
+    }
 
-        caption("2. Theo hình thức tuyên truyền")
-        rows = [
-            [
-                c("STT", bold: true, align: centre), c("Hình thức", bold: true), c("Số hoạt động", bold: true, align: centre),
-                c("Số lượng", bold: true, align: centre), c("Đơn vị tính", bold: true, align: centre), c("Số lượt người", bold: true, align: centre),
-            ]
-        ]
+    func formRows() -> [[String]] {
+        let t = report.totals
+        var rows = [Self.headerRow(["STT", "Hình thức", "Số hoạt động", "Số lượng", "Đơn vị tính", "Số lượt người"], left: 1)]
         for (i, f) in t.byForm.enumerated() {
             rows.append([
-                c(String(i + 1), align: centre), c("\(f.code). \(f.title)"), c(VN.number(f.activities), align: right),
-                c(VN.number(f.quantity), align: right),
-                c(f.quantityUnit, align: centre), c(VN.number(f.participants), align: right),
+                cell(String(i + 1), align: centre), cell("\(f.code). \(f.title)"), cell(VN.number(f.activities), align: right),
+                cell(VN.number(f.quantity), align: right), cell(f.quantityUnit, align: centre), cell(VN.number(f.participants), align: right),
             ])
         }
         rows.append([
-            c("", align: centre), c("Tổng số hoạt động", bold: true), c(VN.number(t.activities), bold: true, align: right), c(""), c(""),
-            c(VN.number(t.peopleReached), bold: true, align: right),
+            cell("", align: centre), cell("Tổng số hoạt động", bold: true), cell(VN.number(t.activities), bold: true, align: right), cell(""),
+            cell(""), cell(VN.number(t.peopleReached), bold: true, align: right),
         ])
-        w.raw(WordML.table(widths: [600, 3655, 1150, 1150, 1500, 1300], rows: rows, borders: true, header: true))
+        return rows
+    }
 
-        caption("3. Theo đơn vị")
-        rows = [
-            [
-                c("STT", bold: true, align: centre), c("Đơn vị", bold: true), c("Số hoạt động", bold: true, align: centre),
-                c("Số lượt người", bold: true, align: centre), c("Nhập muộn", bold: true, align: centre), c("Báo cáo kỳ", bold: true, align: centre),
-            ]
-        ]
+    func unitRows() -> [[String]] {
+        let t = report.totals
+        var rows = [Self.headerRow(["STT", "Đơn vị", "Số hoạt động", "Số lượt người", "Nhập muộn", "Báo cáo kỳ"], left: 1)]
         for (i, u) in report.units.enumerated() {
             rows.append([
-                c(String(i + 1), align: centre), c(u.name), c(VN.number(u.figures.activities), align: right),
-                c(VN.number(u.figures.peopleReached), align: right),
-                c(String(u.figures.lateEntries), align: right), c(VN.status(u.status), align: centre),
+                cell(String(i + 1), align: centre), cell(u.name), cell(VN.number(u.figures.activities), align: right),
+                cell(VN.number(u.figures.peopleReached), align: right), cell(String(u.figures.lateEntries), align: right),
+                cell(u.status.label, align: centre),
             ])
         }
         rows.append([
-            c(""), c("Tổng cộng", bold: true), c(VN.number(t.activities), bold: true, align: right),
-            c(VN.number(t.peopleReached), bold: true, align: right),
-            c(String(t.lateEntries), bold: true, align: right), c(""),
+            cell(""), cell("Tổng cộng", bold: true), cell(VN.number(t.activities), bold: true, align: right),
+            cell(VN.number(t.peopleReached), bold: true, align: right),
+            cell(String(t.lateEntries), bold: true, align: right), cell(""),
         ])
-        w.raw(WordML.table(widths: [600, 3555, 1300, 1400, 1100, 1400], rows: rows, borders: true, header: true))
+        return rows
+    }
 
-        caption("4. Dịch vụ công trực tuyến")
-        rows = [
+    func publicServiceRows() -> [[String]] {
+        var rows = [Self.headerRow(["Đơn vị", "TTHC trực tuyến toàn trình / đủ điều kiện", "Tỷ lệ", "Hồ sơ trực tuyến / tổng số", "Tỷ lệ"], left: 0)]
+        func row(_ name: String, _ s: PublicServiceFigures, bold: Bool) -> [String] {
             [
-                c("Đơn vị", bold: true), c("TTHC trực tuyến toàn trình / đủ điều kiện", bold: true, align: centre),
-                c("Tỷ lệ", bold: true, align: centre),
-                c("Hồ sơ trực tuyến / tổng số", bold: true, align: centre), c("Tỷ lệ", bold: true, align: centre),
+                cell(name, bold: bold), cell("\(VN.number(s.tthcOnline))/\(VN.number(s.tthcTotal))", bold: bold, align: centre),
+                cell(VN.percent(s.tthcOnlinePercent), bold: bold, align: right),
+                cell("\(VN.number(s.dossiersOnline))/\(VN.number(s.dossiersTotal))", bold: bold, align: centre),
+                cell(VN.percent(s.dossiersOnlinePercent), bold: bold, align: right),
             ]
-        ]
+        }
         for u in report.units {
-            guard let s = u.publicServices else { continue }
-            rows.append([
-                c(u.name), c("\(VN.number(s.tthcOnline))/\(VN.number(s.tthcTotal))", align: centre), c(VN.percent(s.tthcOnlinePercent), align: right),
-                c("\(VN.number(s.dossiersOnline))/\(VN.number(s.dossiersTotal))", align: centre),
-                c(VN.percent(s.dossiersOnlinePercent), align: right),
-            ])
+            if let s = u.publicServices { rows.append(row(u.name, s, bold: false)) }
         }
-        let ps = report.publicServices
-        rows.append([
-            c("Tổng cộng", bold: true), c("\(VN.number(ps.tthcOnline))/\(VN.number(ps.tthcTotal))", bold: true, align: centre),
-            c(VN.percent(ps.tthcOnlinePercent), bold: true, align: right),
-            c("\(VN.number(ps.dossiersOnline))/\(VN.number(ps.dossiersTotal))", bold: true, align: centre),
-            c(VN.percent(ps.dossiersOnlinePercent), bold: true, align: right),
-        ])
-        w.raw(WordML.table(widths: [2955, 2000, 1100, 2200, 1100], rows: rows, borders: true, header: true))
+        rows.append(row("Tổng cộng", report.publicServices, bold: true))
+        return rows
+    }
 
-        caption("5. Tiến độ thực hiện nhiệm vụ")
-        rows = [
-            [
-                c("Mã", bold: true, align: centre), c("Nhiệm vụ / đơn vị", bold: true), c("Tổng", bold: true, align: centre),
-                c("Hoàn thành", bold: true, align: centre), c("Đang thực hiện", bold: true, align: centre),
-                c("Chưa thực hiện", bold: true, align: centre),
-            ]
-        ]
+    func taskRows() -> [[String]] {
+        var rows = [Self.headerRow(["Mã", "Nhiệm vụ / đơn vị", "Tổng", "Hoàn thành", "Đang thực hiện", "Chưa thực hiện"], left: 1)]
         for d in report.tasksByDuty + report.tasksByUnit {
             rows.append([
-                c(d.code, align: centre), c(d.title), c(String(d.total), align: right), c(String(d.done), align: right),
-                c(String(d.inProgress), align: right), c(String(d.notStarted), align: right),
+                cell(d.code, align: centre), cell(d.title), cell(String(d.total), align: right), cell(String(d.done), align: right),
+                cell(String(d.inProgress), align: right), cell(String(d.notStarted), align: right),
             ])
         }
-        w.raw(WordML.table(widths: [1300, 4055, 800, 1100, 1050, 1050], rows: rows, borders: true, header: true))
+        return rows
+    }
 
-        annexTitle("Phụ lục II", "DANH MỤC MINH CHỨNG CÁC HOẠT ĐỘNG THÔNG TIN, TUYÊN TRUYỀN CẢI CÁCH HÀNH CHÍNH")
+    /// Phụ lục II: every counted activity, one row each.
+    func writeEvidenceAnnex(_ w: inout WordML) {
+        writeAnnexTitle(&w, "Phụ lục II", "DANH MỤC MINH CHỨNG CÁC HOẠT ĐỘNG THÔNG TIN, TUYÊN TRUYỀN CẢI CÁCH HÀNH CHÍNH")
         w.beginTable(widths: [700, 1300, 1700, 1000, 4655], borders: true)
-        w.row(
-            [
-                c("STT", bold: true, align: centre), c("Ngày", bold: true, align: centre), c("Đơn vị", bold: true, align: centre),
-                c("Hình thức", bold: true, align: centre), c("Tiêu đề, đường dẫn", bold: true),
-            ], header: true)
-        // Up to a hundred thousand rows in a year's report: written with the evidence paragraph
-        // styles (no per-run formatting), cells without `tcPr` (the fixed layout takes the widths
-        // from `tblGrid`) and without temporary arrays.
-        let centred = "<w:tc><w:p><w:pPr><w:pStyle w:val=\"EvC\"/></w:pPr><w:r><w:t>"
+        w.row(Self.headerRow(["STT", "Ngày", "Đơn vị", "Hình thức", "Tiêu đề, đường dẫn"], left: 4), header: true)
+        // Up to a hundred thousand rows in a year's report: the four short cells are paragraphs of
+        // the default style (no paragraph properties), the title cell names `EvL` and the URL and
+        // late-entry notes the character style `EvNote`; cells have no `tcPr` (the fixed layout
+        // takes the widths from `tblGrid`); nothing goes through temporary arrays.
+        let centred = "<w:tc><w:p><w:r><w:t>"
         let close = "</w:t></w:r></w:p></w:tc>"
+        let note = "<w:r><w:br/></w:r><w:r><w:rPr><w:rStyle w:val=\"EvNote\"/></w:rPr>"
         for (i, e) in report.evidence.enumerated() {
             w.raw("<w:tr><w:trPr><w:cantSplit/></w:trPr>")
             w.raw(centred)
@@ -313,22 +336,37 @@ struct DocxReport {
             w.raw(centred)
             w.text(e.form)
             w.raw(close)
-            w.raw("<w:tc><w:p><w:pPr><w:pStyle w:val=\"EvL\"/></w:pPr><w:r><w:t xml:space=\"preserve\">")
-            w.text(e.title)
-            w.raw("</w:t></w:r>")
+            w.raw("<w:tc><w:p><w:pPr><w:pStyle w:val=\"EvL\"/></w:pPr><w:r>")
+            w.textElement(e.title)
+            w.raw("</w:r>")
             if let u = e.url {
-                w.raw("<w:r><w:br/></w:r><w:r><w:rPr><w:i/><w:sz w:val=\"20\"/></w:rPr><w:t>")
-                w.text(u)
-                w.raw("</w:t></w:r>")
+                w.raw(note)
+                w.textElement(u)
+                w.raw("</w:r>")
             }
             if let l = e.lateFrom {
-                w.raw("<w:r><w:br/></w:r><w:r><w:rPr><w:i/><w:iCs/><w:sz w:val=\"20\"/><w:szCs w:val=\"20\"/></w:rPr><w:t xml:space=\"preserve\">")
-                w.text("Nhập muộn (kỳ \(l))")
-                w.raw("</w:t></w:r>")
+                w.raw(note)
+                w.textElement("Nhập muộn (kỳ \(l))")
+                w.raw("</w:r>")
             }
             w.raw("</w:p></w:tc></w:tr>")
         }
-        if report.evidence.isEmpty { w.row([c(""), c(""), c(""), c(""), c("Không có hoạt động trong kỳ.")]) }
+        if report.evidence.isEmpty { w.row([cell(""), cell(""), cell(""), cell(""), cell("Không có hoạt động trong kỳ.")]) }
         w.endTable()
+    }
+}
+
+/// A cell paragraph of the annex tables.
+private func cell(_ text: String, bold: Bool = false, align: String? = nil) -> String {
+    WordML.cell(text, bold: bold, align: align)
+}
+
+private let centre = "center"
+private let right = "right"
+
+extension WordML {
+    /// A heading of the report body (I., II., 1., 2.…) in the `Heading` style.
+    mutating func sectionHeading(_ text: String) {
+        paragraph(Para(style: "Heading"), [Run(text, bold: true)])
     }
 }

@@ -136,25 +136,12 @@ struct FigureAccumulator {
 /// activity after submission changes the digest and so the frozen hash.
 enum EvidenceDigest {
     static func of(_ counted: [(ActivityRow, String?)]) -> String {
-        // One buffer hashed at once: a year's report digests a hundred thousand lines.
-        var buffer: [UInt8] = []
-        buffer.reserveCapacity(counted.count * 64)
-        func put(_ text: String) {
-            var t = text
-            t.withUTF8 { buffer.append(contentsOf: $0) }
-        }
+        // One buffer hashed at once: a year's report digests a hundred thousand lines, two
+        // numbers each, written as digits straight into the buffer.
+        var buffer = ByteWriter(capacity: counted.count * 64)
+        func put(_ text: String) { buffer.append(text) }
         func put(_ n: Int64?) {
-            guard let n else { return }
-            guard n >= 0 else { return put(String(n)) }
-            // Digits straight into the buffer: two numbers per line, a hundred thousand lines.
-            var div: Int64 = 1
-            while div <= n / 10 { div *= 10 }
-            var v = n
-            while div > 0 {
-                buffer.append(UInt8(truncatingIfNeeded: 0x30 + v / div))
-                v %= div
-                div /= 10
-            }
+            if let n { buffer.digits(n) }
         }
         // Sort positions, not rows: moving the rows themselves costs a dozen reference counts each.
         let ids = counted.map(\.0.id)
@@ -179,7 +166,7 @@ enum EvidenceDigest {
             if let lateFrom { put(lateFrom) }
             buffer.append(0x0A)
         }
-        return SyncAuth.sha256Hex(buffer)
+        return SyncAuth.sha256Hex(buffer.bytes)
     }
 }
 

@@ -25,10 +25,16 @@ public struct UnitReportDraft: Sendable, Equatable {
     }
 }
 
-extension ReplicaStore {
+/// A unit's period reports in its own store: draft, submit (freeze the figures) and read back.
+/// Written through the store's public record API; the figures come from `ReportSource`.
+public struct UnitReports: Sendable {
+    public let store: ReplicaStore
+
+    public init(store: ReplicaStore) { self.store = store }
+
     /// `BC.<unit>.<period>`. Only the submission cycle's periods (quarters, H1, year) have unit
     /// reports: an ad-hoc window is requested of the hub, not submitted by units.
-    public static func unitReportID(unit: String, period: ReportPeriod) throws -> RecordID {
+    public static func id(unit: String, period: ReportPeriod) throws -> RecordID {
         if case .adHoc = period {
             throw SyncError.invalid(
                 "period", period.description, "báo cáo của đơn vị chỉ lập theo quý (2026-Q1…Q4), 6 tháng (2026-H1) hoặc năm (2026-Y).")
@@ -36,21 +42,21 @@ extension ReplicaStore {
         return RecordID(kind: .report, owner: unit, suffix: period.description)
     }
 
-    /// This unit's report for `period`, if any.
-    public func unitReport(unit: String, period: ReportPeriod) throws -> UnitReportRow? {
-        try unitReports(unit: unit, period: period.description).first
+    /// The report of `unit` for `period`, if any.
+    public func report(unit: String, period: ReportPeriod) throws -> UnitReportRow? {
+        try store.unitReports(unit: unit, period: period.description).first
     }
 
     /// Opens or updates this unit's draft report for `period`, recomputing its figures from its
     /// activities. Refused once the report is submitted; bad counts are refused before anything is written.
     @discardableResult
-    public func draftUnitReport(period: ReportPeriod, draft: UnitReportDraft, nowMillis: UInt64? = nil) throws -> UnitReportRow {
-        let me = try requireIdentity()
-        let id = try Self.unitReportID(unit: me.unit, period: period)
-        let current = try unitReport(unit: me.unit, period: period)
+    public func draft(period: ReportPeriod, draft: UnitReportDraft, nowMillis: UInt64? = nil) throws -> UnitReportRow {
+        let me = try store.requireIdentity()
+        let id = try Self.id(unit: me.unit, period: period)
+        let current = try report(unit: me.unit, period: period)
         try Self.refuseIfSubmitted(current, id: id)
         try Self.checkCounts(draft, current: current)
-        let figures = try unitFigures(unit: me.unit, period: period)
+        let figures = try ReportSource(store: store).unitFigures(unit: me.unit, period: period)
         var changes: [(String, Value)] = []
         if current == nil {
             changes += [("unit", .text(me.unit)), ("period", .text(period.description)), ("deleted", .int(0))]
@@ -71,8 +77,8 @@ extension ReplicaStore {
         ] {
             if let v { changes.append((name, .int(v))) }
         }
-        try writeRecord(id, changes: changes, nowMillis: nowMillis)
-        guard let row = try unitReport(unit: me.unit, period: period) else { throw SyncError.notFound("báo cáo", id.rawValue) }
+        try store.writeRecord(id, changes: changes, nowMillis: nowMillis)
+        guard let row = try report(unit: me.unit, period: period) else { throw SyncError.notFound("báo cáo", id.rawValue) }
         return row
     }
 
@@ -80,12 +86,12 @@ extension ReplicaStore {
     /// SHA-256 of their canonical JSON, status `submitted` and `submitted_at`. Activities recorded
     /// after this moment and dated in the period roll into the next report (see `LateEntryRule`).
     @discardableResult
-    public func submitUnitReport(period: ReportPeriod, now: Date = Date()) throws -> UnitReportRow {
-        let me = try requireIdentity()
-        let id = try Self.unitReportID(unit: me.unit, period: period)
-        let current = try unitReport(unit: me.unit, period: period)
+    public func submit(period: ReportPeriod, now: Date = Date()) throws -> UnitReportRow {
+        let me = try store.requireIdentity()
+        let id = try Self.id(unit: me.unit, period: period)
+        let current = try report(unit: me.unit, period: period)
         try Self.refuseIfSubmitted(current, id: id)
-        let figures = try unitFigures(unit: me.unit, period: period)
+        let figures = try ReportSource(store: store).unitFigures(unit: me.unit, period: period)
         let json = try figures.canonicalJSON()
         var changes: [(String, Value)] = []
         if current == nil {
@@ -96,8 +102,8 @@ extension ReplicaStore {
             ("figures", .text(json)), ("figures_hash", .text(UnitFigures.sha256(json))), ("status", .text(UnitReportStatus.submitted.rawValue)),
             ("submitted_at", .text(stamp)),
         ]
-        try writeRecord(id, changes: changes, nowMillis: UInt64(max(0, now.timeIntervalSince1970 * 1000)))
-        guard let row = try unitReport(unit: me.unit, period: period) else { throw SyncError.notFound("báo cáo", id.rawValue) }
+        try store.writeRecord(id, changes: changes, nowMillis: UInt64(max(0, now.timeIntervalSince1970 * 1000)))
+        guard let row = try report(unit: me.unit, period: period) else { throw SyncError.notFound("báo cáo", id.rawValue) }
         return row
     }
 

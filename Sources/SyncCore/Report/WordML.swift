@@ -6,6 +6,8 @@ import ZIPFoundation
 struct WordML {
     /// Paragraph formatting.
     struct Para {
+        /// The paragraph style; nil is body text (`Body`). The document's default style is the
+        /// evidence annex's centred cell (see `styles`), so every other paragraph names its style.
         var style: String?
         var align: String?
         var firstLine: Int?
@@ -20,7 +22,7 @@ struct WordML {
 
         var xml: String {
             var s = ""
-            if let style { s += "<w:pStyle w:val=\"\(style)\"/>" }
+            s += "<w:pStyle w:val=\"\(style ?? "Body")\"/>"
             if keepNext { s += "<w:keepNext/>" }
             if pageBreakBefore { s += "<w:pageBreakBefore/>" }
             if ruleBelow { s += "<w:pBdr><w:bottom w:val=\"single\" w:sz=\"6\" w:space=\"1\" w:color=\"000000\"/></w:pBdr>" }
@@ -38,7 +40,7 @@ struct WordML {
                 s += "/>"
             }
             if let align { s += "<w:jc w:val=\"\(align)\"/>" }
-            return s.isEmpty ? "" : "<w:pPr>\(s)</w:pPr>"
+            return "<w:pPr>\(s)</w:pPr>"
         }
     }
 
@@ -69,16 +71,19 @@ struct WordML {
         }
     }
 
-    /// The XML written so far, as UTF-8 bytes: one growing buffer, no String appends (a year's
-    /// evidence annex is tens of megabytes).
-    private(set) var bytes: [UInt8] = []
+    /// The XML written so far: one growing buffer, no String appends (a year's evidence annex is
+    /// tens of megabytes).
+    private(set) var out: ByteWriter
     /// The opening of each column's cell in the open table.
     private(set) var cellStarts: [String] = []
 
-    init(capacity: Int = 1 << 16) { bytes.reserveCapacity(capacity) }
+    init(capacity: Int = 1 << 16) { out = ByteWriter(capacity: capacity) }
+
+    /// The XML written so far, as UTF-8 bytes.
+    var bytes: [UInt8] { out.bytes }
 
     /// The XML written so far as text (for the small fragments nested in layout tables).
-    var body: String { String(decoding: bytes, as: UTF8.self) }
+    var body: String { out.string }
 
     mutating func paragraph(_ para: Para = Para(), _ runs: [Run]) {
         raw("<w:p>")
@@ -91,10 +96,7 @@ struct WordML {
         paragraph(para, [Run(text, bold: bold, italic: italic, size: size)])
     }
 
-    mutating func raw(_ xml: String) {
-        var xml = xml
-        xml.withUTF8 { bytes.append(contentsOf: $0) }
-    }
+    mutating func raw(_ xml: String) { out.append(xml) }
 
     /// Text content, escaped as `escape` does; text without markup characters (nearly all of it)
     /// is copied as it is.
@@ -102,34 +104,37 @@ struct WordML {
         var s = s
         let plain = s.withUTF8 { b in
             guard !Self.needsEscape(b) else { return false }
-            bytes.append(contentsOf: b)
+            out.append(b)
             return true
         }
         if !plain { raw(Self.escape(s)) }
     }
 
-    /// The decimal digits of `n` (no grouping), without a temporary String.
-    mutating func number(_ n: Int) {
-        guard n >= 0 else { return raw(String(n)) }
-        var div = 1
-        while div <= n / 10 { div *= 10 }
-        var v = n
-        while div > 0 {
-            bytes.append(UInt8(truncatingIfNeeded: 0x30 + v / div))
-            v %= div
-            div /= 10
+    /// A `w:t` element holding `s`: with `xml:space="preserve"` only when XML would otherwise
+    /// lose some of its white space (a space at either end, two in a row, a tab).
+    mutating func textElement(_ s: String) {
+        var s = s
+        let preserve = s.withUTF8 { b in
+            guard let first = b.first, let last = b.last else { return false }
+            if first == 0x20 || last == 0x20 { return true }
+            var previous: UInt8 = 0
+            for u in b {
+                if u == 0x09 || (u == 0x20 && previous == 0x20) { return true }
+                previous = u
+            }
+            return false
         }
+        raw(preserve ? "<w:t xml:space=\"preserve\">" : "<w:t>")
+        text(s)
+        raw("</w:t>")
     }
+
+    /// The decimal digits of `n` (no grouping), without a temporary String.
+    mutating func number(_ n: Int) { out.digits(n) }
 
     /// `2026-03-05` → `05/03/2026` (as `VN.day`), straight into the buffer.
     mutating func day(_ date: String) {
-        var d = date
-        let done = d.withUTF8 { b in
-            guard b.count == 10, b[4] == 0x2D, b[7] == 0x2D, !Self.needsEscape(b) else { return false }
-            for k in [8, 9, -1, 5, 6, -1, 0, 1, 2, 3] { bytes.append(k < 0 ? 0x2F : b[k]) }
-            return true
-        }
-        if !done { text(VN.day(date)) }
+        if !out.vietnameseDay(date, accept: { !Self.needsEscape($0) }) { text(VN.day(date)) }
     }
 
     /// A writer for `word/document.xml`: the XML declaration and the opening of the body are
@@ -175,7 +180,7 @@ struct WordML {
         raw(header ? "<w:tr><w:trPr><w:tblHeader/><w:cantSplit/></w:trPr>" : "<w:tr><w:trPr><w:cantSplit/></w:trPr>")
         for (j, cell) in cells.enumerated() {
             raw(cellStarts[min(j, cellStarts.count - 1)])
-            raw(cell.isEmpty ? "<w:p/>" : cell)
+            raw(cell.isEmpty ? "<w:p><w:pPr><w:pStyle w:val=\"Body\"/></w:pPr></w:p>" : cell)
             raw("</w:tc>")
         }
         raw("</w:tr>")
@@ -325,22 +330,31 @@ struct WordML {
         return out
     }
 
-    /// Times New Roman 14 pt, justified, first-line indent 1 cm; a table style without indent.
+    /// Body text (`Body`): Times New Roman 14 pt, justified, first-line indent 1 cm; a table text
+    /// style without indent; the evidence annex's styles. The default paragraph style (`Normal`)
+    /// is the evidence annex's centred cell, 11 pt: four of the five cells of each of up to a
+    /// hundred thousand rows, which then need no paragraph properties at all. Every other
+    /// paragraph names its style (`Para.style`), and each style sets every property `Normal`
+    /// sets, so nothing depends on whether a reader bases unbased styles on the default.
     static let styles = """
         <w:styles \(namespaces)><w:docDefaults><w:rPrDefault><w:rPr>\
         <w:rFonts w:ascii="Times New Roman" w:hAnsi="Times New Roman" w:eastAsia="Times New Roman" w:cs="Times New Roman"/>\
         <w:sz w:val="28"/><w:szCs w:val="28"/><w:lang w:val="vi-VN" w:eastAsia="en-US" w:bidi="ar-SA"/></w:rPr></w:rPrDefault>\
         <w:pPrDefault><w:pPr><w:spacing w:after="0" w:line="240" w:lineRule="auto"/></w:pPr></w:pPrDefault></w:docDefaults>\
-        <w:style w:type="paragraph" w:default="1" w:styleId="Normal"><w:name w:val="Normal"/><w:qFormat/>\
-        <w:pPr><w:spacing w:before="120" w:after="0" w:line="264" w:lineRule="auto"/><w:ind w:firstLine="567"/><w:jc w:val="both"/></w:pPr></w:style>\
-        <w:style w:type="paragraph" w:styleId="TableText"><w:name w:val="Table Text"/><w:basedOn w:val="Normal"/><w:qFormat/>\
+        <w:style w:type="paragraph" w:default="1" w:styleId="Normal"><w:name w:val="Normal"/>\
+        <w:pPr><w:spacing w:before="20" w:after="20" w:line="240" w:lineRule="auto"/><w:ind w:firstLine="0"/><w:jc w:val="center"/></w:pPr>\
+        <w:rPr><w:sz w:val="22"/><w:szCs w:val="22"/></w:rPr></w:style>\
+        <w:style w:type="paragraph" w:styleId="Body"><w:name w:val="Body"/><w:qFormat/>\
+        <w:pPr><w:spacing w:before="120" w:after="0" w:line="264" w:lineRule="auto"/><w:ind w:firstLine="567"/><w:jc w:val="both"/></w:pPr>\
+        <w:rPr><w:sz w:val="28"/><w:szCs w:val="28"/></w:rPr></w:style>\
+        <w:style w:type="paragraph" w:styleId="TableText"><w:name w:val="Table Text"/><w:basedOn w:val="Body"/><w:qFormat/>\
         <w:pPr><w:spacing w:before="20" w:after="20" w:line="240" w:lineRule="auto"/><w:ind w:firstLine="0"/><w:jc w:val="left"/></w:pPr>\
         <w:rPr><w:sz w:val="24"/><w:szCs w:val="24"/></w:rPr></w:style>\
-        <w:style w:type="paragraph" w:styleId="EvC"><w:name w:val="Evidence Centred"/><w:basedOn w:val="TableText"/>\
-        <w:pPr><w:jc w:val="center"/></w:pPr><w:rPr><w:sz w:val="22"/><w:szCs w:val="22"/></w:rPr></w:style>\
         <w:style w:type="paragraph" w:styleId="EvL"><w:name w:val="Evidence Text"/><w:basedOn w:val="TableText"/>\
         <w:rPr><w:sz w:val="22"/><w:szCs w:val="22"/></w:rPr></w:style>\
-        <w:style w:type="paragraph" w:styleId="Heading"><w:name w:val="Report Heading"/><w:basedOn w:val="Normal"/><w:qFormat/>\
+        <w:style w:type="character" w:styleId="EvNote"><w:name w:val="Evidence Note"/>\
+        <w:rPr><w:i/><w:iCs/><w:sz w:val="20"/><w:szCs w:val="20"/></w:rPr></w:style>\
+        <w:style w:type="paragraph" w:styleId="Heading"><w:name w:val="Report Heading"/><w:basedOn w:val="Body"/><w:qFormat/>\
         <w:pPr><w:keepNext/><w:spacing w:before="120"/></w:pPr><w:rPr><w:b/><w:bCs/></w:rPr></w:style>\
         <w:style w:type="table" w:default="1" w:styleId="TableNormal"><w:name w:val="Normal Table"/><w:tblPr><w:tblInd w:w="0" w:type="dxa"/>\
         <w:tblCellMar><w:top w:w="0" w:type="dxa"/><w:left w:w="108" w:type="dxa"/><w:bottom w:w="0" w:type="dxa"/><w:right w:w="108" w:type="dxa"/></w:tblCellMar></w:tblPr></w:style>\

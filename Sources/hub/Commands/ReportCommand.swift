@@ -71,7 +71,7 @@ struct HubReportCommand: AsyncParsableCommand {
         let heading = ReportHeading(
             catalog: s.catalog, number: number?.trimmingCharacters(in: .whitespaces), date: day,
             signerName: signer.map { VietnameseText.nfc($0.trimmingCharacters(in: .whitespaces)) })
-        let report = try s.consolidatedReport(for: p, heading: heading)
+        let report = try ReportSource(store: s).consolidatedReport(for: p, heading: heading)
         let data = try report.export(fmt)
         try UserFile.write(data, to: out, field: "out")
         print("Đã lập báo cáo \(report.subject) (\(fmt.rawValue)): \(outURL.path)")

@@ -19,7 +19,7 @@ struct ReportCommand: AsyncParsableCommand {
 
         /// A unit reports for a quarter, the half year or the year, not for an ad-hoc window.
         func validate() throws {
-            _ = try ReplicaStore.unitReportID(unit: "VP", period: period)
+            _ = try UnitReports.id(unit: "VP", period: period)
         }
     }
 
@@ -61,7 +61,7 @@ struct ReportCommand: AsyncParsableCommand {
                 results: results, issues: issues, proposals: proposals, tthcTotal: tthcTotal?.value, tthcOnline: tthcOnline?.value,
                 dossiersTotal: dossiersTotal?.value, dossiersOnline: dossiersOnline?.value)
             let s = try store.open()
-            let row = try s.draftUnitReport(period: p, draft: draft)
+            let row = try UnitReports(store: s).draft(period: p, draft: draft)
             print("Đã lưu bản nháp báo cáo \(row.id).")
             printSummary(row, catalog: s.catalog)
         }
@@ -77,8 +77,8 @@ struct ReportCommand: AsyncParsableCommand {
             let p = period.period
             let s = try store.open()
             let me = try s.requireIdentity()
-            let id = try ReplicaStore.unitReportID(unit: me.unit, period: p)
-            guard let row = try s.unitReport(unit: me.unit, period: p) else {
+            let id = try UnitReports.id(unit: me.unit, period: p)
+            guard let row = try UnitReports(store: s).report(unit: me.unit, period: p) else {
                 throw SyncError(
                     .notFound, "Chưa có báo cáo «\(id.rawValue)»; hãy lập bằng «unit-client report draft --period \(p)».", field: "period",
                     value: p.description)
@@ -97,7 +97,7 @@ struct ReportCommand: AsyncParsableCommand {
         func run() async throws {
             let p = period.period
             let s = try store.open()
-            let row = try s.submitUnitReport(period: p)
+            let row = try UnitReports(store: s).submit(period: p)
             print("Đã gửi báo cáo \(row.id) lúc \(row.submittedAt ?? "?"); số liệu đã chốt, mã băm \(row.figuresHash ?? "?").")
             print("Báo cáo sẽ đến hub ở lần đồng bộ tiếp theo.")
         }

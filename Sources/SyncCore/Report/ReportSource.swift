@@ -1,0 +1,30 @@
+import Foundation
+
+/// The Report layer's way into a store: reads the raw records a report needs through the store's
+/// public queries and assembles the figures and the consolidated report from them.
+public struct ReportSource: Sendable {
+    public let store: ReplicaStore
+
+    public init(store: ReplicaStore) { self.store = store }
+
+    /// Every raw record a report for `period` needs: the unit reports first (their submissions
+    /// decide late entries and so how far back activities are read), then the activities, then tasks.
+    public func reportInput(for period: ReportPeriod, unit: String? = nil) throws -> ReportInput {
+        let reports = try store.unitReports()
+        let rule = LateEntryRule(period: period, reports: reports)
+        let activities = try store.activitiesForReport(from: rule.earliestDay, to: rule.latestDay, unit: unit)
+        return ReportInput(catalog: store.catalog, activities: activities, reports: reports, tasks: try store.tasks(unit: unit))
+    }
+
+    /// The consolidated report for `period` from everything the store holds.
+    public func consolidatedReport(for period: ReportPeriod, heading: ReportHeading) throws -> ConsolidatedReport {
+        ConsolidatedReport.assemble(period: period, input: try reportInput(for: period), heading: heading)
+    }
+
+    /// A unit's figures for `period` from its raw activity records.
+    public func unitFigures(unit: String, period: ReportPeriod) throws -> UnitFigures {
+        let input = try reportInput(for: period, unit: unit)
+        let rule = LateEntryRule(period: period, reports: input.reports)
+        return UnitFigures.compute(unit: unit, period: period, activities: input.activities, rule: rule, catalog: input.catalog)
+    }
+}

@@ -35,8 +35,8 @@ enum ReportBenchmark {
     /// few seconds.
     static func fill(_ store: ReplicaStore, catalog: Catalog, perUnit: Int, year: Int, seed: UInt64, pageSize: Int = 5_000) throws {
         var rng = SplitMix64(seed: seed)
-        let start = days(year - 1, 12, 15)
-        let end = days(year, 12, 14)
+        let start = CalendarDay.daysSince1970(year - 1, 12, 15)
+        let end = CalendarDay.daysSince1970(year, 12, 14)
         let span = Int(end - start) + 1
         func day(_ n: Int64) -> String {
             // Civil date from days since 1970 (inverse of `days`).
@@ -125,16 +125,5 @@ enum ReportBenchmark {
                 i += pageSize
             }
         }
-    }
-
-    /// Days since 1970-01-01 (proleptic Gregorian), as the report's late-entry rule counts them.
-    static func days(_ y0: Int, _ m: Int, _ d: Int) -> Int64 {
-        let y = m <= 2 ? y0 - 1 : y0
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yoe = y - era * 400
-        let mp = (m + 9) % 12
-        let doy = (153 * mp + 2) / 5 + d - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        return Int64(era * 146_097 + doe - 719_468)
     }
 }

@@ -80,6 +80,17 @@ public enum ReportPeriod: Hashable, Sendable, CustomStringConvertible {
 
 /// Calendar days as `YYYY-MM-DD` text, checked against the Gregorian calendar.
 public enum CalendarDay {
+    /// Days since 1970-01-01 (proleptic Gregorian).
+    public static func daysSince1970(_ y0: Int, _ m: Int, _ d: Int) -> Int64 {
+        let y = m <= 2 ? y0 - 1 : y0
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yoe = y - era * 400
+        let mp = (m + 9) % 12
+        let doy = (153 * mp + 2) / 5 + d - 1
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
+        return Int64(era * 146_097 + doe - 719_468)
+    }
+
     public static func isValid(_ s: String) -> Bool {
         let parts = s.split(separator: "-", omittingEmptySubsequences: false)
         // Digits only: `Int("+3")` would accept a sign.

@@ -144,7 +144,7 @@ public enum Timestamp {
             return v
         }
         if b.count == 10, let y = num(0, 4), let m = num(5, 2), let d = num(8, 2) {
-            return days(y, m, d) * 86_400_000
+            return CalendarDay.daysSince1970(y, m, d) * 86_400_000
         }
         guard b.count >= 20, b[4] == 45, b[7] == 45, b[10] == 84 || b[10] == 32, b[13] == 58, b[16] == 58,
             let y = num(0, 4), let mo = num(5, 2), let d = num(8, 2), let h = num(11, 2), let mi = num(14, 2), let sec = num(17, 2)
@@ -182,19 +182,8 @@ public enum Timestamp {
             return fallback(s)
         }
         guard i == b.count else { return fallback(s) }
-        let secs = days(y, mo, d) * 86_400 + Int64(h * 3600 + mi * 60 + sec - offset)
+        let secs = CalendarDay.daysSince1970(y, mo, d) * 86_400 + Int64(h * 3600 + mi * 60 + sec - offset)
         return secs * 1000 + Int64(millis)
-    }
-
-    /// Days since 1970-01-01 (proleptic Gregorian).
-    static func days(_ y0: Int, _ m: Int, _ d: Int) -> Int64 {
-        let y = m <= 2 ? y0 - 1 : y0
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yoe = y - era * 400
-        let mp = (m + 9) % 12
-        let doy = (153 * mp + 2) / 5 + d - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        return Int64(era * 146_097 + doe - 719_468)
     }
 
     static func fallback(_ s: String) -> Int64? {

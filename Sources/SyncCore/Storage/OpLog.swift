@@ -101,6 +101,14 @@ extension ReplicaStore {
 /// `pending_op` (`counter, hlc, record, field, value, supersedes`): `value` and `supersedes` are
 /// the columns at `valueColumn` and after it.
 enum OpRow {
+    /// The value the op `dot` wrote, read back from the op log (NULL for an op not in it).
+    static func value(of dot: Dot, in db: Database, origins: OriginTable) throws -> Value {
+        guard let originIndex = origins.indexOf[dot.origin] else { return .null }
+        let select = try db.cachedStatement(sql: "SELECT value FROM op WHERE id = ?")
+        let stored = try DatabaseValue.fetchOne(select, arguments: [OpKey.id(originIndex, dot.counter)]) ?? .null
+        return Value.fromDatabaseValue(stored) ?? .null
+    }
+
     static func decode(_ r: Row, origin: ReplicaID, origins: OriginTable, record: String, field: String, valueColumn: Int) throws -> Op {
         let counter: Int64 = r[0]
         let hlc: Int64 = r[1]

@@ -20,12 +20,7 @@ struct RecordReader {
     }
 
     /// The value the op `dot` wrote, from the op log (NULL for an unknown op).
-    func opValue(_ dot: Dot) throws -> Value {
-        guard let originIndex = origins.indexOf[dot.origin] else { return .null }
-        let select = try db.cachedStatement(sql: "SELECT value FROM op WHERE id = ?")
-        let stored = try DatabaseValue.fetchOne(select, arguments: [OpKey.id(originIndex, dot.counter)]) ?? .null
-        return Value.fromDatabaseValue(stored) ?? .null
-    }
+    func opValue(_ dot: Dot) throws -> Value { try OpRow.value(of: dot, in: db, origins: origins) }
 
     /// The field an op wrote, by its target in the op log (nil for an unknown op).
     func opField(_ dot: Dot, of kind: EntityKind) throws -> String? {

@@ -103,12 +103,7 @@ struct ApplySession {
     }
 
     /// The value an op wrote, read back from the op log.
-    func opValue(_ dot: Dot) throws -> Value {
-        guard let originIndex = origins.indexOf[dot.origin] else { return .null }
-        let select = try db.cachedStatement(sql: "SELECT value FROM op WHERE id = ?")
-        let stored = try DatabaseValue.fetchOne(select, arguments: [OpKey.id(originIndex, dot.counter)]) ?? .null
-        return Value.fromDatabaseValue(stored) ?? .null
-    }
+    func opValue(_ dot: Dot) throws -> Value { try OpRow.value(of: dot, in: db, origins: origins) }
 
     /// The unit `origin` registered (its `RE.<origin>` record), as this batch sees it; nil if none.
     mutating func unit(of origin: ReplicaID) throws -> String? {

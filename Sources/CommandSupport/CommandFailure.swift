@@ -52,6 +52,8 @@ extension AsyncParsableCommand {
     /// The `main()` of a root command: parses, runs, and reports a failure by the rule of
     /// `CommandFailure`. Commands simply throw; none catches its own `SyncError`.
     public static func mainReportingErrors(_ arguments: [String]? = nil) async {
+        // The plan's master data first: without it no command can run, and it must say why.
+        if case .failure(let missing) = Catalog.standardResult { exit(withError: ExitCode(CommandFailure.report(missing))) }
         do {
             var command = try parseAsRoot(arguments)
             if var asyncCommand = command as? AsyncParsableCommand {

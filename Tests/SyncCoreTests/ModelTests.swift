@@ -325,3 +325,43 @@ import Testing
         #expect(valid == Set(EntityKind.allCases))
     }
 }
+
+/// The plan's master data is found beside the installed programs or named by CCHC_CATALOG; when it
+/// is missing or damaged the error says where it looked, instead of a crash.
+@Suite("Catalog file: where it is looked for, what a missing or damaged file says")
+struct CatalogLocationTests {
+    @Test("CCHC_CATALOG, when set, is the only place looked in; otherwise beside the program, then ../share/cchc")
+    func locations() {
+        let named = Catalog.standardLocations(environment: ["CCHC_CATALOG": "/srv/cchc/plan.json"])
+        #expect(named.map(\.path) == ["/srv/cchc/plan.json"])
+        let paths = Catalog.standardLocations(environment: [:]).map(\.path)
+        #expect(paths.count == 3)
+        #expect(paths[0].hasSuffix("/CCHCSync_SyncCore.resources/catalog-2026.json"))
+        #expect(paths[1].hasSuffix("/share/cchc/catalog-2026.json"))
+        #expect(paths[2].hasSuffix("Sources/SyncCore/Resources/catalog-2026.json"))
+    }
+
+    @Test("A missing file is refused naming every place looked in; a damaged one as corrupt")
+    func missingAndDamaged() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cchc-catalog-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let a = dir.appendingPathComponent("a.json")
+        let b = dir.appendingPathComponent("b.json")
+        do {
+            _ = try Catalog.load(from: [a, b])
+            Issue.record("a missing catalog was accepted")
+        } catch {
+            #expect(error.code == .database && error.message.contains(a.path) && error.message.contains(b.path), "\(error.message)")
+        }
+        try Data("{\"plan\": 1}".utf8).write(to: b)
+        do {
+            _ = try Catalog.load(from: [a, b])
+            Issue.record("a damaged catalog was accepted")
+        } catch {
+            #expect(error.code == .corrupt && error.message.contains(b.path), "\(error.message)")
+        }
+        let good = try Catalog.load(from: [a, Catalog.standardLocations(environment: [:])[2]])
+        #expect(good.contentItems.count == 11 && good.forms.count == 9 && good.duties.count == 6)
+    }
+}

@@ -83,16 +83,61 @@ public struct Catalog: Sendable, Codable {
     public var recipients: [String]
     public var signer: Signer
 
-    /// The catalog that ships with the package.
-    public static let standard: Catalog = {
-        guard let url = Bundle.module.url(forResource: "catalog-2026", withExtension: "json"),
-            let data = try? Data(contentsOf: url),
-            let catalog = try? JSONDecoder().decode(Catalog.self, from: data)
-        else {
-            fatalError("catalog-2026.json is missing or malformed in the SyncCore bundle")
+    /// The catalog that ships with the programs, or why it could not be read. Read once.
+    public static let standardResult: Result<Catalog, SyncError> = {
+        do { return .success(try load(from: standardLocations())) } catch let e as SyncError { return .failure(e) } catch {
+            return .failure(SyncError(.internal, "Lỗi không mong đợi khi đọc dữ liệu Kế hoạch: \(error)", field: "catalog"))
         }
-        return catalog
     }()
+
+    /// The catalog that ships with the programs. The executables check `standardResult` before
+    /// anything else (`CommandSupport`), so a missing file is a clear message, never a crash;
+    /// code that reaches this without that check exits with the same message.
+    public static var standard: Catalog {
+        switch standardResult {
+        case .success(let catalog):
+            return catalog
+        case .failure(let error):
+            FileHandle.standardError.write(Data("Lỗi: \(error.message)\n".utf8))
+            exit(error.exitCode)
+        }
+    }
+
+    static let fileName = "catalog-2026.json"
+
+    /// Where the catalog file is looked for: only `CCHC_CATALOG` when it is set; otherwise, in order, beside the
+    /// executable, where the build puts it (`CCHCSync_SyncCore.resources/`); the installed layout
+    /// `<prefix>/bin/<program>` + `<prefix>/share/cchc/` (`scripts/install.sh`); the source tree
+    /// the program was built from (development builds and tests).
+    static func standardLocations(environment: [String: String] = ProcessInfo.processInfo.environment) -> [URL] {
+        // Named explicitly, the file is the only place looked in.
+        if let path = environment["CCHC_CATALOG"], !path.isEmpty { return [URL(fileURLWithPath: path)] }
+        var out: [URL] = []
+        let executable = URL(fileURLWithPath: CommandLine.arguments.first ?? "").resolvingSymlinksInPath()
+        let exeDir = (Bundle.main.executableURL?.resolvingSymlinksInPath() ?? executable).deletingLastPathComponent()
+        out.append(exeDir.appendingPathComponent("CCHCSync_SyncCore.resources").appendingPathComponent(fileName))
+        out.append(exeDir.deletingLastPathComponent().appendingPathComponent("share/cchc").appendingPathComponent(fileName))
+        out.append(
+            URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Resources/\(fileName)"))
+        return out
+    }
+
+    /// The first of `locations` that exists, decoded; an error naming every place looked in, or the
+    /// file that does not decode.
+    static func load(from locations: [URL]) throws(SyncError) -> Catalog {
+        guard let url = locations.first(where: { FileManager.default.fileExists(atPath: $0.path) }) else {
+            throw SyncError(
+                .database,
+                "Không tìm thấy dữ liệu Kế hoạch (\(fileName)); đã tìm ở: \(locations.map(\.path).joined(separator: ", ")). Hãy cài đặt lại bằng scripts/install.sh hoặc đặt CCHC_CATALOG=<tệp>.",
+                field: "catalog", value: fileName)
+        }
+        do {
+            return try JSONDecoder().decode(Catalog.self, from: try Data(contentsOf: url))
+        } catch {
+            throw SyncError(
+                .corrupt, "Tệp dữ liệu Kế hoạch «\(url.path)» bị hỏng hoặc không đúng định dạng.", field: "catalog", value: url.path, cause: error)
+        }
+    }
 
     public func unit(_ code: String) -> Unit? { units.first { $0.code == code } }
     public func form(_ code: String) -> Form? { forms.first { $0.code == code } }

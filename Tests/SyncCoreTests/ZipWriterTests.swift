@@ -136,6 +136,20 @@ struct ZipWriterTests {
         #expect(Array("123456789".utf8).withUnsafeBytes { ZipWriter.crc32($0) } == 0xCBF4_3926)
     }
 
+    @Test("More than 65,535 entries is refused with an internal error; the archive stays valid")
+    func tooManyEntries() throws {
+        var w = ZipWriter()
+        for i in 0..<ZipWriter.maxEntries { try w.add("\(i)", [UInt8](), method: .stored) }
+        #expect(throws: SyncError.self) { try w.add("một mục nữa", [UInt8]()) }
+        do {
+            try w.add("một mục nữa", [UInt8]())
+        } catch let e as SyncError {
+            #expect(e.code == .internal)
+        }
+        let archive = try Archive(data: w.finish(), accessMode: .read)
+        #expect(Array(archive).count == ZipWriter.maxEntries)
+    }
+
     @Test("Every level from 1 to 9 round-trips")
     func levels() throws {
         let items = Self.items().filter { $0.method == .deflated }

@@ -72,14 +72,19 @@ struct ZipWriter {
             put16(0)
             out.append(contentsOf: name)
             let start = out.count
-            switch method {
-            case .stored: out.append(contentsOf: data)
-            case .deflated: try deflate(data, path: path)
+            do {
+                switch method {
+                case .stored: out.append(contentsOf: data)
+                case .deflated: try deflate(data, path: path)
+                }
+                guard UInt64(out.count - start) < Self.limit else {
+                    throw SyncError(.internal, "Mục nén trong tệp ZIP từ 4 GiB trở lên (không hỗ trợ ZIP64).", value: path)
+                }
+            } catch {
+                out.removeLast(out.count - offset)  // drop the half-written entry: the archive stays valid
+                throw error
             }
             let compressed = out.count - start
-            guard UInt64(compressed) < Self.limit else {
-                throw SyncError(.internal, "Mục nén trong tệp ZIP từ 4 GiB trở lên (không hỗ trợ ZIP64).", value: path)
-            }
             Self.set32(&out, at: offset + 18, UInt32(compressed))
 
             central.reserveCapacity(central.count + 46 + name.count)

@@ -27,9 +27,12 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+                "CCHCZlib",
             ],
             resources: [.copy("Resources/catalog-2026.json")]
         ),
+        // The system zlib (deflate, CRC-32) for the DOCX writer; not CZlib, a ZIPFoundation module's name.
+        .systemLibrary(name: "CCHCZlib", path: "Sources/CCHCZlib"),
         // Command-line plumbing every executable shares: the error rule, typed options, printers.
         .target(
             name: "CommandSupport",

@@ -1,5 +1,4 @@
 import Foundation
-import ZIPFoundation
 
 /// A minimal WordprocessingML writer: paragraphs, runs and tables as escaped XML text, and the
 /// package (ZIP with content types and relationships). Written by hand so no template file is needed.
@@ -314,20 +313,13 @@ struct WordML {
             ),
             ("word/header2.xml", xmlHead + "<w:hdr \(namespaces)><w:p><w:pPr><w:pStyle w:val=\"TableText\"/></w:pPr></w:p></w:hdr>"),
         ]
-        let archive = try Archive(data: Data(), accessMode: .create)
-        let date = Date(timeIntervalSince1970: 1_767_225_600)  // 2026-01-01, fixed for reproducible files
-        func add(_ path: String, _ bytes: [UInt8]) throws {
-            try archive.addEntry(
-                with: path, type: .file, uncompressedSize: Int64(bytes.count), modificationDate: date, compressionMethod: .deflate,
-                bufferSize: max(defaultWriteChunkSize, min(bytes.count, 1 << 22))
-            ) { position, size in
-                Data(bytes[Int(position)..<Int(position) + size])
-            }
-        }
-        for (path, text) in parts { try add(path, Array(text.utf8)) }
-        try add("word/document.xml", document)
-        guard let out = archive.data else { throw SyncError(.internal, "Không tạo được tệp DOCX trong bộ nhớ.") }
-        return out
+        // Fixed entry dates (2026-01-01, as before) for reproducible files. zlib level 3 on the
+        // year's 45 MB document.xml: 0.09 s, 1.8 MB (level 1: 0.10 s, 2.0 MB; level 6, what
+        // ZIPFoundation used: 0.31 s, 1.4 MB); levels 4 and up switch to zlib's slow matcher.
+        var zip = ZipWriter(level: 3, capacity: 1 << 16 + document.count / 16)
+        for (path, text) in parts { try zip.add(path, Array(text.utf8)) }
+        try zip.add("word/document.xml", document)
+        return try zip.finish()
     }
 
     /// Body text (`Body`): Times New Roman 14 pt, justified, first-line indent 1 cm; a table text

@@ -26,12 +26,12 @@ let package = Package(
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "ZIPFoundation", package: "ZIPFoundation"),
                 "CCHCZlib",
             ],
             resources: [.copy("Resources/catalog-2026.json")]
         ),
-        // The system zlib (deflate, CRC-32) for the DOCX writer; not CZlib, a ZIPFoundation module's name.
+        // The system zlib (deflate, inflate, CRC-32) for sync bodies, bundles and the DOCX writer; not
+        // CZlib, which is a ZIPFoundation module's name (ZIPFoundation now only reads DOCX files in tests).
         .systemLibrary(name: "CCHCZlib", path: "Sources/CCHCZlib"),
         // Command-line plumbing every executable shares: the error rule, typed options, printers.
         .target(

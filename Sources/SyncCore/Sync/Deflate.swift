@@ -1,61 +1,111 @@
+import CCHCZlib
 import Foundation
-import ZIPFoundation
 
-/// Raw DEFLATE (RFC 1951) through the system zlib that ZIPFoundation already links on Linux,
-/// followed by the CRC-32 of the uncompressed bytes (4 bytes, big-endian): raw DEFLATE has no
-/// trailer, so without it a body cut just before its end-of-block code could still inflate.
+/// Raw DEFLATE (RFC 1951) through the system zlib, followed by the CRC-32 of the uncompressed
+/// bytes (4 bytes, big-endian): raw DEFLATE has no trailer, so without it a body cut just before
+/// its end-of-block code could still inflate.
+///
+/// zlib is always told the true length of the input it may read (`avail_in`), so a cut or damaged
+/// body cannot make it read past its buffer. (The earlier path through ZIPFoundation 0.9.20 told
+/// zlib that a whole 64 KiB chunk was available whatever the chunk's real size.)
 enum Deflate {
+    /// Inputs and outputs beyond 4 GiB do not fit zlib's 32-bit counters; bodies are far smaller.
+    static let maxBytes = Int(UInt32.max)
+
     static func compress(_ input: Data) throws -> Data {
-        // Positions below count from zero: rebase a slice.
-        let data = Data(input)
-        var out = Data()
-        let size = Int64(data.count)
-        do {
-            let crc = try Data.compress(
-                size: size, bufferSize: 64 * 1024,
-                provider: { position, chunk in
-                    let start = Int(position)
-                    return Data(data[data.startIndex + start..<data.startIndex + min(data.count, start + chunk)])
-                },
-                consumer: { out.append($0) })
-            out.append(contentsOf: [UInt8(crc >> 24 & 0xFF), UInt8(crc >> 16 & 0xFF), UInt8(crc >> 8 & 0xFF), UInt8(crc & 0xFF)])
-        } catch {
-            throw SyncError(.internal, "Không nén được dữ liệu: \(error)", cause: error)
+        guard input.count < maxBytes else { throw SyncError(.internal, "Dữ liệu quá lớn để nén (\(input.count) byte).") }
+        var stream = z_stream()
+        let initStatus = deflateInit2_(
+            &stream, Z_DEFAULT_COMPRESSION, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY, zlibVersion(), Int32(MemoryLayout<z_stream>.size))
+        guard initStatus == Z_OK else { throw SyncError(.internal, "Không khởi tạo được zlib (mã \(initStatus)).") }
+        defer { deflateEnd(&stream) }
+        var out = [UInt8](repeating: 0, count: Int(deflateBound(&stream, uLong(input.count))) + 4)
+        let status = input.withUnsafeBytes { source in
+            out.withUnsafeMutableBufferPointer { target -> Int32 in
+                stream.next_in = UnsafeMutablePointer(mutating: source.baseAddress?.assumingMemoryBound(to: Bytef.self))
+                stream.avail_in = uInt(source.count)
+                stream.next_out = target.baseAddress
+                stream.avail_out = uInt(target.count - 4)
+                // deflateBound is enough for one call with Z_FINISH.
+                return CCHCZlib.deflate(&stream, Z_FINISH)
+            }
         }
-        return out
+        guard status == Z_STREAM_END, stream.avail_in == 0 else {
+            throw SyncError(.internal, "Không nén được dữ liệu (zlib mã \(status)).")
+        }
+        let produced = Int(stream.total_out)
+        let crc = checksum(input)
+        out[produced] = UInt8(crc >> 24 & 0xFF)
+        out[produced + 1] = UInt8(crc >> 16 & 0xFF)
+        out[produced + 2] = UInt8(crc >> 8 & 0xFF)
+        out[produced + 3] = UInt8(crc & 0xFF)
+        return Data(out[0..<produced + 4])
     }
 
-    /// Inflates `data`; refuses truncated or damaged input and output larger than `limit`.
+    /// Inflates `input`; refuses truncated or damaged input, bytes after the end of the stream, and
+    /// output larger than `limit`.
     static func decompress(_ input: Data, limit: Int) throws -> Data {
-        let all = [UInt8](input)
-        guard all.count >= 4 else { throw SyncError(.corrupt, "Dữ liệu nén bị cắt cụt.", field: "body") }
-        let expected = all.suffix(4).reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
-        let data = Data(all.dropLast(4))
-        var out = Data()
-        do {
-            let crc = try Data.decompress(
-                size: Int64(data.count), bufferSize: 64 * 1024, skipCRC32: false,
-                provider: { position, chunk in
-                    let start = Int(position)
-                    // zlib asks again until it sees the end of the stream: an input that stops
-                    // early must fail here instead of looping forever.
-                    guard start < data.count else { throw SyncError(.corrupt, "Dữ liệu nén bị cắt cụt.", field: "body") }
-                    return Data(data[data.startIndex + start..<data.startIndex + min(data.count, start + chunk)])
-                },
-                consumer: { chunk in
-                    out.append(chunk)
-                    if out.count > limit {
-                        throw SyncError(.invalidInput, "Nội dung giải nén vượt quá giới hạn \(limit) byte.", field: "body", value: "\(out.count)")
-                    }
-                })
-            guard crc == expected else {
-                throw SyncError(.corrupt, "Dữ liệu nén bị cắt cụt hoặc hỏng (sai mã kiểm tra CRC-32).", field: "body")
-            }
-        } catch let e as SyncError {
-            throw e
-        } catch {
-            throw SyncError(.corrupt, "Dữ liệu nén bị hỏng.", field: "body", cause: error)
+        guard input.count >= 4 else { throw SyncError(.corrupt, "Dữ liệu nén bị cắt cụt.", field: "body") }
+        guard input.count < maxBytes else {
+            throw SyncError(.invalidInput, "Nội dung nén quá lớn (\(input.count) byte).", field: "body", value: "\(input.count)")
         }
-        return out
+        let body = input.prefix(input.count - 4)
+        let expected = input.suffix(4).reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
+        var stream = z_stream()
+        let initStatus = inflateInit2_(&stream, -15, zlibVersion(), Int32(MemoryLayout<z_stream>.size))
+        guard initStatus == Z_OK else { throw SyncError(.internal, "Không khởi tạo được zlib (mã \(initStatus)).") }
+        defer { inflateEnd(&stream) }
+        // The output grows by doubling, from a guess of 4× the input (text inflates 4–20×).
+        var out = [UInt8](repeating: 0, count: max(64 * 1024, min(limit, body.count * 4)) + 1)
+        var filled = 0
+        try body.withUnsafeBytes { source in
+            stream.next_in = UnsafeMutablePointer(mutating: source.baseAddress?.assumingMemoryBound(to: Bytef.self))
+            stream.avail_in = uInt(source.count)
+            while true {
+                if filled == out.count { out += [UInt8](repeating: 0, count: min(out.count, maxBytes - out.count)) }
+                let space = min(out.count - filled, Int(UInt32.max))
+                let before = stream.avail_in
+                let status = out.withUnsafeMutableBufferPointer { target -> Int32 in
+                    stream.next_out = target.baseAddress! + filled
+                    stream.avail_out = uInt(space)
+                    return inflate(&stream, Z_NO_FLUSH)
+                }
+                let produced = space - Int(stream.avail_out)
+                filled += produced
+                stream.next_out = nil
+                if filled > limit {
+                    throw SyncError(.invalidInput, "Nội dung giải nén vượt quá giới hạn \(limit) byte.", field: "body", value: "\(filled)")
+                }
+                switch status {
+                case Z_STREAM_END:
+                    guard stream.avail_in == 0 else {
+                        throw SyncError(.corrupt, "Dữ liệu nén bị hỏng: còn byte thừa sau khi kết thúc.", field: "body")
+                    }
+                    return
+                case Z_OK:
+                    continue
+                case Z_BUF_ERROR:
+                    // No progress possible: the input ended before the stream did.
+                    if produced > 0 || stream.avail_in != before { continue }
+                    throw SyncError(.corrupt, "Dữ liệu nén bị cắt cụt.", field: "body")
+                case Z_MEM_ERROR:
+                    throw SyncError(.internal, "Không đủ bộ nhớ để giải nén.")
+                default:
+                    throw SyncError(.corrupt, "Dữ liệu nén bị hỏng.", field: "body")
+                }
+            }
+        }
+        out.removeLast(out.count - filled)
+        guard checksum(out) == expected else {
+            throw SyncError(.corrupt, "Dữ liệu nén bị cắt cụt hoặc hỏng (sai mã kiểm tra CRC-32).", field: "body")
+        }
+        return Data(out)
+    }
+
+    /// zlib's CRC-32 of `bytes`, given their true length.
+    static func checksum(_ bytes: some ContiguousBytes) -> UInt32 {
+        bytes.withUnsafeBytes { buffer in
+            UInt32(crc32(0, buffer.baseAddress?.assumingMemoryBound(to: Bytef.self), uInt(buffer.count)))
+        }
     }
 }

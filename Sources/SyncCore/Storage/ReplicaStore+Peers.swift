@@ -35,8 +35,4 @@ extension ReplicaStore {
                     last_sync = coalesce(excluded.last_sync, last_sync)
                 """, arguments: [name, url, json, time])
     }
-
-    public func recordPeer(name: String, url: String?, acked: VersionVector, at time: String?) throws {
-        try write { db in try Self.recordPeer(db, name: name, url: url, acked: acked, at: time) }
-    }
 }

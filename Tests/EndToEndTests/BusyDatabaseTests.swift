@@ -95,4 +95,14 @@ struct BusyDatabaseTests {
             #expect(status.out.contains("TTQLCK") != status.out.contains("\"VP\""), "round \(round): one identity: \(status)")
         }
     }
+
+    @Test("A CCHC_BUSY_TIMEOUT that is not 1–3600 seconds is named in a warning and the default is used")
+    func badTimeoutValue() throws {
+        let dir = try TempDir("busy")
+        let db = dir.path("unit.sqlite")
+        try Fixtures.replica(db, unit: "TTQLCK", in: dir.url)
+        let r = try Run.unitClient(["status", "--db", db], in: dir.url, environment: ["CCHC_BUSY_TIMEOUT": "abc"])
+        #expect(r.status == 0, "\(r)")
+        #expect(r.stderr.contains("«CCHC_BUSY_TIMEOUT»") && r.stderr.contains("«abc»"), "\(r)")
+    }
 }

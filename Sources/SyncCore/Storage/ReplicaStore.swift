@@ -150,7 +150,12 @@ public final class ReplicaStore: Sendable {
     /// How long a command waits for another process's write before giving up: 30 s, or
     /// `CCHC_BUSY_TIMEOUT` seconds (1…3600).
     static let busyTimeoutSeconds: Int = {
-        guard let raw = ProcessInfo.processInfo.environment["CCHC_BUSY_TIMEOUT"], let n = Int(raw), (1...3600).contains(n) else { return 30 }
+        guard let raw = ProcessInfo.processInfo.environment["CCHC_BUSY_TIMEOUT"], !raw.isEmpty else { return 30 }
+        guard let n = Int(raw), (1...3600).contains(n) else {
+            FileHandle.standardError.write(
+                Data("Cảnh báo: biến môi trường «CCHC_BUSY_TIMEOUT» có giá trị không hợp lệ «\(raw)» (cần 1–3600 giây); dùng 30 giây.\n".utf8))
+            return 30
+        }
         return n
     }()
 

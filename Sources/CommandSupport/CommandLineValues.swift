@@ -89,3 +89,15 @@ extension Double: CommandLineValue {
         return x
     }
 }
+
+/// One of a fixed set of words (`--format compact|json`): its raw values are what is typed.
+public enum Choice<T: RawRepresentable & CaseIterable & Sendable> where T.RawValue == String {
+    public static func reading(_ field: String) -> @Sendable (String) throws -> T {
+        { raw in
+            guard let v = T(rawValue: raw.lowercased()) else {
+                throw SyncError.invalid(field, raw, "chỉ nhận \(T.allCases.map(\.rawValue).joined(separator: ", ")).")
+            }
+            return v
+        }
+    }
+}

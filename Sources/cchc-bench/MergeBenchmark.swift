@@ -70,8 +70,18 @@ struct MergeBenchmark: Sendable {
             RecordID(kind: .activity, owner: unitOf[creator[r]], suffix: "\(ids[creator[r]]).\(r / replicas + 2)").rawValue
         }
         log("Sinh \(replicas) × \(changesPerReplica) thay đổi trên \(records) bản ghi…")
-        let allOps = generate(ids: ids, unitOf: unitOf, creator: creator, recordIDs: recordIDs, rng: &rng)
+        var signer = OpSigner(seed: seed)
+        let allOps = generate(ids: ids, unitOf: unitOf, creator: creator, recordIDs: recordIDs, rng: &rng, signer: &signer)
         let totalOps = allOps.reduce(0) { $0 + $1.count }
+        // Each replica's pages as it sends them, signed by it (the author's cost, not the merge's).
+        var pages: [OpBatch] = []
+        for ops in allOps {
+            var i = 0
+            while i < ops.count {
+                pages.append(try signer.sign(Array(ops[i..<min(i + pageSize, ops.count)])))
+                i += pageSize
+            }
+        }
 
         // Alternate the SQLite ceiling (the same field writes as plain prepared upserts in one
         // transaction) and the merge (a fresh replica on disk receives every replica's ops, page
@@ -97,15 +107,10 @@ struct MergeBenchmark: Sendable {
             try merged.initialise(identity: nil)
             let start = DispatchTime.now().uptimeNanoseconds
             let mergeCPUStart = Self.cpuSeconds()
-            for ops in allOps {
-                var i = 0
-                while i < ops.count {
-                    let page = Array(ops[i..<min(i + pageSize, ops.count)])
-                    let r = try merged.apply(page, source: .peer(authenticated: nil, unit: nil))
-                    guard r.applied == page.count else {
-                        throw SyncError(.internal, "Đo hiệu năng: \(page.count - r.applied) thao tác không được áp dụng.")
-                    }
-                    i += pageSize
+            for page in pages {
+                let r = try merged.apply(page, source: .peer(authenticated: nil, unit: nil))
+                guard r.applied == page.count else {
+                    throw SyncError(.internal, "Đo hiệu năng: \(page.count - r.applied) thao tác không được áp dụng.")
                 }
             }
             mergeRuns.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
@@ -148,7 +153,7 @@ struct MergeBenchmark: Sendable {
     /// Ops per replica, in counter order. Each replica registers, creates its records (unit, date,
     /// title: three field writes each) and spends the rest of its changes on edits; 10% of the
     /// records get concurrent edits of the same field from 2–3 replicas of the owning unit.
-    func generate(ids: [ReplicaID], unitOf: [String], creator: [Int], recordIDs: [String], rng: inout SplitMix64) -> [[Op]] {
+    func generate(ids: [ReplicaID], unitOf: [String], creator: [Int], recordIDs: [String], rng: inout SplitMix64, signer: inout OpSigner) -> [[Op]] {
         var ops: [[Op]] = Array(repeating: [], count: replicas)
         var counters = Array(repeating: UInt64(0), count: replicas)
         // Wall-clock milliseconds, from 2026-02-25: each change comes 1 ms to 10 minutes after the
@@ -165,11 +170,15 @@ struct MergeBenchmark: Sendable {
             return dot
         }
         for r in 0..<replicas {
-            counters[r] += 1
+            counters[r] += 2
             ops[r].append(
                 Op(
                     dot: Dot(ids[r], 1), hlc: HLC(millis: millis, logical: 0), record: RecordID.replica(ids[r]).rawValue, field: "unit",
                     value: .text(unitOf[r]), supersedes: []))
+            ops[r].append(
+                Op(
+                    dot: Dot(ids[r], 2), hlc: HLC(millis: millis, logical: 1), record: RecordID.replica(ids[r]).rawValue, field: "key",
+                    value: signer.publicKey(for: ids[r]), supersedes: []))
         }
         let words = ["Tuyên truyền", "dịch vụ công", "trực tuyến", "cửa khẩu", "Đồng Đăng", "doanh nghiệp", "một cửa", "chuyển đổi số"]
         func title(_ n: UInt64) -> Value {

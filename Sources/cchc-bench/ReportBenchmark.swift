@@ -35,6 +35,7 @@ enum ReportBenchmark {
     /// few seconds.
     static func fill(_ store: ReplicaStore, catalog: Catalog, perUnit: Int, year: Int, seed: UInt64, pageSize: Int = 5_000) throws {
         var rng = SplitMix64(seed: seed)
+        var signer = OpSigner(seed: seed)
         let start = CalendarDay.daysSince1970(year - 1, 12, 15)
         let end = CalendarDay.daysSince1970(year, 12, 14)
         let span = Int(end - start) + 1
@@ -70,6 +71,7 @@ enum ReportBenchmark {
             }
             func text(_ s: String?) -> Value? { s.map(Value.text) }
             op(RecordID.replica(replica).rawValue, "unit", .text(unit.code))
+            op(RecordID.replica(replica).rawValue, "key", signer.publicKey(for: replica))
             for k in 0..<perUnit {
                 let date = day(start + Int64(rng.below(span)))
                 let form = forms[rng.below(forms.count)]
@@ -118,7 +120,7 @@ enum ReportBenchmark {
             var i = 0
             while i < ops.count {
                 let page = Array(ops[i..<min(i + pageSize, ops.count)])
-                let r = try store.apply(page, source: .peer(authenticated: nil, unit: nil))
+                let r = try store.apply(try signer.sign(page), source: .peer(authenticated: nil, unit: nil))
                 guard r.applied == page.count else {
                     throw SyncError(.internal, "Đo hiệu năng: \(page.count - r.applied) thao tác không được áp dụng.")
                 }

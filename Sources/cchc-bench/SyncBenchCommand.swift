@@ -48,7 +48,11 @@ struct SyncBenchCommand: AsyncParsableCommand {
             hlc += 1 << 16 | UInt64(c % 13)
             ops.append(Op(dot: Dot(replica, c), hlc: HLC(rawValue: hlc), record: record, field: field, value: v, supersedes: []))
         }
-        if from == 0 { op(RecordID.replica(replica).rawValue, "unit", .text(unit)) }
+        if from == 0 {
+            var signer = OpSigner()
+            op(RecordID.replica(replica).rawValue, "unit", .text(unit))
+            op(RecordID.replica(replica).rawValue, "key", signer.publicKey(for: replica))
+        }
         let topics = [
             "Tuyên truyền thủ tục hải quan điện tử", "Đối thoại doanh nghiệp xuất nhập khẩu", "Hướng dẫn dịch vụ công trực tuyến toàn trình",
             "Phổ biến Nghị định về cải cách hành chính", "Tin bài trên trang thông tin điện tử", "Phát tờ rơi tại cửa khẩu Hữu Nghị",
@@ -91,6 +95,8 @@ struct SyncBenchCommand: AsyncParsableCommand {
             return Dot(replica, c)
         }
         _ = op(RecordID.replica(replica).rawValue, "unit", .text(unit))
+        var signer = OpSigner()
+        _ = op(RecordID.replica(replica).rawValue, "key", signer.publicKey(for: replica))
         var titles: [(String, Dot)] = []
         for i in 0..<activities {
             let rec = RecordID(kind: .activity, owner: unit, suffix: "\(replica).\(c + 1)").rawValue
@@ -126,9 +132,12 @@ struct SyncBenchCommand: AsyncParsableCommand {
         for (n, page) in [(250, false), (5_000, true)] {
             let ops = Self.realisticWorkload(me, unit: "TTQLCK", activities: n, seed: 2026)
             let sample = page ? Array(ops.prefix(SyncProtocol.maxPageOps)) : ops
-            let req = SyncRequest(replica: me, versionVector: VersionVector([me: UInt64(ops.count)]), ops: sample)
+            var signer = OpSigner()
+            let batch = try signer.sign(sample)
+            let req = SyncRequest(
+                replica: me, versionVector: VersionVector([me: UInt64(ops.count)]), batch: batch, machineKey: signer.key(for: me).publicKey)
             let wire = try WireCodec.encode(req)
-            let json = try OpsFile(replica: me, unit: "TTQLCK", versionVector: req.versionVector, ops: sample).encoded()
+            let json = try OpsFile(replica: me, unit: "TTQLCK", versionVector: req.versionVector, batch: batch).encoded()
             print(
                 String(
                     format: "đường truyền (wire): %d thao tác, %d byte nén = %.1f B/op (tệp thao tác JSON thường: %.1f B/op)", sample.count,
@@ -155,12 +164,13 @@ struct SyncBenchCommand: AsyncParsableCommand {
         var k = 0
         // Spread over all origins whatever the size, so hubs differ in ops, not in replicas.
         let perBatch = max(1, min(625, target / (8 * origins.count)))
+        var signer = OpSigner()
         while total < target {
             let i = k % origins.count
             let batch = Self.workload(
                 origins[i], unit: units[i % 4], from: counters[i], activities: perBatch, hlc: &hlc)
             counters[i] += UInt64(batch.count)
-            try s.apply(batch, source: .peer(authenticated: nil, unit: nil))
+            try s.apply(try signer.sign(batch), source: .peer(authenticated: nil, unit: nil))
             total += batch.count
             k += 1
         }
@@ -177,12 +187,15 @@ struct SyncBenchCommand: AsyncParsableCommand {
         var hlc = UInt64(1_767_225_600_000) << 16
         var counter: UInt64 = 0
         var times: [Double] = []
+        var signer = OpSigner()
         for round in 0..<45 {
             var ops = Self.workload(file.replicaID, unit: "TTQLCK", from: counter, activities: 2, hlc: &hlc)
             ops = Array(ops.prefix(10))
             counter = ops.last?.dot.counter ?? counter
             let vv = try hub.versionVector().merged(with: VersionVector([file.replicaID: counter]))
-            let body = try WireCodec.encode(SyncRequest(replica: file.replicaID, versionVector: vv, ops: ops))
+            let body = try WireCodec.encode(
+                SyncRequest(
+                    replica: file.replicaID, versionVector: vv, batch: try signer.sign(ops), machineKey: signer.key(for: file.replicaID).publicKey))
             let now = Int64(Date().timeIntervalSince1970)
             let t0 = DispatchTime.now().uptimeNanoseconds
             _ = try service.handle(headers: SyncAuth.signRequest(body: body, replica: file.replicaID, key: key, now: now), body: body, now: now)

@@ -37,10 +37,10 @@ struct HubFaultTests {
         let a = try h.enrolment("a")
         let s = try ReplicaStore.open(path: h.db("a"))
         let vv = try s.versionVector()
-        let good = try WireCodec.encode(SyncRequest(replica: a.replicaID, versionVector: vv, ops: []))
+        let good = try WireCodec.encode(SyncRequest(replica: a.replicaID, versionVector: vv, machineKey: try s.machineKey()))
 
         // Unsigned, bad signature, old timestamp, unknown protocol version.
-        var (status, json) = try await h.post(body: good, headers: ["x-cchc-protocol": "1"])
+        var (status, json) = try await h.post(body: good, headers: ["x-cchc-protocol": String(SyncProtocol.version)])
         #expect(status == 401 && (json["error"] as? [String: Any])?["code"] as? String == "unauthorized")
         var headers = try signedHeaders(h, "a", body: good)
         headers[SyncProtocol.Header.signature] = String(repeating: "ab", count: 32)
@@ -76,12 +76,13 @@ struct HubFaultTests {
                 dot: Dot(a.replicaID, mineNext), hlc: HLC(millis: UInt64(Date().timeIntervalSince1970 * 1000), logical: 0), record: theirs,
                 field: "title", value: .text("Sửa hoạt động của đơn vị khác"), supersedes: [])
         ]
-        let bad = try WireCodec.encode(SyncRequest(replica: a.replicaID, versionVector: vv, ops: forged))
+        let bad = try WireCodec.encode(
+            SyncRequest(replica: a.replicaID, versionVector: vv, batch: try s.signOwnOpsUnchecked(forged), machineKey: try s.machineKey()))
         (status, json) = try await h.post(body: bad, headers: try signedHeaders(h, "a", body: bad))
         #expect(status == 403 && (json["error"] as? [String: Any])?["code"] as? String == "forbidden")
         // Ops signed by A but claiming to be B's.
         let b = try h.enrolment("b")
-        let spoof = try WireCodec.encode(SyncRequest(replica: b.replicaID, versionVector: vv, ops: []))
+        let spoof = try WireCodec.encode(SyncRequest(replica: b.replicaID, versionVector: vv, machineKey: try s.machineKey()))
         (status, _) = try await h.post(body: spoof, headers: try signedHeaders(h, "a", body: spoof))
         #expect(status == 401 || status == 403)
 

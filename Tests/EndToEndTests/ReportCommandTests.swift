@@ -76,7 +76,7 @@ struct ReportCommandTests {
             let file = dir.appendingPathComponent("\(unit).ops").path
             let e = try Run.unitClient(["ops", "export", "--db", db, "--out", file])
             #expect(e.status == 0, "\(e.stderr)")
-            try hub.apply(try OpsFile.read(path: file).ops, source: .peer(authenticated: nil, unit: nil))
+            try hub.apply(try OpsFile.read(path: file).batch, source: .peer(authenticated: nil, unit: nil))
         }
         return Scenario(folder: folder, hub: hubPath, recorded: planned, late: late)
     }

@@ -54,6 +54,16 @@ enum Fixture {
         return client
     }
 
+    /// Heads for random ops as the wire carries them: some signed (random bytes), some legacy.
+    static func randomHeads(_ rng: inout SeededRandom, ops: [Op]) -> OpBatch {
+        var heads: [SignedHead] = []
+        for (i, op) in ops.enumerated() where i + 1 == ops.count || ops[i + 1].dot.origin != op.dot.origin || rng.next() % 5 == 0 {
+            let sig = rng.next() % 4 == 0 ? Data() : Data((0..<64).map { _ in UInt8(truncatingIfNeeded: rng.next()) })
+            heads.append(SignedHead(origin: op.dot.origin, counter: op.dot.counter, signature: sig))
+        }
+        return OpBatch(ops: ops, heads: heads)
+    }
+
     static func randomOps(_ rng: inout SeededRandom, count: Int) -> [Op] {
         let origins = ["a1b2c3d4", "genesis", "ffff0000", "replica42"].compactMap(ReplicaID.init)
         var counters: [ReplicaID: UInt64] = [:]
@@ -84,9 +94,13 @@ struct ProtocolTests {
         for n in [0, 1, 7, 300] {
             let ops = Fixture.randomOps(&rng, count: n)
             let vv = VersionVector([ReplicaID.genesis: 30, ReplicaID("a1b2c3d4")!: UInt64(n)])
-            let req = SyncRequest(replica: ReplicaID("a1b2c3d4")!, versionVector: vv, ops: ops, pageLimit: 77)
+            let batch = Fixture.randomHeads(&rng, ops: ops)
+            var key = OpSigner(seed: rng.next())
+            let req = SyncRequest(
+                replica: ReplicaID("a1b2c3d4")!, versionVector: vv, batch: batch, pageLimit: 77,
+                machineKey: n % 2 == 0 ? key.key(for: ReplicaID("a1b2c3d4")!).publicKey : nil)
             #expect(try WireCodec.decodeRequest(try WireCodec.encode(req)) == req)
-            let resp = SyncResponse(hubVersionVector: vv, ops: ops, more: n % 2 == 0, applied: n, duplicates: 3)
+            let resp = SyncResponse(hubVersionVector: vv, batch: batch, more: n % 2 == 0, applied: n, duplicates: 3)
             #expect(try WireCodec.decodeResponse(try WireCodec.encode(resp)) == resp)
         }
     }
@@ -96,7 +110,8 @@ struct ProtocolTests {
         let seed = ProcessInfo.processInfo.environment["CCHC_SEED"].flatMap { UInt64($0) } ?? UInt64.random(in: 0...UInt64.max)
         print("damagedBodies seed \(seed)")
         var rng = SeededRandom(seed: seed)
-        let req = SyncRequest(replica: ReplicaID("a1b2c3d4")!, versionVector: VersionVector(), ops: Fixture.randomOps(&rng, count: 40))
+        let ops = Fixture.randomOps(&rng, count: 40)
+        let req = SyncRequest(replica: ReplicaID("a1b2c3d4")!, versionVector: VersionVector(), batch: Fixture.randomHeads(&rng, ops: ops))
         let body = try WireCodec.encode(req)
         for cut in stride(from: 0, to: body.count, by: max(1, body.count / 50)) {
             #expect(throws: SyncError.self) { try WireCodec.decodeRequest(body.prefix(cut)) }
@@ -116,7 +131,7 @@ struct ProtocolTests {
 
     @Test("Given a body of another protocol version, when decoded, then it is refused naming the version")
     func unknownVersion() throws {
-        var b = [UInt8](try WireCodec.encode(SyncRequest(replica: ReplicaID("a1b2c3d4")!, versionVector: VersionVector(), ops: [])))
+        var b = [UInt8](try WireCodec.encode(SyncRequest(replica: ReplicaID("a1b2c3d4")!, versionVector: VersionVector())))
         b[5] = 9
         let e = #expect(throws: SyncError.self) { try WireCodec.decodeRequest(Data(b)) }
         #expect(e?.field == "protocol" && e?.value == "9" && e?.httpStatus == 400)
@@ -136,14 +151,14 @@ struct ProtocolTests {
         let hostile = SyncAuth.Claims(replica: me, timestamp: .min, nonce: c.nonce, signature: c.signature)
         #expect(throws: SyncError.self) { try SyncAuth.verify(hostile, body: body, key: key, now: 1_000_000) }
         var v2 = h
-        v2[SyncProtocol.Header.protocolVersion] = "2"
+        v2[SyncProtocol.Header.protocolVersion] = String(SyncProtocol.version + 1)
         #expect(throws: SyncError.self) { try SyncAuth.claims(v2) }
     }
 
     @Test("Given a signed bundle, when one byte anywhere is flipped or the file cut, then it is refused")
     func bundleTampering() throws {
         let key = SyncAuth.key(fromSecret: SyncAuth.newSecret())
-        let payload = try WireCodec.encode(SyncRequest(replica: ReplicaID("a1b2c3d4")!, versionVector: VersionVector(), ops: []))
+        let payload = try WireCodec.encode(SyncRequest(replica: ReplicaID("a1b2c3d4")!, versionVector: VersionVector()))
         let now: Int64 = 1_800_000_000
         let file = try SyncBundle(direction: .toHub, replica: ReplicaID("a1b2c3d4")!, unit: "TTQLCK", created: now, payload: payload).encoded(
             key: key)
@@ -176,8 +191,10 @@ struct ProtocolTests {
         try b.writeRecord(shared, changes: [("title", .text("Đối thoại với doanh nghiệp"))])
         for (s, cr) in [(a, ca), (b, cb), (c, cc), (a, ca), (b, cb)] {
             let summary = try await Fixture.client(s, cr, hub, page: 7).run()
-            // Pages of 7: at least one round trip, and enough of them to carry what moved.
-            #expect(summary.roundTrips >= max(1, (max(summary.sent, summary.received) + 6) / 7), "\(summary)")
+            // Pages of 7, cut only where an author signed (at most `SignedHead.spacing` ops beyond
+            // the size asked for): at least one round trip, and enough of them to carry what moved.
+            let perPage = 7 + Int(SignedHead.spacing)
+            #expect(summary.roundTrips >= max(1, (max(summary.sent, summary.received) + perPage - 1) / perPage), "\(summary)")
         }
         let hubDump = try hub.dump().json()
         for s in [a, b, c] { #expect(try s.dump().json() == hubDump) }
@@ -202,9 +219,14 @@ struct ProtocolTests {
         let forged = Op(
             dot: Dot(ca.replica, vv[ca.replica] + 1), hlc: HLC(millis: 1_800_000_000_000, logical: 0), record: theirs.rawValue, field: "title",
             value: .text("Sửa trộm"), supersedes: [])
-        try a.apply([forged], source: .genesis)
-        try Fixture.activity(a, unit: "TTQLCK", title: "Hợp lệ")
-        let e = await #expect(throws: SyncError.self) { try await Fixture.client(a, ca, hub).run() }
+        // Signed with a's own key, so only the hub's authority check can refuse it.
+        let service = HubSyncService(store: hub)
+        let now = Int64(Date().timeIntervalSince1970)
+        let body = try WireCodec.encode(
+            SyncRequest(replica: ca.replica, versionVector: vv, batch: try a.signOwnOpsUnchecked([forged]), machineKey: try a.machineKey()))
+        let e = #expect(throws: SyncError.self) {
+            try service.handle(headers: SyncAuth.signRequest(body: body, replica: ca.replica, key: ca.key, now: now), body: body, now: now)
+        }
         #expect(e?.code == .forbidden)
         #expect(try hub.dump().json() == before)
     }
@@ -216,7 +238,9 @@ struct ProtocolTests {
         let service = HubSyncService(store: hub)
         let now = Int64(Date().timeIntervalSince1970)
         let body = try WireCodec.encode(
-            SyncRequest(replica: ca.replica, versionVector: try a.versionVector(), ops: try a.ops(of: ca.replica, after: 0, limit: 100)))
+            SyncRequest(
+                replica: ca.replica, versionVector: try a.versionVector(), batch: try a.ops(of: ca.replica, after: 0, limit: 100),
+                machineKey: try a.machineKey()))
         let h = SyncAuth.signRequest(body: body, replica: ca.replica, key: ca.key, now: now)
         _ = try service.handle(headers: h, body: body, now: now)
         let replay = #expect(throws: SyncError.self) { try service.handle(headers: h, body: body, now: now) }

@@ -175,6 +175,11 @@ public struct FieldValidator: Sendable {
             return .text(s)
         case .period:
             return .text(try ReportPeriod.parse(s, field: name).description)
+        case .publicKey:
+            guard let key = MachineKey(base64: s) else {
+                throw SyncError.invalid(name, raw, "cần khóa công khai Ed25519 (32 byte, base64).")
+            }
+            return .text(key.base64)
         case .count, .flag:
             return value
         }

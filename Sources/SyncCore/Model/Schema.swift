@@ -26,6 +26,8 @@ public enum FieldType: Sendable, Hashable {
     case timestamp
     /// A reporting period code (`2026-Q1`…).
     case period
+    /// An Ed25519 public key, 32 bytes in base64 (a replica's signing key).
+    case publicKey
 }
 
 /// One replicated field of an entity. The order of `EntitySchema.fields` is frozen once
@@ -63,6 +65,8 @@ public enum EntitySchema {
     static let replicaFields: [FieldSpec] = [
         FieldSpec("unit", .unit, "đơn vị", optional: false),
         FieldSpec("label", .text(maxLength: 200), "tên máy"),
+        // Appended in the release that signs ops: the index of earlier fields is frozen.
+        FieldSpec("key", .publicKey, "khóa ký của máy"),
     ]
 
     static let taskFields: [FieldSpec] = [

@@ -132,15 +132,24 @@ extension ReplicaStore {
 
     // MARK: Hub: one exchange
 
-    /// The hub's write of an exchange, in one transaction: remembers the nonce, applies the ops as
-    /// the authenticated replica (a batch breaking a rule is refused whole) and records the vector
-    /// the replica reported.
+    /// The hub's write of an exchange, in one transaction: remembers the nonce, binds the
+    /// enrolment to the sending machine's key (the first one it sees; another one is refused),
+    /// applies the ops as the authenticated replica after verifying them (a batch breaking a rule
+    /// is refused whole) and records the vector the replica reported.
     func applyFromEnrolled(
-        _ ops: [Op], replica: ReplicaID, unit: String, reportedVector: VersionVector, nonce: String, nonceExpiresAt: Int64, now: Int64
+        _ batch: OpBatch, replica: ReplicaID, unit: String, machineKey: MachineKey?, reportedVector: VersionVector, nonce: String,
+        nonceExpiresAt: Int64, now: Int64, source: String
     ) throws -> ApplyReport {
-        try write { db in
+        try writeVerifying(source: source) { db in
             try Self.rememberNonce(db, replica: replica.rawValue, nonce: nonce, expiresAt: nonceExpiresAt, now: now)
-            let report = try self.apply(ops, source: .peer(authenticated: replica, unit: unit), in: db)
+            try Self.bind(db, replica: replica, machineKey: machineKey, now: now)
+            let report = try self.apply(batch, source: .peer(authenticated: replica, unit: unit), in: db)
+            if let key = machineKey, let registered = try Self.machineKey(db, of: replica), registered != key {
+                throw SyncError(
+                    .forbidden,
+                    "Máy gửi (khóa \(key.fingerprint)) không phải máy đã đăng ký bản sao \(replica) (khóa \(registered.fingerprint)).",
+                    field: "machine_key", value: key.fingerprint)
+            }
             try db.execute(
                 sql: "UPDATE enrolment SET last_sync = ?, last_vv = ?, syncs = syncs + 1 WHERE replica = ?",
                 arguments: [Self.isoNow(now), try Self.encodeVector(reportedVector), replica.rawValue])
@@ -148,25 +157,44 @@ extension ReplicaStore {
         }
     }
 
+    /// One enrolment, one machine: the first key that uses an enrolment is bound to it.
+    static func bind(_ db: Database, replica: ReplicaID, machineKey: MachineKey?, now: Int64) throws {
+        guard let key = machineKey else {
+            throw SyncError(
+                .invalidInput, "Yêu cầu của bản sao \(replica) không mang khóa của máy; hãy cập nhật chương trình.", field: "machine_key",
+                value: replica.rawValue)
+        }
+        let bound = try String.fetchOne(db, sql: "SELECT machine_key FROM enrolment WHERE replica = ?", arguments: [replica.rawValue])
+        if let bound, bound != key.base64 {
+            let boundKey = MachineKey(base64: bound)
+            throw SyncError(
+                .forbidden,
+                "Tệp ghi danh của bản sao \(replica) đã được dùng trên một máy khác (khóa \(boundKey?.fingerprint ?? "?")); máy này (khóa \(key.fingerprint)) không được đồng bộ bằng nó. Công việc trên máy này vẫn được giữ: hãy xin Văn phòng một tệp ghi danh mới («hub enrol») rồi chạy «unit-client rehome --enrolment TỆP_MỚI».",
+                field: "enrolment", value: replica.rawValue)
+        }
+        if bound == nil {
+            try db.execute(
+                sql: "UPDATE enrolment SET machine_key = ?, bound_at = ? WHERE replica = ?", arguments: [key.base64, isoNow(now), replica.rawValue])
+        }
+    }
+
     /// One page of what a peer with vector `after` lacks, and this store's vector, read together.
-    func page(after: VersionVector, limit: Int) throws -> (ops: [Op], more: Bool, vector: VersionVector) {
+    func page(after: VersionVector, limit: Int) throws -> (batch: OpBatch, more: Bool, vector: VersionVector) {
         try read { db in
-            var page = try Self.ops(db, after: after, limit: limit + 1)
-            let more = page.count > limit
-            if more { page.removeLast() }
-            return (page, more, try Self.versionVector(db))
+            let (batch, more) = try Self.page(db, after: after, limit: limit, legacy: true)
+            return (batch, more, try Self.versionVector(db))
         }
     }
 
     /// Everything this hub holds that an enrolled, not revoked `replica` lacks, by the vector it
     /// last reported, and this store's vector.
-    func everythingLackedBy(_ replica: ReplicaID) throws -> (ops: [Op], vector: VersionVector) {
+    func everythingLackedBy(_ replica: ReplicaID) throws -> (batch: OpBatch, vector: VersionVector) {
         try read { db in
             guard let e = try Self.enrolment(db, replica) else { throw SyncError.notFound("bản sao đã ghi danh", replica.rawValue, field: "replica") }
             if e.revokedAt != nil {
                 throw SyncError(.forbidden, "Bản sao «\(replica)» đã bị thu hồi.", field: "replica", value: replica.rawValue)
             }
-            return (try Self.ops(db, after: e.lastVersionVector, limit: .max), try Self.versionVector(db))
+            return (try Self.page(db, after: e.lastVersionVector, limit: .max, legacy: true).batch, try Self.versionVector(db))
         }
     }
 
@@ -174,12 +202,12 @@ extension ReplicaStore {
 
     /// The client's write of an exchange, in one transaction: applies the hub's ops and records
     /// what the hub acknowledged; with `nonce` (a bundle), refuses one already imported.
-    func applyFromHub(_ ops: [Op], hubVector: VersionVector, hubURL: String?, nonce: String?, nonceExpiresAt: Int64, now: Int64) throws
+    func applyFromHub(_ batch: OpBatch, hubVector: VersionVector, hubURL: String?, nonce: String?, nonceExpiresAt: Int64, now: Int64) throws
         -> ApplyReport
     {
-        try write { db in
+        try writeVerifying(source: nonce == nil ? "sync" : "bundle") { db in
             if let nonce { try Self.rememberNonce(db, replica: "hub", nonce: nonce, expiresAt: nonceExpiresAt, now: now) }
-            let r = try self.apply(ops, source: .peer(authenticated: nil, unit: nil), in: db)
+            let r = try self.apply(batch, source: .peer(authenticated: nil, unit: nil), in: db, allowLegacy: true)
             try Self.recordPeer(db, name: "hub", url: hubURL, acked: hubVector, at: Self.isoNow(now))
             return r
         }

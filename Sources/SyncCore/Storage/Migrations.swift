@@ -166,6 +166,47 @@ enum Migrations {
                     );
                     """)
         }
+        m.registerMigration("v3-signed-ops") { db in
+            // Verifiable ops (docs/PROTOCOL.md, "Verifiable ops"). `version_vector.hash` is each
+            // origin's chain head H(counter); `legacy` the counter up to which its ops were
+            // received before signing existed (they start the chain, unsigned until the author
+            // signs a later head). `signed_head` keeps authors' signatures on heads, `hash` NULL
+            // while one waits (held back) for the ops it covers. `fork` is the evidence of two
+            // different ops met under one dot. The hub binds each enrolment to the key of the
+            // first machine that uses it.
+            try db.execute(
+                sql: """
+                    ALTER TABLE version_vector ADD COLUMN hash BLOB CHECK (hash IS NULL OR length(hash) = 32);
+                    ALTER TABLE version_vector ADD COLUMN legacy INTEGER NOT NULL DEFAULT 0 CHECK (legacy >= 0);
+                    ALTER TABLE replica ADD COLUMN key TEXT;
+
+                    CREATE TABLE signed_head (
+                        origin INTEGER NOT NULL REFERENCES origin(idx),
+                        counter INTEGER NOT NULL CHECK (counter > 0),
+                        hash BLOB CHECK (hash IS NULL OR length(hash) = 32),
+                        signature BLOB NOT NULL CHECK (length(signature) = 64),
+                        PRIMARY KEY (origin, counter)
+                    ) WITHOUT ROWID;
+
+                    CREATE TABLE fork (
+                        id INTEGER PRIMARY KEY,
+                        origin TEXT NOT NULL,
+                        counter INTEGER NOT NULL,
+                        detected_at TEXT NOT NULL,
+                        source TEXT NOT NULL,
+                        ours TEXT NOT NULL,
+                        theirs TEXT NOT NULL,
+                        evidence TEXT NOT NULL,
+                        closed_at TEXT,
+                        closed_why TEXT
+                    );
+                    CREATE INDEX fork_open ON fork(origin, counter) WHERE closed_at IS NULL;
+
+                    ALTER TABLE enrolment ADD COLUMN machine_key TEXT;
+                    ALTER TABLE enrolment ADD COLUMN bound_at TEXT;
+                    """)
+            try ReplicaStore.startChains(db)
+        }
         return m
     }
 }

@@ -15,64 +15,95 @@ extension ReplicaStore {
         return vv
     }
 
-    /// The ops this replica has that a peer with vector `vv` lacks, in origin then counter order,
-    /// at most `limit` of them. Ops of one origin always come in counter order without gaps.
-    public func ops(after vv: VersionVector, limit: Int = .max) throws -> [Op] {
-        try read { db in try Self.ops(db, after: vv, limit: limit) }
+    /// The ops this replica has that a peer with vector `vv` lacks, with the signed heads that
+    /// cover them, in origin then counter order. Ops of one origin come in counter order without
+    /// gaps and each origin's run ends at a head: a page is cut only where its author signed, so
+    /// it may hold up to `SignedHead.spacing` ops more than `limit` rather than none. The plan's
+    /// seed is never sent (every replica makes it). `legacy`: also ops received before signing
+    /// existed, under unsigned heads (only a hub sends those, to its own replicas).
+    public func ops(after vv: VersionVector, limit: Int = .max, legacy: Bool = false) throws -> OpBatch {
+        try read { db in try Self.page(db, after: vv, limit: limit, legacy: legacy).batch }
     }
 
-    /// The ops of `origin` after `counter`, in counter order, at most `limit`.
-    public func ops(of origin: ReplicaID, after counter: UInt64, limit: Int) throws -> [Op] {
+    /// The ops of `origin` after `counter`, in counter order, at most about `limit` (cut at a head).
+    public func ops(of origin: ReplicaID, after counter: UInt64, limit: Int) throws -> OpBatch {
         try read { db in
             var vv = VersionVector()
             vv[origin] = counter
-            return try Self.ops(db, after: vv, limit: limit, only: origin)
+            return try Self.page(db, after: vv, limit: limit, only: origin).batch
         }
     }
 
-    static func ops(_ db: Database, after vv: VersionVector, limit: Int, only: ReplicaID? = nil) throws -> [Op] {
+    /// The ops `after` lacks, cut at heads, and whether more remain than fitted within `limit`.
+    static func page(_ db: Database, after vv: VersionVector, limit: Int, only: ReplicaID? = nil, legacy: Bool = false) throws -> (
+        batch: OpBatch, more: Bool
+    ) {
         // With each origin's applied counter, so origins the peer already has in full cost no
         // query: a sync with little to do stays cheap on a hub that has seen hundreds of replicas.
         let applied = try Row.fetchAll(
-            db, sql: "SELECT o.idx, o.replica, coalesce(v.counter, 0) FROM origin o LEFT JOIN version_vector v ON v.origin = o.idx ORDER BY o.replica"
+            db,
+            sql:
+                "SELECT o.idx, o.replica, coalesce(v.counter, 0), coalesce(v.legacy, 0) FROM origin o LEFT JOIN version_vector v ON v.origin = o.idx ORDER BY o.replica"
         )
         let origins = try OriginTable.load(db)
-        var out: [Op] = []
-        var names: [Int64: String] = [:]
-        let lookups = try EntityKind.allCases.map { try db.cachedStatement(sql: "SELECT id FROM \($0.table) WHERE rowid = ?") }
-        func name(_ reference: Int64) throws -> String {
-            if let n = names[reference] { return n }
-            guard let kind = EntityKind(code: reference & 3),
-                let n = try String.fetchOne(lookups[Int(kind.code)], arguments: [reference >> 2])
-            else { throw SyncError(.corrupt, "Nhật ký thao tác tham chiếu bản ghi không tồn tại (\(reference)).") }
-            names[reference] = n
-            return n
-        }
+        var reader = OpReader(db: db, origins: origins)
+        var out = OpBatch()
+        var more = false
         for row in applied {
             let originIndex: Int64 = row[0]
-            guard let origin = origins.replicaAt[originIndex], out.count < limit, only == nil || only == origin,
-                UInt64(row[2] as Int64) > vv[origin]
-            else { continue }
-            let rows = try Row.fetchCursor(
-                db, sql: "SELECT id & \(OpKey.maxCounter), hlc, target, value, supersedes FROM op WHERE id > ? AND id <= ? ORDER BY id LIMIT ?",
-                arguments: [
-                    OpKey.id(originIndex, min(vv[origin], OpKey.maxCounter)), OpKey.id(originIndex, OpKey.maxCounter),
-                    Int64(min(limit - out.count, Int(Int32.max))),
-                ])
-            while let r = try rows.next() {
-                let target: Int64 = r[2]
-                let reference = OpTarget.reference(target)
-                let fieldIndex = OpTarget.field(target)
-                let record = try name(reference)
-                guard let kind = EntityKind(code: reference & 3), fieldIndex < EntitySchema.fields(kind).count else {
-                    throw SyncError(.corrupt, "Nhật ký thao tác có trường không tồn tại.")
-                }
-                out.append(
-                    try OpRow.decode(
-                        r, origin: origin, origins: origins, record: record, field: EntitySchema.fields(kind)[fieldIndex].name, valueColumn: 3))
+            guard let origin = origins.replicaAt[originIndex], origin != .genesis, only == nil || only == origin else { continue }
+            let have = UInt64(row[2] as Int64)
+            let start = vv[origin]
+            guard have > start else { continue }
+            let room = limit == .max ? UInt64.max : UInt64(max(0, limit - out.ops.count))
+            let legacyThrough = legacy ? UInt64(row[3] as Int64) : 0
+            guard
+                let cut = try Self.cut(
+                    db, originIndex: originIndex, after: start, through: have, room: room, legacyThrough: legacyThrough, pageEmpty: out.ops.isEmpty)
+            else {
+                more = true
+                continue
+            }
+            if cut.counter < have { more = true }
+            try reader.append(origin: origin, originIndex: originIndex, after: start, through: cut.counter, to: &out.ops)
+            out.heads += cut.heads.map { SignedHead(origin: origin, counter: $0.counter, signature: $0.signature) }
+        }
+        return (out, more)
+    }
+
+    /// Where a page of `originIndex`'s ops after `start` ends (a head within `room` ops, or the
+    /// first head when the page is still empty), and the heads it carries: one every
+    /// `SignedHead.spacing` ops at least and the one it ends at.
+    private static func cut(
+        _ db: Database, originIndex: Int64, after start: UInt64, through have: UInt64, room: UInt64, legacyThrough: UInt64, pageEmpty: Bool
+    ) throws -> (counter: UInt64, heads: [(counter: UInt64, signature: Data)])? {
+        let rows = try Row.fetchAll(
+            db.cachedStatement(
+                sql:
+                    "SELECT counter, signature FROM signed_head WHERE origin = ? AND counter > ? AND counter <= ? AND hash IS NOT NULL ORDER BY counter"
+            ),
+            arguments: [originIndex, Int64(start), Int64(have)])
+        let heads = rows.map { (counter: UInt64($0[0] as Int64), signature: $0[1] as Data) }
+        let reach = room == .max ? have : min(have, start &+ room)
+        var end = heads.last(where: { $0.counter <= reach })?.counter ?? 0
+        // Ops from before signing existed may be cut anywhere up to the legacy counter.
+        let legacyEnd = min(legacyThrough, reach)
+        if legacyEnd > start, legacyEnd > end { end = legacyEnd }
+        if end == 0 {
+            guard pageEmpty, let first = heads.first else { return nil }
+            end = first.counter
+        }
+        var carried: [(counter: UInt64, signature: Data)] = []
+        var last = start
+        let every = min(SignedHead.wireSpacing, max(1, room))
+        for h in heads where h.counter <= end {
+            if h.counter == end || h.counter - last >= every {
+                carried.append(h)
+                last = h.counter
             }
         }
-        return out
+        if carried.last?.counter != end { carried.append((end, Data())) }
+        return (end, carried)
     }
 
     /// Number of ops in the log.
@@ -116,5 +147,55 @@ enum OpRow {
         return Op(
             dot: Dot(origin, UInt64(counter)), hlc: HLC(storageValue: hlc), record: record, field: field,
             value: Value.fromDatabaseValue(r[valueColumn]) ?? .null, supersedes: supersedes)
+    }
+}
+
+/// Reads ops of the log back as `Op`s, naming their records (cached per read).
+struct OpReader {
+    let db: Database
+    let origins: OriginTable
+    private var names: [Int64: String] = [:]
+    private var lookups: [Statement] = []
+
+    init(db: Database, origins: OriginTable) {
+        self.db = db
+        self.origins = origins
+    }
+
+    private mutating func name(_ reference: Int64) throws -> String {
+        if let n = names[reference] { return n }
+        if lookups.isEmpty { lookups = try EntityKind.allCases.map { try db.cachedStatement(sql: "SELECT id FROM \($0.table) WHERE rowid = ?") } }
+        guard let kind = EntityKind(code: reference & 3), let n = try String.fetchOne(lookups[Int(kind.code)], arguments: [reference >> 2])
+        else { throw SyncError(.corrupt, "Nhật ký thao tác tham chiếu bản ghi không tồn tại (\(reference)).") }
+        names[reference] = n
+        return n
+    }
+
+    /// Appends the ops of `origin` with counters in (`start`, `end`] to `out`, in counter order.
+    mutating func append(origin: ReplicaID, originIndex: Int64, after start: UInt64, through end: UInt64, to out: inout [Op]) throws {
+        guard end > start else { return }
+        let rows = try Row.fetchCursor(
+            db, sql: "SELECT id & \(OpKey.maxCounter), hlc, target, value, supersedes FROM op WHERE id > ? AND id <= ? ORDER BY id",
+            arguments: [OpKey.id(originIndex, min(start, OpKey.maxCounter)), OpKey.id(originIndex, min(end, OpKey.maxCounter))])
+        while let r = try rows.next() {
+            let target: Int64 = r[2]
+            let reference = OpTarget.reference(target)
+            let fieldIndex = OpTarget.field(target)
+            let record = try name(reference)
+            guard let kind = EntityKind(code: reference & 3), fieldIndex < EntitySchema.fields(kind).count else {
+                throw SyncError(.corrupt, "Nhật ký thao tác có trường không tồn tại.")
+            }
+            out.append(
+                try OpRow.decode(
+                    r, origin: origin, origins: origins, record: record, field: EntitySchema.fields(kind)[fieldIndex].name, valueColumn: 3))
+        }
+    }
+
+    /// One op of the log, or nil when the log has none under that dot.
+    mutating func op(_ dot: Dot) throws -> Op? {
+        guard let originIndex = origins.indexOf[dot.origin], dot.counter > 0 else { return nil }
+        var out: [Op] = []
+        try append(origin: dot.origin, originIndex: originIndex, after: dot.counter - 1, through: dot.counter, to: &out)
+        return out.first
     }
 }

@@ -49,7 +49,7 @@ extension ReplicaStore {
                 throw SyncError(.conflict, "Cơ sở dữ liệu «\(self.path)» đã được khởi tạo.", field: "db", value: self.path)
             }
             var session = try ApplySession(db: db, rules: self.rules)
-            try session.apply(genesis, source: .genesis)
+            try session.apply(OpBatch(ops: genesis), source: .genesis)
             try session.finish()
             try db.execute(sql: "INSERT INTO local_state(key, value) VALUES ('genesis', ?)", arguments: [genesis.count])
             if let identity {

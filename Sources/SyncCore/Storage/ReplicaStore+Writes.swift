@@ -20,15 +20,18 @@ extension ReplicaStore {
 
     /// Applies a batch in one transaction together with the vector advance. A batch that breaks a
     /// rule (schema, authority, origin) is refused whole: nothing of it is applied.
+    /// Every op is verified first (chains and signatures, docs/PROTOCOL.md); a fork is refused and
+    /// recorded (`forks()`).
     @discardableResult
-    public func apply(_ ops: [Op], source: OpSource) throws -> ApplyReport {
-        try write { db in try self.apply(ops, source: source, in: db) }
+    public func apply(_ batch: OpBatch, source: OpSource, fromHub: Bool = false) throws -> ApplyReport {
+        try writeVerifying(source: fromHub ? "hub" : "ops-file") { db in try self.apply(batch, source: source, in: db, allowLegacy: fromHub) }
     }
 
     /// Applies a batch inside a transaction the caller already holds (e.g. with a peer cursor update).
-    func apply(_ ops: [Op], source: OpSource, in db: Database) throws -> ApplyReport {
+    func apply(_ batch: OpBatch, source: OpSource, in db: Database, allowLegacy: Bool = false) throws -> ApplyReport {
         var session = try ApplySession(db: db, rules: rules)
-        try session.apply(ops, source: source)
+        session.allowLegacy = allowLegacy
+        try session.apply(batch, source: source)
         return try session.finish()
     }
 
@@ -65,10 +68,47 @@ extension ReplicaStore {
             guard let me = try Self.identity(db) else {
                 throw SyncError(.database, "Bản sao chưa được khởi tạo; hãy chạy «unit-client init».")
             }
-            var batch = LocalWriteBatch(session: try ApplySession(db: db, rules: self.rules), me: me)
+            var session = try ApplySession(db: db, rules: self.rules)
+            let key: SigningKey
+            if let k = try Self.signingKey(db) {
+                key = k
+            } else {
+                key = SigningKey()
+                try Self.saveSigningKey(key, db)
+            }
+            session.signer = (me.replica, key)
+            var batch = LocalWriteBatch(session: session, me: me)
             let out = try body(&batch)
+            // A replica registers its public key after its unit (its first ops), or, made by the
+            // release before signing, with its first write since.
+            if try batch.session.machineKey(of: me.replica) == nil, try batch.session.unit(of: me.replica) != nil {
+                try batch.write(RecordID.replica(me.replica), changes: [("key", .text(key.publicKey.base64))])
+            }
             if batch.wrote { try batch.session.finish() }
             return out
+        }
+    }
+
+    /// Before this replica's ops leave it (sync, bundle, ops file): its key is registered and its
+    /// head at its own counter is signed (a replica upgraded from before signing has neither yet).
+    public func prepareToSend() throws {
+        try localWrites { _ in }
+        try write { db in
+            guard let me = try Self.identity(db), let key = try Self.signingKey(db),
+                let index = try Int64.fetchOne(db, sql: "SELECT idx FROM origin WHERE replica = ?", arguments: [me.replica.rawValue]),
+                let row = try Row.fetchOne(db, sql: "SELECT counter, hash FROM version_vector WHERE origin = ?", arguments: [index]),
+                let hash = ChainHash(data: row[1])
+            else { return }
+            let counter = UInt64(row[0] as Int64)
+            let signed =
+                try Bool.fetchOne(
+                    db, sql: "SELECT 1 FROM signed_head WHERE origin = ? AND counter = ? AND hash IS NOT NULL", arguments: [index, Int64(counter)])
+                ?? false
+            guard !signed else { return }
+            let head = try key.sign(origin: me.replica, counter: counter, hash: hash)
+            try db.execute(
+                sql: "INSERT OR REPLACE INTO signed_head(origin, counter, hash, signature) VALUES (?, ?, ?, ?)",
+                arguments: [index, Int64(counter), hash.data, head.signature])
         }
     }
 }

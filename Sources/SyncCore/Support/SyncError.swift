@@ -25,6 +25,8 @@ public struct SyncError: Error, Sendable, CustomStringConvertible {
         public static let corrupt = Code("corrupt")
         /// A network or I/O failure that may pass if retried.
         public static let unavailable = Code("unavailable")
+        /// Two different ops under one dot (docs/SYNC-CONTRACT.md, "Forks"): refused, evidence kept.
+        public static let fork = Code("fork")
         /// Something that should not happen.
         public static let `internal` = Code("internal")
     }
@@ -59,6 +61,7 @@ public struct SyncError: Error, Sendable, CustomStringConvertible {
         case .conflict: return 6
         case .corrupt: return 7
         case .unavailable: return 8
+        case .fork: return 9
         default: return 1
         }
     }
@@ -70,7 +73,7 @@ public struct SyncError: Error, Sendable, CustomStringConvertible {
         case .unauthorized: return 401
         case .forbidden: return 403
         case .notFound: return 404
-        case .conflict: return 409
+        case .conflict, .fork: return 409
         case .unavailable: return 503
         default: return 500
         }

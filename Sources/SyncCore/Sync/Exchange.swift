@@ -7,23 +7,28 @@ extension ReplicaStore {
     /// authenticated replica and records the replica's vector; the answer page is then read outside
     /// the write lock (WAL readers run beside the next writer), so concurrent replicas wait only for
     /// each other's applies, not for each other's downloads.
-    func receive(_ request: SyncRequest, unit: String, nonce: String, nonceExpiresAt: Int64, now: Int64, pageLimit: Int? = nil) throws
-        -> SyncResponse
-    {
+    func receive(
+        _ request: SyncRequest, unit: String, nonce: String, nonceExpiresAt: Int64, now: Int64, pageLimit: Int? = nil, source: String = "sync"
+    ) throws -> SyncResponse {
+        guard request.ops.count <= SyncProtocol.maxPageOps + Int(SignedHead.spacing) || pageLimit != nil else {
+            throw SyncError(
+                .invalidInput, "Trang có \(request.ops.count) thao tác, quá giới hạn \(SyncProtocol.maxPageOps) của giao thức.", field: "ops",
+                value: String(request.ops.count))
+        }
         let limit = max(1, min(pageLimit ?? request.pageLimit, SyncProtocol.maxPageOps))
         let report = try applyFromEnrolled(
-            request.ops, replica: request.replica, unit: unit, reportedVector: request.versionVector, nonce: nonce,
-            nonceExpiresAt: nonceExpiresAt, now: now)
+            request.batch, replica: request.replica, unit: unit, machineKey: request.machineKey, reportedVector: request.versionVector,
+            nonce: nonce, nonceExpiresAt: nonceExpiresAt, now: now, source: source)
         var known = request.versionVector
         for op in request.ops where op.dot.counter > known[op.dot.origin] { known[op.dot.origin] = op.dot.counter }
-        let (ops, more, vector) = try page(after: known, limit: limit)
-        return SyncResponse(hubVersionVector: vector, ops: ops, more: more, applied: report.applied, duplicates: report.duplicates)
+        let (batch, more, vector) = try page(after: known, limit: limit)
+        return SyncResponse(hubVersionVector: vector, batch: batch, more: more, applied: report.applied, duplicates: report.duplicates)
     }
 
     /// Everything the hub holds that `replica` lacks, by the vector it last reported (a bundle).
     func everythingLackedByResponse(_ replica: ReplicaID) throws -> SyncResponse {
-        let (ops, vector) = try everythingLackedBy(replica)
-        return SyncResponse(hubVersionVector: vector, ops: ops, more: false)
+        let (batch, vector) = try everythingLackedBy(replica)
+        return SyncResponse(hubVersionVector: vector, batch: batch, more: false)
     }
 
     /// The client's half: applies the hub's page and records what the hub acknowledged; with
@@ -31,6 +36,6 @@ extension ReplicaStore {
     @discardableResult
     func accept(_ response: SyncResponse, hubURL: String?, nonce: String? = nil, nonceExpiresAt: Int64 = 0, now: Int64) throws -> ApplyReport {
         try applyFromHub(
-            response.ops, hubVector: response.hubVersionVector, hubURL: hubURL, nonce: nonce, nonceExpiresAt: nonceExpiresAt, now: now)
+            response.batch, hubVector: response.hubVersionVector, hubURL: hubURL, nonce: nonce, nonceExpiresAt: nonceExpiresAt, now: now)
     }
 }

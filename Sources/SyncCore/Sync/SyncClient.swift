@@ -90,14 +90,23 @@ public struct SyncClient: Sendable {
 
     public func run(progress: @Sendable (SyncProgress) -> Void = { _ in }) async throws -> SyncSummary {
         let me = credentials.replica
+        try store.prepareToSend()
+        let key = try store.machineKey()
         var summary = SyncSummary()
         var hubHas = try store.peer("hub")?.acked[me] ?? 0
         var stalled = 0
+        var hubVector = VersionVector()
         while true {
             let mine = try store.ops(of: me, after: hubHas, limit: pageLimit)
             let vv = try store.versionVector()
-            let request = SyncRequest(replica: me, versionVector: vv, ops: mine, pageLimit: pageLimit)
-            let (response, retries) = try await exchange(request)
+            let request = SyncRequest(replica: me, versionVector: vv, batch: mine, pageLimit: pageLimit, machineKey: key)
+            let response: SyncResponse
+            let retries: Int
+            do {
+                (response, retries) = try await exchange(request)
+            } catch let e as SyncError where e.code == .fork && e.value?.hasPrefix("\(me):") == true {
+                throw Self.restored(me, hubHas: nil, mine: vv[me], cause: e)
+            }
             summary.retries += retries
             summary.roundTrips += 1
             let report = try store.accept(response, hubURL: hubURL, now: clock())
@@ -105,11 +114,12 @@ public struct SyncClient: Sendable {
             summary.received += report.applied
             let before = hubHas
             hubHas = response.hubVersionVector[me]
+            hubVector = response.hubVersionVector
             progress(SyncProgress(page: summary.roundTrips, sent: summary.sent, received: summary.received, more: response.more))
             let ownLeft = hubHas < vv[me]
             if !response.more && !ownLeft { break }
             // A hub that neither takes our ops nor sends anything would loop forever.
-            if report.applied == 0 && hubHas <= before && !mine.isEmpty {
+            if report.applied == 0 && hubHas <= before && (!mine.isEmpty || response.more) {
                 stalled += 1
                 if stalled >= 3 {
                     throw SyncError(
@@ -119,8 +129,63 @@ public struct SyncClient: Sendable {
                 stalled = 0
             }
         }
+        try Self.checkComplete(store: store, me: me, hubVector: hubVector)
         summary.conflicts = try store.conflicts().count
         return summary
+    }
+
+    /// Success is said only when each side holds what the other said it holds: every op the hub
+    /// has is here, and every op of this replica is at the hub.
+    static func checkComplete(store: ReplicaStore, me: ReplicaID, hubVector: VersionVector) throws {
+        let mine = try store.versionVector()
+        var missing: [String] = []
+        for (origin, counter) in hubVector.sorted where origin != .genesis && mine[origin] < counter {
+            missing.append("\(origin): có \(mine[origin])/\(counter)")
+        }
+        if hubVector[me] < mine[me] { missing.append("hub thiếu thao tác của bản sao này: \(hubVector[me])/\(mine[me])") }
+        guard missing.isEmpty else {
+            let held = (try? store.pendingCount()) ?? 0
+            throw SyncError(
+                .unavailable,
+                "Đồng bộ chưa đầy đủ, hai bên chưa giữ cùng dữ liệu (\(missing.prefix(5).joined(separator: "; "))\(missing.count > 5 ? "; …" : ""))\(held > 0 ? "; \(held) thao tác đang chờ vì chưa kiểm tra được chữ ký" : ""). Hãy chạy lại «unit-client sync».",
+                field: "version_vector", value: missing.first)
+        }
+    }
+
+    /// The error that sends `unit-client sync` into recovery after a restore.
+    static func restored(_ me: ReplicaID, hubHas: UInt64?, mine: UInt64, cause: SyncError?) -> SyncError {
+        SyncError(
+            .fork,
+            "Hub giữ thao tác của bản sao \(me) mà cơ sở dữ liệu này không có hoặc khác với nó\(hubHas.map { " (hub có đến \(me):\($0), máy này đến \(mine))" } ?? ""): cơ sở dữ liệu đã được khôi phục từ một bản sao lưu cũ. Công việc ghi sau đó sẽ được ghi lại dưới số mới.",
+            field: "restore", value: "\(me):\(mine)")
+    }
+
+    /// The hub's copy of this replica's own ops after `counter`, all pages (for recovery after a
+    /// restore): asks as if it held nothing of its own beyond `counter` and everything else the
+    /// hub has, so only its own ops come back.
+    public func fetchOwnOps(after counter: UInt64, hubVector: VersionVector) async throws -> OpBatch {
+        let me = credentials.replica
+        let key = try store.machineKey()
+        var out = OpBatch()
+        var have = counter
+        while true {
+            var vv = hubVector
+            vv[me] = have
+            let (response, _) = try await exchange(SyncRequest(replica: me, versionVector: vv, pageLimit: SyncProtocol.maxPageOps, machineKey: key))
+            let own = response.ops.filter { $0.dot.origin == me }
+            out.ops += own
+            out.heads += response.heads.filter { $0.origin == me }
+            if let last = own.last { have = last.dot.counter }
+            if own.isEmpty || !response.more || have >= response.hubVersionVector[me] { break }
+        }
+        return out
+    }
+
+    /// The hub's vector, sending nothing of this replica's (the answer's ops are not applied).
+    public func hubVector() async throws -> VersionVector {
+        let request = SyncRequest(
+            replica: credentials.replica, versionVector: try store.versionVector(), pageLimit: 1, machineKey: try store.machineKey())
+        return try await exchange(request).0.hubVersionVector
     }
 
     /// One page, retried with exponential backoff while the failure may pass. Each attempt is
@@ -191,8 +256,10 @@ public struct SyncClient: Sendable {
     public static func exportBundle(store: ReplicaStore, credentials: HubCredentials, now: Int64) throws -> (data: Data, ops: Int) {
         let me = credentials.replica
         let acked = try store.peer("hub")?.acked[me] ?? 0
+        try store.prepareToSend()
         let ops = try store.ops(of: me, after: acked, limit: .max)
-        let request = SyncRequest(replica: me, versionVector: try store.versionVector(), ops: ops, pageLimit: 0)
+        let request = SyncRequest(
+            replica: me, versionVector: try store.versionVector(), batch: ops, pageLimit: 0, machineKey: try store.machineKey())
         let bundle = SyncBundle(direction: .toHub, replica: me, unit: credentials.unit, created: now, payload: try WireCodec.encode(request))
         return (try bundle.encoded(key: credentials.key), ops.count)
     }

@@ -4,7 +4,7 @@ import Foundation
 /// the first bytes of every body, so a peer from another release is told clearly what is wrong.
 public enum SyncProtocol {
     /// The one protocol version this release speaks.
-    public static let version: UInt8 = 1
+    public static let version: UInt8 = 2
     /// The media type of request and response bodies.
     public static let mediaType = "application/x-cchc-sync"
     /// The path of the sync endpoint.
@@ -40,21 +40,29 @@ public struct SyncRequest: Sendable, Equatable {
     public var replica: ReplicaID
     /// Everything the sender knows, so the hub answers with what it lacks.
     public var versionVector: VersionVector
-    /// The sender's own ops, in counter order, that the hub has not acknowledged.
+    /// The sender's own ops, in counter order, that the hub has not acknowledged, with the
+    /// sender's signed heads covering them.
     public var ops: [Op]
+    public var heads: [SignedHead]
     /// How many ops the sender wants back at most in this page.
     public var pageLimit: Int
+    /// The public key of the machine sending: the hub binds the enrolment to the first one.
+    public var machineKey: MachineKey?
 
     public init(
-        replica: ReplicaID, versionVector: VersionVector, ops: [Op], pageLimit: Int = SyncProtocol.maxPageOps,
-        protocolVersion: UInt8 = SyncProtocol.version
+        replica: ReplicaID, versionVector: VersionVector, batch: OpBatch = OpBatch(), pageLimit: Int = SyncProtocol.maxPageOps,
+        machineKey: MachineKey? = nil, protocolVersion: UInt8 = SyncProtocol.version
     ) {
         self.protocolVersion = protocolVersion
         self.replica = replica
         self.versionVector = versionVector
-        self.ops = ops
+        self.ops = batch.ops
+        self.heads = batch.heads
         self.pageLimit = pageLimit
+        self.machineKey = machineKey
     }
+
+    public var batch: OpBatch { OpBatch(ops: ops, heads: heads) }
 }
 
 /// One page from the hub to a replica: the hub's vector after applying the request (which is
@@ -64,8 +72,9 @@ public struct SyncResponse: Sendable, Equatable {
     /// The hub's vector after applying the request: `hubVersionVector[replica]` is what the hub
     /// holds of the replica's own ops.
     public var hubVersionVector: VersionVector
-    /// Ops the replica lacks, per origin in counter order.
+    /// Ops the replica lacks, per origin in counter order, with the heads covering them.
     public var ops: [Op]
+    public var heads: [SignedHead]
     /// Whether the hub holds more ops the replica lacks than fitted in this page.
     public var more: Bool
     /// How many of the request's ops were new to the hub, and how many it already had.
@@ -73,14 +82,19 @@ public struct SyncResponse: Sendable, Equatable {
     public var duplicates: Int
 
     public init(
-        hubVersionVector: VersionVector, ops: [Op], more: Bool, applied: Int = 0, duplicates: Int = 0,
+        hubVersionVector: VersionVector, batch: OpBatch, more: Bool, applied: Int = 0, duplicates: Int = 0,
         protocolVersion: UInt8 = SyncProtocol.version
     ) {
         self.protocolVersion = protocolVersion
         self.hubVersionVector = hubVersionVector
-        self.ops = ops
+        self.ops = batch.ops
+        self.heads = batch.heads
         self.more = more
         self.applied = applied
         self.duplicates = duplicates
     }
+}
+
+extension SyncResponse {
+    public var batch: OpBatch { OpBatch(ops: ops, heads: heads) }
 }

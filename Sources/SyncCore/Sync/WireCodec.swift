@@ -17,7 +17,8 @@ public enum WireCodec {
         writeString(r.replica.rawValue, to: &w)
         writeVector(r.versionVector, to: &w)
         w.write(max(0, r.pageLimit))
-        writeOps(r.ops, to: &w)
+        writeKey(r.machineKey, to: &w)
+        writeOps(r.ops, heads: r.heads, to: &w)
         return Data(magic + [requestKind, r.protocolVersion]) + (try Deflate.compress(w.data))
     }
 
@@ -27,7 +28,7 @@ public enum WireCodec {
         w.write(r.more ? 1 : 0)
         w.write(max(0, r.applied))
         w.write(max(0, r.duplicates))
-        writeOps(r.ops, to: &w)
+        writeOps(r.ops, heads: r.heads, to: &w)
         return Data(magic + [responseKind, r.protocolVersion]) + (try Deflate.compress(w.data))
     }
 
@@ -62,9 +63,10 @@ public enum WireCodec {
         let replica = try ReplicaID.parse(try readString(&r), field: "replica")
         let vv = try readVector(&r)
         let limit = try r.readInt()
-        let ops = try readOps(&r)
+        let key = try readKey(&r)
+        let batch = try readOps(&r)
         guard r.atEnd else { throw corrupt("dữ liệu thừa sau thông điệp") }
-        return SyncRequest(replica: replica, versionVector: vv, ops: ops, pageLimit: limit, protocolVersion: v)
+        return SyncRequest(replica: replica, versionVector: vv, batch: batch, pageLimit: limit, machineKey: key, protocolVersion: v)
     }
 
     public static func decodeResponse(_ data: Data) throws -> SyncResponse {
@@ -74,9 +76,9 @@ public enum WireCodec {
         let more = try r.read() != 0
         let applied = try r.readInt()
         let duplicates = try r.readInt()
-        let ops = try readOps(&r)
+        let batch = try readOps(&r)
         guard r.atEnd else { throw corrupt("dữ liệu thừa sau thông điệp") }
-        return SyncResponse(hubVersionVector: vv, ops: ops, more: more, applied: applied, duplicates: duplicates, protocolVersion: v)
+        return SyncResponse(hubVersionVector: vv, batch: batch, more: more, applied: applied, duplicates: duplicates, protocolVersion: v)
     }
 
     // MARK: Pieces
@@ -129,7 +131,25 @@ public enum WireCodec {
         return Int(n)
     }
 
-    static func writeOps(_ ops: [Op], to w: inout VarintWriter) {
+    static func writeKey(_ key: MachineKey?, to w: inout VarintWriter) {
+        guard let key else { return w.write(0) }
+        w.write(key.raw.count)
+        w.bytes += Array(key.raw)
+    }
+
+    static func readKey(_ r: inout VarintReader) throws -> MachineKey? {
+        let n = try r.readInt()
+        if n == 0 { return nil }
+        guard n == 32, r.bytes.count - r.offset >= 32 else { throw corrupt("khóa của máy không đúng độ dài") }
+        let raw = Data(r.bytes[r.offset..<(r.offset + 32)])
+        r.offset += 32
+        guard let key = MachineKey(base64: raw.base64EncodedString()) else { throw corrupt("khóa của máy không hợp lệ") }
+        return key
+    }
+
+    /// The ops (by column) and then the heads: origin string index, counter, a signature of 64
+    /// bytes or none (length 0, a legacy head).
+    static func writeOps(_ ops: [Op], heads: [SignedHead], to w: inout VarintWriter) {
         var table: [String: Int] = [:]
         var strings: [String] = []
         func intern(_ s: String) -> Int {
@@ -176,14 +196,22 @@ public enum WireCodec {
                 body.write(d.counter)
             }
         }
+        for h in heads {
+            body.write(intern(h.origin.rawValue))
+            body.write(h.counter)
+            body.write(h.signature.count)
+            body.bytes += Array(h.signature)
+        }
         w.write(ops.count)
+        w.write(heads.count)
         w.write(strings.count)
         for s in strings { writeString(s, to: &w) }
         w.bytes += body.bytes
     }
 
-    static func readOps(_ r: inout VarintReader) throws -> [Op] {
+    static func readOps(_ r: inout VarintReader) throws -> OpBatch {
         let n = try count(&r)
+        let headCount = try count(&r)
         let m = try count(&r)
         var strings: [String] = []
         strings.reserveCapacity(m)
@@ -236,6 +264,16 @@ public enum WireCodec {
                     dot: Dot(origins[i], counters[i]), hlc: HLC(rawValue: clocks[i]), record: records[i], field: fields[i], value: values[i],
                     supersedes: sup))
         }
-        return ops
+        var heads: [SignedHead] = []
+        heads.reserveCapacity(headCount)
+        for _ in 0..<headCount {
+            let o = try ReplicaID.parse(try string(&r), field: "head")
+            let c = try r.read()
+            let len = try r.readInt()
+            guard len == 0 || len == 64, r.bytes.count - r.offset >= len else { throw corrupt("chữ ký đầu chuỗi không đúng độ dài") }
+            heads.append(SignedHead(origin: o, counter: c, signature: Data(r.bytes[r.offset..<(r.offset + len)])))
+            r.offset += len
+        }
+        return OpBatch(ops: ops, heads: heads)
     }
 }

@@ -1,18 +1,31 @@
 import ArgumentParser
+import CommandSupport
 import Foundation
 import SyncCore
 
 struct OpsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "ops", abstract: "Trao đổi thao tác dạng tệp thường (không ký) giữa các bản sao.",
+        commandName: "ops", abstract: "Trao đổi thao tác dạng tệp giữa các bản sao, kể cả chuyển tiếp (thao tác đã ký, được kiểm tra khi nhập).",
         subcommands: [Export.self, Import.self])
+
+    enum FileForm: String, CaseIterable {
+        case compact, json
+    }
 
     struct Export: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            commandName: "export", abstract: "Ghi các thao tác ra tệp (tất cả, hoặc những gì sau véc-tơ --since).")
+            commandName: "export", abstract: "Ghi các thao tác ra tệp (tất cả, hoặc những gì sau véc-tơ --since), kèm chữ ký của tác giả.",
+            discussion: """
+                Tệp mang thao tác của mọi bản sao mà máy này giữ, mỗi chuỗi kèm chữ ký của tác giả: máy nhận kiểm tra
+                lại toàn bộ, nên một máy trung gian (ví dụ máy xách tay của TTQLCK) có thể mang thao tác của Văn phòng
+                và của hub sang máy khác. Mặc định dạng gọn (mã hóa như khi đồng bộ); --format json cho dạng đọc được,
+                vẫn được kiểm tra khi nhập: sửa bất kỳ giá trị nào thì tệp bị từ chối.
+                """)
         @OptionGroup var store: StoreOptions
         @Option(help: "Chỉ xuất thao tác sau véc-tơ này, dạng «bản_sao:số,bản_sao:số».")
         var since: String?
+        @Option(help: "Dạng tệp: compact (mặc định) hoặc json.", transform: Choice<FileForm>.reading("format"))
+        var format: FileForm = .compact
         @Option(help: "Tệp ra.")
         var out: String
 
@@ -20,16 +33,26 @@ struct OpsCommand: AsyncParsableCommand {
             let vv = try since.map { try VersionVector.parse($0, field: "since") } ?? VersionVector()
             let s = try store.open()
             let me = try s.requireIdentity()
-            let ops = try s.ops(after: vv)
-            let file = OpsFile(replica: me.replica, unit: me.unit, versionVector: try s.versionVector(), ops: ops)
-            try UserFile.write(try file.encoded(), to: out, field: "out")
-            print("Đã xuất \(ops.count) thao tác ra \(out).")
+            try s.prepareToSend()
+            let batch = try s.ops(after: vv)
+            let have = try s.versionVector()
+            let file = OpsFile(replica: me.replica, unit: me.unit, versionVector: have, batch: batch)
+            try UserFile.write(format == .json ? try file.encoded() : try file.encodedCompact(), to: out, field: "out")
+            // Ops received from the release before signing (not yet covered by their author's
+            // signature) cannot be verified by a receiver, so they are not carried.
+            var lacking: UInt64 = 0
+            for (o, c) in have.sorted where o != .genesis && c > vv[o] { lacking += c - vv[o] }
+            let left = lacking > UInt64(batch.count) ? lacking - UInt64(batch.count) : 0
+            print(
+                "Đã xuất \(batch.count) thao tác (\(batch.heads.count) chữ ký) ra \(out)."
+                    + (left > 0 ? " \(left) thao tác cũ chưa được tác giả ký không được xuất; chúng sẽ đến qua hub." : ""))
         }
     }
 
     struct Import: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            commandName: "import", abstract: "Nhập thao tác từ tệp; thao tác đã có được bỏ qua, nhập lại không thay đổi gì.")
+            commandName: "import",
+            abstract: "Nhập thao tác từ tệp sau khi kiểm tra chuỗi và chữ ký; thao tác đã có được bỏ qua, nhập lại không thay đổi gì.")
         @OptionGroup var store: StoreOptions
         @Argument(help: "Tệp thao tác.")
         var file: String
@@ -37,7 +60,7 @@ struct OpsCommand: AsyncParsableCommand {
         func run() async throws {
             let s = try store.open()
             let f = try OpsFile.read(path: file)
-            let r = try s.apply(f.ops, source: .peer(authenticated: nil, unit: nil))
+            let r = try s.apply(f.batch, source: .peer(authenticated: nil, unit: nil))
             print("Đã nhập: \(r.applied) mới, \(r.duplicates) đã có, \(r.heldBack) chờ, \(r.conflicts) xung đột.")
         }
     }

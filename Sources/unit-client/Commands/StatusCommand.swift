@@ -15,10 +15,14 @@ struct StatusReport: Codable {
     var unacknowledged: UInt64
     var hubURL: String?
     var lastSync: String?
+    var machineKey: String?
+    /// Forks met and not closed: two different ops under one dot (docs/SYNC-CONTRACT.md).
+    var forks: [ForkRecord]
 
     enum CodingKeys: String, CodingKey {
         case replicaID = "replica_id"
-        case unit, db, ops, pending, conflicts, unacknowledged
+        case machineKey = "machine_key"
+        case unit, db, ops, pending, conflicts, unacknowledged, forks
         case versionVector = "version_vector"
         case hubURL = "hub_url"
         case lastSync = "last_sync"
@@ -38,7 +42,8 @@ struct StatusCommand: AsyncParsableCommand {
         let r = StatusReport(
             replicaID: me.replica.rawValue, unit: me.unit, db: store.path, versionVector: try s.versionVector(), ops: try s.opCount(),
             pending: try s.pendingCount(), conflicts: try s.conflicts().count,
-            unacknowledged: try s.unacknowledgedCount(acked: hub?.acked ?? VersionVector()), hubURL: hub?.url, lastSync: hub?.lastSync)
+            unacknowledged: try s.unacknowledgedCount(acked: hub?.acked ?? VersionVector()), hubURL: hub?.url, lastSync: hub?.lastSync,
+            machineKey: try s.machineKey()?.fingerprint, forks: try s.forks())
         if output.json { return try printJSON(r) }
         print("Bản sao:        \(r.replicaID)")
         print("Đơn vị:         \(r.unit) (\(s.catalog.unit(r.unit)?.name ?? ""))")
@@ -48,5 +53,7 @@ struct StatusCommand: AsyncParsableCommand {
         print("Xung đột:       \(r.conflicts)")
         print("Chưa gửi hub:   \(r.unacknowledged)")
         print("Hub:            \(r.hubURL ?? "chưa cấu hình")\(r.lastSync.map { ", đồng bộ lần cuối \($0)" } ?? "")")
+        print("Khóa ký:        \(r.machineKey ?? "chưa có (tạo ở lần ghi đầu tiên)")")
+        printForks(r.forks)
     }
 }

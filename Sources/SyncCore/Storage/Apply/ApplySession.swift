@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 
 /// The work of one write transaction: applies ops through the pure merge (`Register`) and writes
@@ -35,12 +36,32 @@ struct ApplySession {
     var lastSlot = 0
     /// Reused for every `supersedes` and `meta` blob, so encoding one allocates nothing.
     var buffer = VarintWriter()
+    /// Each origin's chain head H(vv[origin]) as the batch advanced it (absent: the zero hash).
+    var chains: [ReplicaID: ChainHash] = [:]
+    /// Origins whose head changed, and legacy counters raised, for `finish`.
+    var legacyRaised: [ReplicaID: UInt64] = [:]
+    /// Heads to store at `finish`: verified ones with their hash, held-back ones without.
+    var headsOut: [(origin: ReplicaID, counter: UInt64, hash: ChainHash?, signature: Data)] = []
+    /// This machine's key when the batch writes local ops (they are signed at `finish`).
+    var signer: (replica: ReplicaID, key: SigningKey)?
+    /// Whether unsigned (legacy) heads are accepted: only from this replica's own hub.
+    var allowLegacy = false
+    /// Origins with held-back ops (loaded on first need).
+    var heldOrigins: Set<Int64>?
+    /// Public keys of origins, as registered (`RE.<origin>.key`).
+    var keys: [ReplicaID: MachineKey] = [:]
+    var hashBuffer = VarintWriter()
 
     init(db: Database, rules: OpRules) throws {
         self.db = db
         self.rules = rules
         origins = try OriginTable.load(db)
         vv = try ReplicaStore.versionVector(db)
+        for row in try Row.fetchAll(
+            db, sql: "SELECT o.replica, v.hash FROM version_vector v JOIN origin o ON o.idx = v.origin WHERE v.hash IS NOT NULL")
+        {
+            if let id = ReplicaID(row[0] as String), let h = ChainHash(data: row[1]) { chains[id] = h }
+        }
         let raw = try Int64.fetchOne(db, sql: "SELECT value FROM local_state WHERE key = 'hlc'") ?? 0
         hlc = HLC(rawValue: UInt64(bitPattern: raw))
     }
@@ -138,69 +159,70 @@ struct ApplySession {
         let record = records[slot].id
         let (field, value) = try rules.field(of: op, in: record.kind)
         if case .genesis = source { return (slot, field, value) }
+        // The chain hashed the value as sent: the stored one must be that same value.
+        guard value == op.value else {
+            throw SyncError.invalid(
+                op.field, op.value.description, "giá trị chưa chuẩn hóa trong thao tác \(op.dot) (thao tác đã ký phải mang giá trị đã chuẩn hóa).")
+        }
         let registered = try unit(of: op.dot.origin)
         try rules.checkOrigin(of: op, record: record, value: value, source: source, registeredUnit: registered)
+        if record.kind == .replica, op.field == "key", let current = records[slot].columns[field].text, current != value.text {
+            throw SyncError(
+                .forbidden, "Khóa ký của bản sao \(op.dot.origin) không thể thay đổi (thao tác \(op.dot)).", field: "key", value: op.dot.description)
+        }
         return (slot, field, value)
     }
 
-    /// Applies a batch: per origin in counter order, skipping what is known and holding back what
-    /// lies beyond a gap; then retries held-back ops the batch made applicable.
-    mutating func apply(_ incoming: [Op], source: OpSource) throws {
-        for op in incoming { try OpKey.checkStorable(op) }
+    /// Applies a batch: per origin in counter order, skipping what is known (after checking it is
+    /// the same op), verifying chains and signatures, and holding back what no verified head covers
+    /// yet (`Verification.swift`).
+    mutating func apply(_ batch: OpBatch, source: OpSource) throws {
+        for op in batch.ops { try OpKey.checkStorable(op) }
+        let heads = try Self.headsByOrigin(batch.heads)
         // Peers send ops in origin, counter order without repeats: then there is nothing to sort.
         var ordered = true
-        for i in incoming.indices.dropFirst() where !(incoming[i - 1].dot < incoming[i].dot) {
+        for i in batch.ops.indices.dropFirst() where !(batch.ops[i - 1].dot < batch.ops[i].dot) {
             ordered = false
             break
         }
         if ordered {
-            try applySorted(incoming, source: source)
+            try applySorted(batch.ops, heads: heads, source: source)
         } else {
-            let sorted = incoming.sorted { $0.dot < $1.dot }
+            let sorted = batch.ops.sorted { $0.dot < $1.dot }
             var unique: [Op] = []
             unique.reserveCapacity(sorted.count)
             for op in sorted {
                 if let last = unique.last, last.dot == op.dot {
+                    guard last.dot == op.dot, last.hlc == op.hlc, last.record == op.record, last.field == op.field, last.value == op.value,
+                        last.supersedes.sorted() == op.supersedes.sorted()
+                    else { throw fork(ours: last, theirs: op, theirHeads: heads[op.dot.origin] ?? [:]) }
                     report.duplicates += 1
                 } else {
                     unique.append(op)
                 }
             }
-            try applySorted(unique, source: source)
+            try applySorted(unique, heads: heads, source: source)
         }
-        try drainPending(source: source)
     }
 
-    private mutating func applySorted(_ ops: [Op], source: OpSource) throws {
+    private mutating func applySorted(_ ops: [Op], heads: [ReplicaID: [UInt64: Data]], source: OpSource) throws {
+        var seen = Set<ReplicaID>()
         // Through the buffer, each op is borrowed rather than copied out of the array.
         try ops.withUnsafeBufferPointer { ops in
-            try applyRuns(ops, source: source)
+            var start = 0
+            while start < ops.count {
+                let origin = ops[start].dot.origin
+                var end = start + 1
+                while end < ops.count, ops[end].dot.origin == origin { end += 1 }
+                seen.insert(origin)
+                try applyRun(origin, UnsafeBufferPointer(rebasing: ops[start..<end]), heads: heads[origin] ?? [:], source: source)
+                start = end
+            }
         }
-    }
-
-    /// The vector is read and advanced once per run of one origin's ops, not once per op.
-    private mutating func applyRuns(_ ops: UnsafeBufferPointer<Op>, source: OpSource) throws {
-        var runOrigin: ReplicaID?
-        var known: UInt64 = 0
-        for i in ops.indices {
-            let dot = ops[i].dot
-            if runOrigin != dot.origin {
-                if let o = runOrigin { advance(o, to: known) }
-                runOrigin = dot.origin
-                known = vv[dot.origin]
-            }
-            if dot.counter <= known {
-                report.duplicates += 1
-                continue
-            }
-            if dot.counter > known + 1 {
-                try hold(ops[i])
-                continue
-            }
-            try applyOne(ops[i], source: source)
-            known = dot.counter
+        // A head alone may complete ops held back earlier.
+        for (origin, h) in heads where !seen.contains(origin) {
+            try [Op]().withUnsafeBufferPointer { try applyRun(origin, $0, heads: h, source: source) }
         }
-        if let o = runOrigin { advance(o, to: known) }
     }
 
     mutating func advance(_ origin: ReplicaID, to counter: UInt64) {
@@ -209,9 +231,11 @@ struct ApplySession {
         vvDirty.insert(origin)
     }
 
-    /// Applies one op whose origin is at `vv[origin] + 1`; the caller advances the vector.
-    mutating func applyOne(_ op: Op, source: OpSource) throws {
+    /// Applies one op whose origin is at `vv[origin] + 1` and whose chain hash is `hash` (nil for
+    /// the plan's seed); the caller advances the vector.
+    mutating func applyOne(_ op: Op, source: OpSource, hash: ChainHash?) throws {
         let (slot, field, value) = try validate(op, source: source)
+        if let hash { chains[op.dot.origin] = hash }
         let originIndex = try index(of: op.dot.origin)
         for d in op.supersedes where d.origin != op.dot.origin { _ = try index(of: d.origin) }
         if records[slot].rowid == 0 { try reserveRowid(slot) }

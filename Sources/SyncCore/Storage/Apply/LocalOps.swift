@@ -13,7 +13,9 @@ extension ApplySession {
         func next(_ field: String, _ value: Value, _ supersedes: [Dot]) {
             counter += 1
             hlc = HLC.tick(last: hlc, nowMillis: nowMillis)
-            ops.append(Op(dot: Dot(me.replica, counter), hlc: hlc, record: record.rawValue, field: field, value: value, supersedes: supersedes))
+            // In dot order, as the op log stores them and the chain hashes them.
+            ops.append(
+                Op(dot: Dot(me.replica, counter), hlc: hlc, record: record.rawValue, field: field, value: value, supersedes: supersedes.sorted()))
         }
         var changes = changes
         if delete, !changes.contains(where: { $0.0 == "deleted" }) { changes.append(("deleted", .int(1))) }
@@ -57,7 +59,7 @@ public struct LocalWriteBatch {
         let record = session.newRecordID(kind: kind, owner: owner, me: me)
         let ops = try session.makeLocalOps(
             record: record, changes: changes, delete: false, resolve: true, me: me, nowMillis: nowMillis ?? ReplicaStore.nowMillis())
-        try session.apply(ops, source: .local)
+        try session.apply(OpBatch(ops: ops), source: .local)
         wrote = wrote || !ops.isEmpty
         return record
     }
@@ -70,7 +72,7 @@ public struct LocalWriteBatch {
         let ops = try session.makeLocalOps(
             record: record, changes: changes, delete: delete, resolve: resolve, me: me, nowMillis: nowMillis ?? ReplicaStore.nowMillis())
         if ops.isEmpty { return [] }
-        try session.apply(ops, source: .local)
+        try session.apply(OpBatch(ops: ops), source: .local)
         wrote = true
         return ops
     }

@@ -18,12 +18,26 @@ extension ApplySession {
             report.conflicts += fields.count
             records[slot].dirty = false
         }
+        // This machine's own ops of the batch end at a signed head.
+        if let signer, vvDirty.contains(signer.replica), let hash = chains[signer.replica],
+            headsOut.last(where: { $0.origin == signer.replica })?.counter != vv[signer.replica]
+        {
+            try signHead(signer.replica, vv[signer.replica], hash)
+        }
         for o in vvDirty {
             try db.execute(
-                sql: "INSERT INTO version_vector(origin, counter) VALUES (?, ?) ON CONFLICT(origin) DO UPDATE SET counter = excluded.counter",
-                arguments: [try index(of: o), Int64(vv[o])])
+                sql: """
+                    INSERT INTO version_vector(origin, counter, hash) VALUES (?, ?, ?)
+                    ON CONFLICT(origin) DO UPDATE SET counter = excluded.counter, hash = excluded.hash
+                    """,
+                arguments: [try index(of: o), Int64(vv[o]), chains[o]?.data])
         }
+        for (o, legacy) in legacyRaised {
+            try db.execute(sql: "UPDATE version_vector SET legacy = max(legacy, ?) WHERE origin = ?", arguments: [Int64(legacy), try index(of: o)])
+        }
+        try writeHeads()
         vvDirty.removeAll()
+        legacyRaised.removeAll()
         try db.execute(
             sql: "INSERT INTO local_state(key, value) VALUES ('hlc', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
             arguments: [Int64(bitPattern: hlc.rawValue)])
@@ -56,5 +70,40 @@ extension ApplySession {
         if isNew { write.bind(parameter + 2, records[slot].id.rawValue) }
         try write.execute(db)
         records[slot].isNewRow = false
+    }
+
+    /// Stores the batch's heads, then thins each origin's verified heads so that no two kept
+    /// neighbours of a dropped one are more than `SignedHead.spacing` apart.
+    private mutating func writeHeads() throws {
+        guard !headsOut.isEmpty else { return }
+        let insert = try db.cachedStatement(
+            sql: """
+                INSERT INTO signed_head(origin, counter, hash, signature) VALUES (?, ?, ?, ?)
+                ON CONFLICT(origin, counter) DO UPDATE SET hash = coalesce(excluded.hash, hash), signature = excluded.signature
+                """)
+        var lowest: [Int64: UInt64] = [:]
+        for h in headsOut {
+            let index = try index(of: h.origin)
+            try insert.execute(arguments: [index, Int64(h.counter), h.hash?.data, h.signature])
+            if h.hash != nil { lowest[index] = min(lowest[index] ?? .max, h.counter) }
+        }
+        headsOut.removeAll()
+        for (index, low) in lowest {
+            let from = low > 2 * SignedHead.spacing ? low - 2 * SignedHead.spacing : 0
+            let rows = try Row.fetchAll(
+                db, sql: "SELECT counter FROM signed_head WHERE origin = ? AND counter >= ? AND hash IS NOT NULL ORDER BY counter",
+                arguments: [index, Int64(from)])
+            let counters = rows.map { UInt64($0[0] as Int64) }
+            guard counters.count > 2 else { continue }
+            var kept = counters[0]
+            let delete = try db.cachedStatement(sql: "DELETE FROM signed_head WHERE origin = ? AND counter = ?")
+            for i in 1..<(counters.count - 1) {
+                if counters[i + 1] - kept <= SignedHead.spacing {
+                    try delete.execute(arguments: [index, Int64(counters[i])])
+                } else {
+                    kept = counters[i]
+                }
+            }
+        }
     }
 }

@@ -1,0 +1,209 @@
+import Crypto
+import Foundation
+
+/// What binds each op to its content and its author (docs/PROTOCOL.md, "Verifiable ops").
+///
+/// Each origin's ops form a hash chain: `H(n) = SHA-256("cchc-op/1" ‖ H(n−1) ‖ op n)`, with
+/// `H(0)` thirty-two zero bytes and op n in its canonical bytes (`canonical`): its dot, clock,
+/// record, field, value and supersedes. The author signs chain heads with its Ed25519 key
+/// (`SignedHead`); a signature on head n covers every op of the origin up to n. The plan's seed
+/// (origin `genesis`) is not chained: every replica makes it from the catalog.
+public struct ChainHash: Hashable, Sendable, CustomStringConvertible {
+    public let bytes: [UInt8]
+
+    public static let zero = ChainHash(unchecked: [UInt8](repeating: 0, count: 32))
+
+    public init?(_ bytes: [UInt8]) {
+        guard bytes.count == 32 else { return nil }
+        self.bytes = bytes
+    }
+
+    init(unchecked bytes: [UInt8]) { self.bytes = bytes }
+
+    public init?(data: Data?) {
+        guard let data, data.count == 32 else { return nil }
+        bytes = [UInt8](data)
+    }
+
+    public var data: Data { Data(bytes) }
+    public var hex: String { bytes.map { String(format: "%02x", $0) }.joined() }
+    /// The first 12 hex digits, enough to tell two heads apart in a message.
+    public var short: String { String(hex.prefix(12)) }
+    public var description: String { short }
+}
+
+public enum OpChain {
+    static let opDomain = Array("cchc-op/1".utf8)
+    static let headDomain = Array("cchc-head/1\n".utf8)
+
+    /// The canonical bytes of an op, as hashed: varints and length-prefixed UTF-8.
+    static func canonical(_ op: Op, into w: inout VarintWriter) {
+        writeString(op.dot.origin.rawValue, &w)
+        w.write(op.dot.counter)
+        w.write(op.hlc.rawValue)
+        writeString(op.record, &w)
+        writeString(op.field, &w)
+        switch op.value {
+        case .null: w.write(0)
+        case .int(let i):
+            w.write(1)
+            w.write(Zigzag.encode(i))
+        case .text(let s):
+            w.write(2)
+            writeString(s, &w)
+        }
+        // In dot order, as the op log stores them.
+        w.write(op.supersedes.count)
+        var sorted = true
+        for i in op.supersedes.indices.dropFirst() where op.supersedes[i] < op.supersedes[i - 1] {
+            sorted = false
+            break
+        }
+        for d in sorted ? op.supersedes : op.supersedes.sorted() {
+            writeString(d.origin.rawValue, &w)
+            w.write(d.counter)
+        }
+    }
+
+    private static func writeString(_ s: String, _ w: inout VarintWriter) {
+        var s = s
+        s.withUTF8 { u in
+            w.write(u.count)
+            w.bytes.append(contentsOf: u)
+        }
+    }
+
+    /// `H(n)` from `H(n−1)` and op n. `buffer` is scratch space reused between calls.
+    public static func next(_ previous: ChainHash, _ op: Op) -> ChainHash {
+        var buffer = VarintWriter()
+        return next(previous, op, buffer: &buffer)
+    }
+
+    static func next(_ previous: ChainHash, _ op: Op, buffer: inout VarintWriter) -> ChainHash {
+        buffer.reset()
+        buffer.bytes.append(contentsOf: opDomain)
+        buffer.bytes.append(contentsOf: previous.bytes)
+        canonical(op, into: &buffer)
+        let digest = buffer.bytes.withUnsafeBytes { SHA256.hash(data: $0) }
+        return ChainHash(unchecked: Array(digest))
+    }
+
+    /// The bytes an author signs for its head `(origin, counter, hash)`.
+    static func headMessage(origin: ReplicaID, counter: UInt64, hash: ChainHash) -> [UInt8] {
+        var m = headDomain
+        m += Array(origin.rawValue.utf8)
+        m.append(0x0A)
+        for shift in stride(from: 56, through: 0, by: -8) { m.append(UInt8(truncatingIfNeeded: counter >> UInt64(shift))) }
+        m += hash.bytes
+        return m
+    }
+}
+
+/// An author's signature on its chain head: "my ops up to `counter` hash to H(counter)". The hash
+/// itself does not travel: the receiver computes it from the ops and checks the signature against
+/// the origin's public key. An empty `signature` is a legacy head: ops a hub received from a
+/// program of the previous release, before signing existed, which only a client accepts from its
+/// own hub (docs/PROTOCOL.md).
+public struct SignedHead: Hashable, Sendable, Codable {
+    public var origin: ReplicaID
+    public var counter: UInt64
+    public var signature: Data
+
+    public init(origin: ReplicaID, counter: UInt64, signature: Data) {
+        self.origin = origin
+        self.counter = counter
+        self.signature = signature
+    }
+
+    public var isLegacy: Bool { signature.isEmpty }
+
+    /// An author signs its head at every commit and at least every `spacing` ops; stores keep
+    /// heads at most about that far apart. A page is cut only at a head, so it holds at most
+    /// `spacing` ops more than the size asked for.
+    public static let spacing: UInt64 = 64
+    /// A page carries a head at least every `wireSpacing` ops (and the one it ends at), or every
+    /// head for pages smaller than that: the receiver keeps them to serve small pages in turn.
+    public static let wireSpacing: UInt64 = 512
+
+    enum CodingKeys: String, CodingKey {
+        case origin = "o"
+        case counter = "c"
+        case signature = "sig"
+    }
+
+    /// Whether `signature` is `key`'s signature of this head with hash `hash`.
+    func verifies(hash: ChainHash, key: MachineKey) -> Bool {
+        key.isValidSignature(signature, for: OpChain.headMessage(origin: origin, counter: counter, hash: hash))
+    }
+}
+
+/// A batch of ops with the signed heads that cover them: what every receiver verifies before it
+/// applies anything. Ops of one origin come in counter order; each origin's run ends at one of
+/// the heads (a run beyond its last head is held back until a head covers it).
+public struct OpBatch: Sendable, Equatable {
+    public var ops: [Op]
+    public var heads: [SignedHead]
+
+    public init(ops: [Op] = [], heads: [SignedHead] = []) {
+        self.ops = ops
+        self.heads = heads
+    }
+
+    public var count: Int { ops.count }
+    public var isEmpty: Bool { ops.isEmpty }
+}
+
+/// A replica's public signing key, as its registration record carries it (field `key`: the 32
+/// raw bytes in base64).
+public struct MachineKey: Hashable, Sendable, CustomStringConvertible {
+    public let raw: Data
+
+    public init?(base64: String) {
+        guard let d = Data(base64Encoded: base64), d.count == 32, (try? Curve25519.Signing.PublicKey(rawRepresentation: d)) != nil else {
+            return nil
+        }
+        raw = d
+    }
+
+    init(_ key: Curve25519.Signing.PublicKey) {
+        raw = key.rawRepresentation
+    }
+
+    public var base64: String { raw.base64EncodedString() }
+    /// A short, readable fingerprint (first 16 hex digits of SHA-256 of the key).
+    public var fingerprint: String {
+        SHA256.hash(data: raw).prefix(8).map { String(format: "%02x", $0) }.joined()
+    }
+    public var description: String { fingerprint }
+
+    func isValidSignature(_ signature: Data, for message: [UInt8]) -> Bool {
+        guard signature.count == 64, let key = try? Curve25519.Signing.PublicKey(rawRepresentation: raw) else { return false }
+        return key.isValidSignature(signature, for: message)
+    }
+}
+
+/// This machine's private signing key: made at `init` (or at the first write after an upgrade),
+/// kept in the database's local state, never sent anywhere.
+public struct SigningKey: Sendable {
+    let raw: Data
+
+    public init() { raw = Curve25519.Signing.PrivateKey().rawRepresentation }
+
+    init?(raw: Data) {
+        guard (try? Curve25519.Signing.PrivateKey(rawRepresentation: raw)) != nil else { return nil }
+        self.raw = raw
+    }
+
+    private var key: Curve25519.Signing.PrivateKey {
+        // Checked at init: the raw bytes are a valid key.
+        try! Curve25519.Signing.PrivateKey(rawRepresentation: raw)
+    }
+
+    public var publicKey: MachineKey { MachineKey(key.publicKey) }
+
+    /// The signed head `(origin, counter)` with hash `hash`.
+    func sign(origin: ReplicaID, counter: UInt64, hash: ChainHash) throws -> SignedHead {
+        let sig = try key.signature(for: OpChain.headMessage(origin: origin, counter: counter, hash: hash))
+        return SignedHead(origin: origin, counter: counter, signature: sig)
+    }
+}

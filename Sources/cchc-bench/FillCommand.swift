@@ -106,7 +106,8 @@ struct FillCommand: AsyncParsableCommand {
             throw SyncError(.internal, "Không tạo được mã bản sao từ hạt giống.", field: "seed", value: seed)
         }
         let me = ReplicaStore.Identity(replica: replica, unit: unit ?? "TTQLCK")
-        try store.initialise(identity: me, label: "cchc-bench fill")
+        var signer = OpSigner(seed: drawn)
+        try store.initialise(identity: me, label: "cchc-bench fill", signingKey: signer.key(for: me.replica))
         return (store, me, true)
     }
 }

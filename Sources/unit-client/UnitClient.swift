@@ -15,6 +15,8 @@ struct UnitClient: AsyncParsableCommand {
         subcommands: [
             InitCommand.self, PlanCommand.self, TaskCommand.self, ActivityCommand.self,
             ConflictsCommand.self, StatusCommand.self, DumpCommand.self, OpsCommand.self, ReportCommand.self, SyncCommand.self, BundleCommand.self,
+            RehomeCommand.self,
+            RehomeCommand.self,
         ]
     )
 

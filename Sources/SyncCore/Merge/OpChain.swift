@@ -123,7 +123,7 @@ public struct SignedHead: Hashable, Sendable, Codable {
     public static let spacing: UInt64 = 64
     /// A page carries a head at least every `wireSpacing` ops (and the one it ends at), or every
     /// head for pages smaller than that: the receiver keeps them to serve small pages in turn.
-    public static let wireSpacing: UInt64 = 512
+    public static let wireSpacing: UInt64 = 64
 
     enum CodingKeys: String, CodingKey {
         case origin = "o"

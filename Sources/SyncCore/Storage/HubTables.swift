@@ -150,6 +150,13 @@ extension ReplicaStore {
                     "Máy gửi (khóa \(key.fingerprint)) không phải máy đã đăng ký bản sao \(replica) (khóa \(registered.fingerprint)).",
                     field: "machine_key", value: key.fingerprint)
             }
+            if report.applied > 0 {
+                // The replica continues its chain on the branch this hub holds: a fork met at or
+                // before its head (a restored copy that has since recovered) is closed.
+                let head = try Self.versionVector(db)[replica]
+                try Self.closeForks(
+                    db, origin: replica, through: head - UInt64(report.applied), why: "bản sao đã tiếp tục trên nhánh của hub", now: now)
+            }
             try db.execute(
                 sql: "UPDATE enrolment SET last_sync = ?, last_vv = ?, syncs = syncs + 1 WHERE replica = ?",
                 arguments: [Self.isoNow(now), try Self.encodeVector(reportedVector), replica.rawValue])
@@ -195,6 +202,17 @@ extension ReplicaStore {
                 throw SyncError(.forbidden, "Bản sao «\(replica)» đã bị thu hồi.", field: "replica", value: replica.rawValue)
             }
             return (try Self.page(db, after: e.lastVersionVector, limit: .max, legacy: true).batch, try Self.versionVector(db))
+        }
+    }
+
+    /// After a restored replica's bundle was refused as a fork at `counter` of its own origin:
+    /// the next bundle for it carries its own ops from there, so that it can recover offline.
+    func resendOwnOps(of replica: ReplicaID, from counter: UInt64) throws {
+        try write { db in
+            guard let e = try Self.enrolment(db, replica) else { return }
+            var vv = e.lastVersionVector
+            vv[replica] = min(vv[replica], counter > 0 ? counter - 1 : 0)
+            try db.execute(sql: "UPDATE enrolment SET last_vv = ? WHERE replica = ?", arguments: [try Self.encodeVector(vv), replica.rawValue])
         }
     }
 

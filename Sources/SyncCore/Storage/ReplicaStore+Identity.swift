@@ -41,7 +41,9 @@ extension ReplicaStore {
 
     /// Creates the genesis state and, when `identity` is given, registers this replica for its
     /// unit (its first op). Refuses a database that is already initialised.
-    public func initialise(identity: Identity?, label: String? = nil) throws {
+    /// `signingKey`: the machine's key (default: a new random one), given only by tools that
+    /// must repeat a run exactly (`cchc-bench fill --seed`).
+    public func initialise(identity: Identity?, label: String? = nil, signingKey: SigningKey? = nil) throws {
         if let identity { _ = try catalog.requireUnit(identity.unit) }
         let genesis = Genesis.ops(catalog: catalog)
         try write { db in
@@ -56,6 +58,7 @@ extension ReplicaStore {
                 try db.execute(
                     sql: "INSERT INTO local_state(key, value) VALUES ('replica', ?), ('unit', ?)",
                     arguments: [identity.replica.rawValue, identity.unit])
+                try Self.saveSigningKey(signingKey ?? SigningKey(), db)
             }
         }
         if let identity {

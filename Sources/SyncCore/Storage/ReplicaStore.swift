@@ -144,7 +144,14 @@ public final class ReplicaStore: Sendable {
 
     /// Runs one write transaction, mapping database failures to `SyncError`.
     func write<T: Sendable>(_ body: @Sendable (Database) throws -> T) throws -> T {
-        do { return try pool.write(body) } catch { throw Self.map(error) }
+        do {
+            return try pool.write(body)
+        } catch let fork as ForkDetected {
+            // Rolled back; `writeVerifying` records it and turns it into a SyncError.
+            throw fork
+        } catch {
+            throw Self.map(error)
+        }
     }
 
     /// How long a command waits for another process's write before giving up: 30 s, or
@@ -174,6 +181,22 @@ public final class ReplicaStore: Sendable {
             return SyncError(.database, "Lỗi cơ sở dữ liệu: \(e.message ?? String(describing: e))", cause: e)
         }
         return SyncError(.internal, "Lỗi không mong đợi: \(error)", cause: error)
+    }
+
+    /// Runs `body` outside any transaction (ATTACH, VACUUM), mapping failures.
+    func writeOutsideTransaction<T: Sendable>(_ body: @Sendable (Database) throws -> T) throws -> T {
+        do { return try pool.writeWithoutTransaction(body) } catch { throw Self.map(error) }
+    }
+
+    /// Closes the connection: the file may then be moved or replaced (repair, recovery).
+    public func close() throws {
+        do {
+            try pool.writeWithoutTransaction { db in _ = try db.checkpoint(.truncate) }
+            if let q = pool as? DatabaseQueue { try q.close() }
+            if let p = pool as? DatabasePool { try p.close() }
+        } catch {
+            throw Self.map(error)
+        }
     }
 
     // MARK: Maintenance

@@ -66,9 +66,21 @@ public struct HubSyncService: Sendable {
                 .forbidden, "Gói tin «\(path)» ghi bản sao/đơn vị không khớp với ghi danh (\(bundle.replica)/\(sender.unit)).", field: "replica",
                 value: request.replica.rawValue)
         }
-        let response = try store.receive(
-            request, unit: sender.unit, nonce: bundle.nonce, nonceExpiresAt: bundle.created + SyncProtocol.bundleLifetime, now: now,
-            pageLimit: 1)
+        let response: SyncResponse
+        do {
+            response = try store.receive(
+                request, unit: sender.unit, nonce: bundle.nonce, nonceExpiresAt: bundle.created + SyncProtocol.bundleLifetime, now: now,
+                pageLimit: 1, source: "bundle")
+        } catch var e as SyncError where e.code == .fork && e.value?.hasPrefix("\(bundle.replica):") == true {
+            // The replica's own ops clash with what this hub holds: it was restored from an old
+            // copy. Its next bundle from here carries its own ops back so it can recover.
+            if let c = e.value.flatMap({ $0.split(separator: ":").last }).flatMap({ UInt64($0) }) {
+                try store.resendOwnOps(of: bundle.replica, from: c)
+            }
+            e.message +=
+                " Hãy xuất gói mới cho bản sao này («hub bundle export --replica \(bundle.replica)»), nhập gói đó vào máy của đơn vị («unit-client bundle import»): máy đó tự khôi phục và ghi lại công việc dưới số mới; rồi gửi gói mới của nó về hub."
+            throw e
+        }
         return BundleImport(
             replica: bundle.replica, unit: sender.unit, received: request.ops.count, applied: response.applied, duplicates: response.duplicates)
     }

@@ -279,8 +279,8 @@ public struct SyncClient: Sendable {
         }
     }
 
-    /// Imports a bundle from the hub; one imported before is refused and changes nothing.
-    public static func importBundle(_ data: Data, path: String, store: ReplicaStore, credentials: HubCredentials, now: Int64) throws -> ApplyReport {
+    /// A bundle from the hub, checked (direction, replica, checksum, signature, age) but not applied.
+    public static func openBundle(_ data: Data, path: String, credentials: HubCredentials, now: Int64) throws -> (SyncResponse, SyncBundle) {
         let (bundle, hmac) = try SyncBundle.parse(data, path: path)
         guard bundle.direction == .toReplica else {
             throw SyncError(
@@ -294,7 +294,12 @@ public struct SyncClient: Sendable {
                 value: bundle.replica.rawValue)
         }
         try bundle.verify(hmac: hmac, key: credentials.key, now: now, path: path)
-        let response = try WireCodec.decodeResponse(bundle.payload)
+        return (try WireCodec.decodeResponse(bundle.payload), bundle)
+    }
+
+    /// Imports a bundle from the hub; one imported before is refused and changes nothing.
+    public static func importBundle(_ data: Data, path: String, store: ReplicaStore, credentials: HubCredentials, now: Int64) throws -> ApplyReport {
+        let (response, bundle) = try openBundle(data, path: path, credentials: credentials, now: now)
         return try store.accept(
             response, hubURL: nil, nonce: bundle.nonce, nonceExpiresAt: bundle.created + SyncProtocol.bundleLifetime, now: now)
     }

@@ -9,7 +9,11 @@ struct SyncCommand: AsyncParsableCommand {
         discussion: """
             Mặc định dùng địa chỉ hub và khóa trong tệp ghi danh. Mỗi trang được áp dụng trong một giao dịch,
             nên đồng bộ bị ngắt sẽ tiếp tục từ chỗ dừng. Lỗi mạng được thử lại với thời gian chờ tăng dần.
-            Mã thoát: 0 thành công; 4 bị từ chối xác thực/quyền; 8 không kết nối được hub.
+            Chỉ báo thành công khi hai bên giữ cùng dữ liệu (véc-tơ hai bên được so sánh). Nếu cơ sở dữ liệu đã bị đưa về một
+            bản sao lưu cũ và ghi tiếp, lệnh tự khôi phục: nhận lại từ hub các thao tác của bản sao, ghi lại công việc làm sau
+            bản sao lưu dưới số mới, giữ tệp cũ bên cạnh.
+            Mã thoát: 0 thành công; 4 bị từ chối xác thực/quyền (kể cả tệp ghi danh đã dùng trên máy khác: xem «rehome»);
+            8 không kết nối được hub hoặc đồng bộ chưa đầy đủ; 9 phân nhánh (hai thao tác khác nhau cùng một số).
             """)
     @OptionGroup var store: StoreOptions
     @OptionGroup var output: OutputOptions
@@ -34,26 +38,64 @@ struct SyncCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let s = try store.open()
+        var s = try store.open()
         let creds = try s.requireCredentials()
         guard let raw = hub ?? creds.hubURL else {
             throw SyncError(
                 .invalidInput, "Thiếu «--hub»: chưa có địa chỉ hub; dùng --hub URL hoặc ghi danh với «hub enrol --url».", field: "hub")
         }
         let url = try SyncClient.hubURL(raw, field: "hub")
-        var client = SyncClient(store: s, credentials: creds, hubURL: raw, transport: URLSessionTransport(hubURL: url, timeout: timeout))
-        client.pageLimit = pageSize
-        client.retry = RetryPolicy(attempts: attempts)
+        func client(_ s: ReplicaStore) -> SyncClient {
+            var c = SyncClient(store: s, credentials: creds, hubURL: raw, transport: URLSessionTransport(hubURL: url, timeout: timeout))
+            c.pageLimit = pageSize
+            c.retry = RetryPolicy(attempts: attempts)
+            return c
+        }
         let quiet = output.json
-        let summary = try await client.run { p in
+        let progress: @Sendable (SyncProgress) -> Void = { p in
             if !quiet && (p.more || p.page > 1) {
                 FileHandle.standardError.write(
                     Data("… trang \(p.page): đã gửi \(p.sent), đã nhận \(p.received)\(p.more ? ", còn tiếp" : "")\n".utf8))
             }
         }
-        if output.json { return try printJSON(summary) }
+        var recovered: Recovery.Report?
+        let summary: SyncSummary
+        do {
+            summary = try await client(s).run(progress: progress)
+        } catch let e as SyncError where e.code == .fork && e.value?.hasPrefix("\(creds.replica):") == true {
+            // The hub holds ops of this replica that this database lacks or holds differently:
+            // it was restored from an old copy. Take the hub's back, write the rest again, go on.
+            FileHandle.standardError.write(Data("\(e.message)\nĐang khôi phục…\n".utf8))
+            let c = client(s)
+            let acked = try s.peer("hub")?.acked[creds.replica] ?? 0
+            let hubOwn = try await c.fetchOwnOps(after: acked, hubVector: try await c.hubVector())
+            guard let from = try Recovery.divergence(store: s, hubOwn: hubOwn, after: acked) else { throw e }
+            recovered = try Recovery.recoverFromRestore(store: s, hubOwn: hubOwn, from: from)
+            s = try store.open()
+            summary = try await client(s).run(progress: progress)
+        }
+        if output.json {
+            struct Out: Encodable {
+                var sync: SyncSummary
+                var recovered: Recovery.Report?
+            }
+            return try printJSON(recovered == nil ? AnyEncodable(summary) : AnyEncodable(Out(sync: summary, recovered: recovered)))
+        }
+        if let r = recovered {
+            print(
+                "Đã khôi phục sau khi cơ sở dữ liệu bị đưa về bản sao lưu cũ: nhận lại thao tác của bản sao từ hub, ghi lại \(r.setAside) thao tác "
+                    + "(\(r.recordsRewritten) bản ghi sửa, \(r.recordsRecreated) bản ghi tạo lại với mã mới) từ số \(r.replica):\(r.from); tệp cũ giữ tại \(r.oldFile)."
+            )
+        }
         print(
             "Đồng bộ xong với \(raw): đã gửi \(summary.sent), đã nhận \(summary.received), xung đột \(summary.conflicts) "
-                + "(\(summary.roundTrips) lượt, \(summary.retries) lần thử lại).")
+                + "(\(summary.roundTrips) lượt, \(summary.retries) lần thử lại); hai bên giữ cùng dữ liệu.")
     }
+}
+
+/// Any `Encodable` as one value.
+struct AnyEncodable: Encodable {
+    let value: any Encodable
+    init(_ value: any Encodable) { self.value = value }
+    func encode(to encoder: any Encoder) throws { try value.encode(to: encoder) }
 }

@@ -11,9 +11,14 @@ public struct Enrolment: Sendable, Codable, Equatable {
     /// The replica's vector as it last reported it (by request or bundle).
     public var lastVersionVector: VersionVector
     public var syncs: Int
+    /// The fingerprint of the machine key the enrolment is bound to (the first that synced).
+    public var machineKey: String?
+    public var boundAt: String?
 
     enum CodingKeys: String, CodingKey {
         case replica, unit, syncs
+        case machineKey = "machine_key"
+        case boundAt = "bound_at"
         case enrolledAt = "enrolled_at"
         case revokedAt = "revoked_at"
         case lastSync = "last_sync"
@@ -82,7 +87,7 @@ extension ReplicaStore {
     public func enrolments() throws -> [Enrolment] {
         try read { db in
             try Row.fetchAll(
-                db, sql: "SELECT replica, unit, enrolled_at, revoked_at, last_sync, last_vv, syncs FROM enrolment ORDER BY unit, replica"
+                db, sql: "SELECT replica, unit, enrolled_at, revoked_at, last_sync, last_vv, syncs, machine_key, bound_at FROM enrolment ORDER BY unit, replica"
             )
             .compactMap(Self.enrolmentRow)
         }
@@ -91,12 +96,13 @@ extension ReplicaStore {
     static func enrolmentRow(_ r: Row) -> Enrolment? {
         guard let id = ReplicaID(r[0] as String) else { return nil }
         return Enrolment(
-            replica: id, unit: r[1], enrolledAt: r[2], revokedAt: r[3], lastSync: r[4], lastVersionVector: decodeVector(r[5]), syncs: r[6])
+            replica: id, unit: r[1], enrolledAt: r[2], revokedAt: r[3], lastSync: r[4], lastVersionVector: decodeVector(r[5]), syncs: r[6],
+            machineKey: (r[7] as String?).flatMap(MachineKey.init(base64:))?.fingerprint, boundAt: r[8])
     }
 
     static func enrolment(_ db: Database, _ replica: ReplicaID) throws -> Enrolment? {
         try Row.fetchOne(
-            db, sql: "SELECT replica, unit, enrolled_at, revoked_at, last_sync, last_vv, syncs FROM enrolment WHERE replica = ?",
+            db, sql: "SELECT replica, unit, enrolled_at, revoked_at, last_sync, last_vv, syncs, machine_key, bound_at FROM enrolment WHERE replica = ?",
             arguments: [replica.rawValue]
         ).flatMap(enrolmentRow)
     }

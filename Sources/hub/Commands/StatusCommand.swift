@@ -12,9 +12,11 @@ struct HubStatusReport: Codable {
     var conflicts: Int
     var units: [String: Int]
     var replicas: [Enrolment]
+    /// Forks met and not closed (two different ops under one dot).
+    var forks: [ForkRecord]
 
     enum CodingKeys: String, CodingKey {
-        case db, ops, pending, conflicts, units, replicas
+        case db, ops, pending, conflicts, units, replicas, forks
         case versionVector = "version_vector"
     }
 }
@@ -32,7 +34,7 @@ struct HubStatusCommand: AsyncParsableCommand {
         for r in replicas where r.revokedAt == nil { units[r.unit, default: 0] += 1 }
         let report = HubStatusReport(
             db: store.path, versionVector: try s.versionVector(), ops: try s.opCount(), pending: try s.pendingCount(),
-            conflicts: try s.conflicts().count, units: units, replicas: replicas)
+            conflicts: try s.conflicts().count, units: units, replicas: replicas, forks: try s.forks())
         if output.json {
             try printJSON(report)
             return
@@ -47,6 +49,8 @@ struct HubStatusCommand: AsyncParsableCommand {
         for r in replicas {
             let state = r.revokedAt.map { "đã thu hồi \($0)" } ?? "hoạt động"
             print("  \(r.replica)  \(r.unit)  \(state)  đồng bộ cuối: \(r.lastSync ?? "chưa") (\(r.syncs) lần)  véc-tơ: \(r.lastVersionVector)")
+            print("            máy: \(r.machineKey.map { "khóa \($0), gắn lúc \(r.boundAt ?? "?")" } ?? "chưa gắn (chưa đồng bộ lần nào)")")
         }
+        printForks(report.forks)
     }
 }

@@ -231,6 +231,41 @@ struct ProtocolTests {
         #expect(try hub.dump().json() == before)
     }
 
+    @Test(
+        "Given an enrolled replica signing different content under counters the hub holds, then it is refused as a fork, evidence kept, hub unchanged"
+    )
+    func reusedCounters() async throws {
+        let hub = try Fixture.hub()
+        let (a, ca) = try Fixture.replica(hub, unit: "TTQLCK")
+        let id = try Fixture.activity(a, unit: "TTQLCK", title: "Đối thoại doanh nghiệp")
+        _ = try await Fixture.client(a, ca, hub).run()
+        let before = try hub.dump().json()
+        // The replica's own key signs another op under its last counter (a restored copy would).
+        let counter = try a.versionVector()[ca.replica]
+        let (key, previous) = try a.read { db in
+            (try ReplicaStore.signingKey(db)!, try ReplicaStore.chainHash(db, origin: ca.replica, at: counter - 1)!)
+        }
+        let other = Op(
+            dot: Dot(ca.replica, counter), hlc: HLC(millis: 1_800_000_000_000, logical: 0), record: id.rawValue, field: "title",
+            value: .text("Nội dung khác cùng số"), supersedes: [])
+        let head = try key.sign(origin: ca.replica, counter: counter, hash: OpChain.next(previous, other))
+        let body = try WireCodec.encode(
+            SyncRequest(
+                replica: ca.replica, versionVector: try a.versionVector(), batch: OpBatch(ops: [other], heads: [head]),
+                machineKey: try a.machineKey()))
+        let now = Int64(Date().timeIntervalSince1970)
+        let e = #expect(throws: SyncError.self) {
+            try HubSyncService(store: hub).handle(
+                headers: SyncAuth.signRequest(body: body, replica: ca.replica, key: ca.key, now: now), body: body, now: now)
+        }
+        #expect(e?.code == .fork && e?.httpStatus == 409 && e?.value == "\(ca.replica):\(counter)", "\(String(describing: e))")
+        #expect(e?.message.contains("Nội dung khác cùng số") == true)
+        #expect(try hub.dump().json() == before)
+        let forks = try hub.forks()
+        #expect(forks.count == 1 && forks[0].origin == ca.replica && forks[0].counter == counter)
+        #expect(forks[0].evidence.contains("\"theirs\"") && forks[0].evidence.contains("\"ours\""))
+    }
+
     @Test("Given a replayed or revoked request, then the hub refuses it")
     func replayAndRevocation() throws {
         let hub = try Fixture.hub()

@@ -26,6 +26,8 @@ public struct ChainHash: Hashable, Sendable, CustomStringConvertible {
     }
 
     public var data: Data { Data(bytes) }
+    /// The first 8 bytes, big-endian.
+    public var prefix64: UInt64 { bytes.prefix(8).reduce(0) { $0 << 8 | UInt64($1) } }
     public var hex: String { bytes.map { String(format: "%02x", $0) }.joined() }
     /// The first 12 hex digits, enough to tell two heads apart in a message.
     public var short: String { String(hex.prefix(12)) }

@@ -110,6 +110,30 @@ extension ReplicaStore {
         }
     }
 
+    /// The first 8 bytes of each origin's chain head, as a sync request carries them.
+    public func chainDigests() throws -> [ReplicaID: UInt64] {
+        try read { db in
+            var out: [ReplicaID: UInt64] = [:]
+            for row in try Row.fetchAll(
+                db, sql: "SELECT o.replica, v.hash FROM version_vector v JOIN origin o ON o.idx = v.origin WHERE v.hash IS NOT NULL")
+            {
+                if let o = ReplicaID(row[0] as String), let h = ChainHash(data: row[1]) { out[o] = h.prefix64 }
+            }
+            return out
+        }
+    }
+
+    /// The origins whose head in `digests` (at the counter `vector` gives) differs from this
+    /// store's chain at that counter: the two stores hold different ops under the same dots.
+    static func divergentOrigins(_ db: Database, vector: VersionVector, digests: [ReplicaID: UInt64]) throws -> [ReplicaID] {
+        let mine = try versionVector(db)
+        var out: [ReplicaID] = []
+        for (o, d) in digests where o != .genesis && vector[o] > 0 && vector[o] <= mine[o] {
+            if let h = try chainHash(db, origin: o, at: vector[o]), h.prefix64 != d { out.append(o) }
+        }
+        return out
+    }
+
     public func chains() throws -> [ChainState] {
         try read { db in
             try Row.fetchAll(

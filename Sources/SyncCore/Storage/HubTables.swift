@@ -87,7 +87,9 @@ extension ReplicaStore {
     public func enrolments() throws -> [Enrolment] {
         try read { db in
             try Row.fetchAll(
-                db, sql: "SELECT replica, unit, enrolled_at, revoked_at, last_sync, last_vv, syncs, machine_key, bound_at FROM enrolment ORDER BY unit, replica"
+                db,
+                sql:
+                    "SELECT replica, unit, enrolled_at, revoked_at, last_sync, last_vv, syncs, machine_key, bound_at FROM enrolment ORDER BY unit, replica"
             )
             .compactMap(Self.enrolmentRow)
         }
@@ -102,7 +104,8 @@ extension ReplicaStore {
 
     static func enrolment(_ db: Database, _ replica: ReplicaID) throws -> Enrolment? {
         try Row.fetchOne(
-            db, sql: "SELECT replica, unit, enrolled_at, revoked_at, last_sync, last_vv, syncs, machine_key, bound_at FROM enrolment WHERE replica = ?",
+            db,
+            sql: "SELECT replica, unit, enrolled_at, revoked_at, last_sync, last_vv, syncs, machine_key, bound_at FROM enrolment WHERE replica = ?",
             arguments: [replica.rawValue]
         ).flatMap(enrolmentRow)
     }

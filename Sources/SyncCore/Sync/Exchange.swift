@@ -21,6 +21,9 @@ extension ReplicaStore {
             nonce: nonce, nonceExpiresAt: nonceExpiresAt, now: now, source: source)
         var known = request.versionVector
         for op in request.ops where op.dot.counter > known[op.dot.origin] { known[op.dot.origin] = op.dot.counter }
+        // An origin whose ops differ from this hub's under the same dots is sent again from its
+        // start: the replica meets the real ops and reports the fork.
+        for o in try divergentOrigins(vector: request.versionVector, digests: request.digests) where o != request.replica { known[o] = 0 }
         let (batch, more, vector) = try page(after: known, limit: limit)
         return SyncResponse(hubVersionVector: vector, batch: batch, more: more, applied: report.applied, duplicates: report.duplicates)
     }
@@ -37,5 +40,12 @@ extension ReplicaStore {
     func accept(_ response: SyncResponse, hubURL: String?, nonce: String? = nil, nonceExpiresAt: Int64 = 0, now: Int64) throws -> ApplyReport {
         try applyFromHub(
             response.batch, hubVector: response.hubVersionVector, hubURL: hubURL, nonce: nonce, nonceExpiresAt: nonceExpiresAt, now: now)
+    }
+}
+
+extension ReplicaStore {
+    func divergentOrigins(vector: VersionVector, digests: [ReplicaID: UInt64]) throws -> [ReplicaID] {
+        guard !digests.isEmpty else { return [] }
+        return try read { db in try Self.divergentOrigins(db, vector: vector, digests: digests) }
     }
 }

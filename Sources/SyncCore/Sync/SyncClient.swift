@@ -99,7 +99,8 @@ public struct SyncClient: Sendable {
         while true {
             let mine = try store.ops(of: me, after: hubHas, limit: pageLimit)
             let vv = try store.versionVector()
-            let request = SyncRequest(replica: me, versionVector: vv, batch: mine, pageLimit: pageLimit, machineKey: key)
+            let request = SyncRequest(
+                replica: me, versionVector: vv, batch: mine, pageLimit: pageLimit, machineKey: key, digests: try store.chainDigests())
             let response: SyncResponse
             let retries: Int
             do {

@@ -48,11 +48,16 @@ public struct SyncRequest: Sendable, Equatable {
     public var pageLimit: Int
     /// The public key of the machine sending: the hub binds the enrolment to the first one.
     public var machineKey: MachineKey?
+    /// Per origin the sender holds, the first 8 bytes of its chain head H(versionVector[origin]):
+    /// the hub re-sends an origin whose head differs from its own at that counter, so that a
+    /// fork (say, ops from a forged file) meets the real ops and is detected.
+    public var digests: [ReplicaID: UInt64]
 
     public init(
         replica: ReplicaID, versionVector: VersionVector, batch: OpBatch = OpBatch(), pageLimit: Int = SyncProtocol.maxPageOps,
-        machineKey: MachineKey? = nil, protocolVersion: UInt8 = SyncProtocol.version
+        machineKey: MachineKey? = nil, digests: [ReplicaID: UInt64] = [:], protocolVersion: UInt8 = SyncProtocol.version
     ) {
+        self.digests = digests
         self.protocolVersion = protocolVersion
         self.replica = replica
         self.versionVector = versionVector

@@ -18,6 +18,12 @@ public enum WireCodec {
         writeVector(r.versionVector, to: &w)
         w.write(max(0, r.pageLimit))
         writeKey(r.machineKey, to: &w)
+        let digests = r.digests.sorted { $0.key < $1.key }
+        w.write(digests.count)
+        for (o, d) in digests {
+            writeString(o.rawValue, to: &w)
+            for shift in stride(from: 56, through: 0, by: -8) { w.bytes.append(UInt8(truncatingIfNeeded: d >> UInt64(shift))) }
+        }
         writeOps(r.ops, heads: r.heads, to: &w)
         return Data(magic + [requestKind, r.protocolVersion]) + (try Deflate.compress(w.data))
     }
@@ -64,9 +70,21 @@ public enum WireCodec {
         let vv = try readVector(&r)
         let limit = try r.readInt()
         let key = try readKey(&r)
+        var digests: [ReplicaID: UInt64] = [:]
+        for _ in 0..<(try count(&r)) {
+            let o = try ReplicaID.parse(try readString(&r), field: "digest")
+            guard r.bytes.count - r.offset >= 8 else { throw corrupt("mã băm đầu chuỗi bị cắt") }
+            var d: UInt64 = 0
+            for _ in 0..<8 {
+                d = d << 8 | UInt64(r.bytes[r.offset])
+                r.offset += 1
+            }
+            digests[o] = d
+        }
         let batch = try readOps(&r)
         guard r.atEnd else { throw corrupt("dữ liệu thừa sau thông điệp") }
-        return SyncRequest(replica: replica, versionVector: vv, batch: batch, pageLimit: limit, machineKey: key, protocolVersion: v)
+        return SyncRequest(
+            replica: replica, versionVector: vv, batch: batch, pageLimit: limit, machineKey: key, digests: digests, protocolVersion: v)
     }
 
     public static func decodeResponse(_ data: Data) throws -> SyncResponse {

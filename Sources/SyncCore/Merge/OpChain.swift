@@ -87,7 +87,7 @@ public enum OpChain {
         buffer.bytes.append(contentsOf: previous.bytes)
         canonical(op, into: &buffer)
         let digest = buffer.bytes.withUnsafeBytes { SHA256.hash(data: $0) }
-        return ChainHash(unchecked: Array(digest))
+        return ChainHash(unchecked: digest.withUnsafeBytes { raw in [UInt8](raw) })
     }
 
     /// The bytes an author signs for its head `(origin, counter, hash)`.

@@ -185,6 +185,10 @@ enum Migrations {
                         counter INTEGER NOT NULL CHECK (counter > 0),
                         hash BLOB CHECK (hash IS NULL OR length(hash) = 32),
                         signature BLOB NOT NULL CHECK (length(signature) = 64),
+                        -- 1: the signature itself was checked (the head a batch ended at, or
+                        -- signed here); 0: covered by a later checked head of the same chain,
+                        -- checked again before a page is cut there.
+                        checked INTEGER NOT NULL DEFAULT 1 CHECK (checked IN (0, 1)),
                         PRIMARY KEY (origin, counter)
                     ) WITHOUT ROWID;
 

@@ -59,7 +59,8 @@ extension ReplicaStore {
             let legacyThrough = legacy ? UInt64(row[3] as Int64) : 0
             guard
                 let cut = try Self.cut(
-                    db, originIndex: originIndex, after: start, through: have, room: room, legacyThrough: legacyThrough, pageEmpty: out.ops.isEmpty)
+                    db, origin: origin, originIndex: originIndex, after: start, through: have, room: room, legacyThrough: legacyThrough,
+                    pageEmpty: out.ops.isEmpty)
             else {
                 more = true
                 continue
@@ -75,23 +76,45 @@ extension ReplicaStore {
     /// first head when the page is still empty), and the heads it carries: one every
     /// `SignedHead.spacing` ops at least and the one it ends at.
     private static func cut(
-        _ db: Database, originIndex: Int64, after start: UInt64, through have: UInt64, room: UInt64, legacyThrough: UInt64, pageEmpty: Bool
+        _ db: Database, origin: ReplicaID, originIndex: Int64, after start: UInt64, through have: UInt64, room: UInt64, legacyThrough: UInt64,
+        pageEmpty: Bool
     ) throws -> (counter: UInt64, heads: [(counter: UInt64, signature: Data)])? {
         let rows = try Row.fetchAll(
             db.cachedStatement(
                 sql:
-                    "SELECT counter, signature FROM signed_head WHERE origin = ? AND counter > ? AND counter <= ? AND hash IS NOT NULL ORDER BY counter"
+                    "SELECT counter, signature, checked, hash FROM signed_head WHERE origin = ? AND counter > ? AND counter <= ? AND hash IS NOT NULL ORDER BY counter"
             ),
             arguments: [originIndex, Int64(start), Int64(have)])
         let heads = rows.map { (counter: UInt64($0[0] as Int64), signature: $0[1] as Data) }
+        // A page ends only at a head whose own signature is known good: one that was only
+        // covered by a later head is checked now (a relay may have passed on a bad one).
+        var key: MachineKey?
+        func usable(_ i: Int) throws -> Bool {
+            if (rows[i][2] as Int64) == 1 { return true }
+            if key == nil { key = try machineKey(db, of: origin) }
+            guard let key, let hash = ChainHash(data: rows[i][3]) else { return false }
+            return SignedHead(origin: origin, counter: heads[i].counter, signature: heads[i].signature).verifies(hash: hash, key: key)
+        }
         let reach = room == .max ? have : min(have, start &+ room)
-        var end = heads.last(where: { $0.counter <= reach })?.counter ?? 0
+        var end: UInt64 = 0
+        for i in heads.indices.reversed() where heads[i].counter <= reach {
+            if try usable(i) {
+                end = heads[i].counter
+                break
+            }
+        }
         // Ops from before signing existed may be cut anywhere up to the legacy counter.
         let legacyEnd = min(legacyThrough, reach)
         if legacyEnd > start, legacyEnd > end { end = legacyEnd }
         if end == 0 {
-            guard pageEmpty, let first = heads.first else { return nil }
-            end = first.counter
+            guard pageEmpty else { return nil }
+            for i in heads.indices where heads[i].counter > reach {
+                if try usable(i) {
+                    end = heads[i].counter
+                    break
+                }
+            }
+            if end == 0 { return nil }
         }
         var carried: [(counter: UInt64, signature: Data)] = []
         var last = start

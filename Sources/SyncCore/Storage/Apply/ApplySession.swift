@@ -41,7 +41,7 @@ struct ApplySession {
     /// Origins whose head changed, and legacy counters raised, for `finish`.
     var legacyRaised: [ReplicaID: UInt64] = [:]
     /// Heads to store at `finish`: verified ones with their hash, held-back ones without.
-    var headsOut: [(origin: ReplicaID, counter: UInt64, hash: ChainHash?, signature: Data)] = []
+    var headsOut: [(origin: ReplicaID, counter: UInt64, hash: ChainHash?, signature: Data, checked: Bool)] = []
     /// This machine's key when the batch writes local ops (they are signed at `finish`).
     var signer: (replica: ReplicaID, key: SigningKey)?
     /// Whether unsigned (legacy) heads are accepted: only from this replica's own hub.

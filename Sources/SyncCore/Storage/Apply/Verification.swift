@@ -107,40 +107,48 @@ extension ApplySession {
         hashes.reserveCapacity(contiguous)
         var key = try machineKey(of: origin)
         let keyRecord = RecordID.replica(origin).rawValue
+        // Hash the contiguous run; note each head on it. The signature of the last head vouches
+        // for every op before it, so only that one is checked here (one Ed25519 check per origin
+        // per batch); the heads before it are stored as covered, and checked again before a page
+        // is ever cut at one of them.
+        var onRun: [(index: Int, counter: UInt64, signature: Data)] = []
+        for k in 0..<contiguous {
+            hash = OpChain.next(hash, ops[k], buffer: &hashBuffer)
+            hashes.append(hash)
+            if key == nil, ops[k].field == "key", ops[k].record == keyRecord, let t = ops[k].value.text { key = MachineKey(base64: t) }
+            if let signature = heads[ops[k].dot.counter] { onRun.append((k, ops[k].dot.counter, signature)) }
+        }
         var verified = 0
         var legacyThrough: UInt64 = 0
-        var verifiedHeads: [(UInt64, ChainHash, Data)] = []
-        for k in 0..<contiguous {
-            let op = ops[k]
-            hash = OpChain.next(hash, op, buffer: &hashBuffer)
-            hashes.append(hash)
-            if key == nil, op.field == "key", op.record == keyRecord, let t = op.value.text { key = MachineKey(base64: t) }
-            guard let signature = heads[op.dot.counter] else { continue }
-            if signature.isEmpty {
-                guard allowLegacy else {
-                    throw SyncError(
-                        .unauthorized,
-                        "Thao tác \(origin) đến \(op.dot.counter) không có chữ ký của tác giả; chỉ hub của bản sao mới được gửi thao tác cũ chưa ký.",
-                        field: "signature", value: op.dot.description)
-                }
-                verified = k + 1
-                legacyThrough = op.dot.counter
-                continue
-            }
-            let head = SignedHead(origin: origin, counter: op.dot.counter, signature: signature)
+        var verifiedHeads: [(UInt64, ChainHash, Data, Bool)] = []
+        // The last signed head decides; legacy heads count only where allowed and only up to the last one.
+        if let last = onRun.last(where: { !$0.signature.isEmpty }) {
+            let head = SignedHead(origin: origin, counter: last.counter, signature: last.signature)
             guard let key else {
                 throw SyncError(
-                    .unauthorized, "Không có khóa ký của bản sao \(origin) để kiểm tra thao tác \(op.dot): bản sao chưa đăng ký khóa.",
-                    field: "origin", value: op.dot.description)
+                    .unauthorized, "Không có khóa ký của bản sao \(origin) để kiểm tra thao tác \(origin):\(last.counter): bản sao chưa đăng ký khóa.",
+                    field: "origin", value: "\(origin):\(last.counter)")
             }
-            guard head.verifies(hash: hash, key: key) else {
+            guard head.verifies(hash: hashes[last.index], key: key) else {
                 throw SyncError(
                     .unauthorized,
-                    "Thao tác của bản sao \(origin) đến \(op.dot) không khớp chữ ký của bản sao (khóa \(key.fingerprint)): nội dung bị sửa, hỏng hoặc giả mạo. Lô thao tác bị từ chối, không thay đổi gì.",
-                    field: "origin", value: op.dot.description)
+                    "Thao tác của bản sao \(origin) đến \(origin):\(last.counter) không khớp chữ ký của bản sao (khóa \(key.fingerprint)): nội dung bị sửa, hỏng hoặc giả mạo. Lô thao tác bị từ chối, không thay đổi gì.",
+                    field: "origin", value: "\(origin):\(last.counter)")
             }
-            verified = k + 1
-            verifiedHeads.append((op.dot.counter, hash, signature))
+            verified = last.index + 1
+            for h in onRun where !h.signature.isEmpty && h.index <= last.index {
+                verifiedHeads.append((h.counter, hashes[h.index], h.signature, h.index == last.index))
+            }
+        }
+        if let legacy = onRun.last(where: { $0.signature.isEmpty }), legacy.index >= verified {
+            guard allowLegacy else {
+                throw SyncError(
+                    .unauthorized,
+                    "Thao tác \(origin) đến \(legacy.counter) không có chữ ký của tác giả; chỉ hub của bản sao mới được gửi thao tác cũ chưa ký.",
+                    field: "signature", value: "\(origin):\(legacy.counter)")
+            }
+            verified = legacy.index + 1
+            legacyThrough = legacy.counter
         }
         for k in 0..<verified {
             try applyOne(ops[k], source: source, hash: hashes[k])
@@ -153,10 +161,10 @@ extension ApplySession {
             }
         }
         if legacyThrough > 0 { legacyRaised[origin] = max(legacyRaised[origin] ?? 0, legacyThrough) }
-        for (c, h, sig) in verifiedHeads { headsOut.append((origin, c, h, sig)) }
+        for (c, h, sig, checked) in verifiedHeads { headsOut.append((origin, c, h, sig, checked)) }
         for k in verified..<ops.count where !fromHeld.contains(ops[k].dot.counter) { try hold(ops[k]) }
         let applied = known + UInt64(verified)
-        for (c, sig) in batchHeads where c > applied && !sig.isEmpty { headsOut.append((origin, c, nil, sig)) }
+        for (c, sig) in batchHeads where c > applied && !sig.isEmpty { headsOut.append((origin, c, nil, sig, false)) }
     }
 
     /// This store's signed head covering `counter` of `origin`, for a fork's evidence.
@@ -198,7 +206,7 @@ extension ApplySession {
     mutating func signHead(_ origin: ReplicaID, _ counter: UInt64, _ hash: ChainHash) throws {
         guard let signer, signer.replica == origin else { return }
         let head = try signer.key.sign(origin: origin, counter: counter, hash: hash)
-        headsOut.append((origin, counter, hash, head.signature))
+        headsOut.append((origin, counter, hash, head.signature, true))
     }
 
     /// The public key `origin` registered, as this batch sees it.

@@ -78,13 +78,14 @@ extension ApplySession {
         guard !headsOut.isEmpty else { return }
         let insert = try db.cachedStatement(
             sql: """
-                INSERT INTO signed_head(origin, counter, hash, signature) VALUES (?, ?, ?, ?)
-                ON CONFLICT(origin, counter) DO UPDATE SET hash = coalesce(excluded.hash, hash), signature = excluded.signature
+                INSERT INTO signed_head(origin, counter, hash, signature, checked) VALUES (?, ?, ?, ?, ?)
+                ON CONFLICT(origin, counter) DO UPDATE SET hash = coalesce(excluded.hash, hash), signature = excluded.signature,
+                    checked = max(checked, excluded.checked)
                 """)
         var lowest: [Int64: UInt64] = [:]
         for h in headsOut {
             let index = try index(of: h.origin)
-            try insert.execute(arguments: [index, Int64(h.counter), h.hash?.data, h.signature])
+            try insert.execute(arguments: [index, Int64(h.counter), h.hash?.data, h.signature, h.checked ? 1 : 0])
             if h.hash != nil { lowest[index] = min(lowest[index] ?? .max, h.counter) }
         }
         headsOut.removeAll()

@@ -16,7 +16,6 @@ struct UnitClient: AsyncParsableCommand {
             InitCommand.self, PlanCommand.self, TaskCommand.self, ActivityCommand.self,
             ConflictsCommand.self, StatusCommand.self, DumpCommand.self, OpsCommand.self, ReportCommand.self, SyncCommand.self, BundleCommand.self,
             RehomeCommand.self,
-            RehomeCommand.self,
         ]
     )
 

@@ -9,26 +9,57 @@ import Foundation
 /// (`SignedHead`); a signature on head n covers every op of the origin up to n. The plan's seed
 /// (origin `genesis`) is not chained: every replica makes it from the catalog.
 public struct ChainHash: Hashable, Sendable, CustomStringConvertible {
-    public let bytes: [UInt8]
+    /// The 32 bytes as four big-endian words: no heap allocation per op hashed.
+    let w0: UInt64, w1: UInt64, w2: UInt64, w3: UInt64
 
-    public static let zero = ChainHash(unchecked: [UInt8](repeating: 0, count: 32))
+    public static let zero = ChainHash(w0: 0, w1: 0, w2: 0, w3: 0)
+
+    init(w0: UInt64, w1: UInt64, w2: UInt64, w3: UInt64) {
+        self.w0 = w0
+        self.w1 = w1
+        self.w2 = w2
+        self.w3 = w3
+    }
+
+    init(raw: UnsafeRawBufferPointer) {
+        func word(_ i: Int) -> UInt64 { (0..<8).reduce(0) { $0 << 8 | UInt64(raw[i * 8 + $1]) } }
+        self.init(w0: word(0), w1: word(1), w2: word(2), w3: word(3))
+    }
 
     public init?(_ bytes: [UInt8]) {
         guard bytes.count == 32 else { return nil }
-        self.bytes = bytes
+        self = bytes.withUnsafeBytes { ChainHash(raw: $0) }
     }
-
-    init(unchecked bytes: [UInt8]) { self.bytes = bytes }
 
     public init?(data: Data?) {
         guard let data, data.count == 32 else { return nil }
-        bytes = [UInt8](data)
+        self = data.withUnsafeBytes { ChainHash(raw: $0) }
+    }
+
+    public var bytes: [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(32)
+        append(to: &out)
+        return out
+    }
+
+    /// Appends the 32 bytes to `buffer`.
+    func append(to buffer: inout [UInt8]) {
+        Self.append(w0, &buffer)
+        Self.append(w1, &buffer)
+        Self.append(w2, &buffer)
+        Self.append(w3, &buffer)
+    }
+
+    private static func append(_ w: UInt64, _ buffer: inout [UInt8]) {
+        var be = w.bigEndian
+        withUnsafeBytes(of: &be) { buffer.append(contentsOf: $0) }
     }
 
     public var data: Data { Data(bytes) }
     /// The first 8 bytes, big-endian.
-    public var prefix64: UInt64 { bytes.prefix(8).reduce(0) { $0 << 8 | UInt64($1) } }
-    public var hex: String { bytes.map { String(format: "%02x", $0) }.joined() }
+    public var prefix64: UInt64 { w0 }
+    public var hex: String { String(format: "%016llx%016llx%016llx%016llx", w0, w1, w2, w3) }
     /// The first 12 hex digits, enough to tell two heads apart in a message.
     public var short: String { String(hex.prefix(12)) }
     public var description: String { short }
@@ -84,10 +115,10 @@ public enum OpChain {
     static func next(_ previous: ChainHash, _ op: Op, buffer: inout VarintWriter) -> ChainHash {
         buffer.reset()
         buffer.bytes.append(contentsOf: opDomain)
-        buffer.bytes.append(contentsOf: previous.bytes)
+        previous.append(to: &buffer.bytes)
         canonical(op, into: &buffer)
         let digest = buffer.bytes.withUnsafeBytes { SHA256.hash(data: $0) }
-        return ChainHash(unchecked: digest.withUnsafeBytes { raw in [UInt8](raw) })
+        return digest.withUnsafeBytes { ChainHash(raw: $0) }
     }
 
     /// The bytes an author signs for its head `(origin, counter, hash)`.
@@ -96,7 +127,7 @@ public enum OpChain {
         m += Array(origin.rawValue.utf8)
         m.append(0x0A)
         for shift in stride(from: 56, through: 0, by: -8) { m.append(UInt8(truncatingIfNeeded: counter >> UInt64(shift))) }
-        m += hash.bytes
+        hash.append(to: &m)
         return m
     }
 }

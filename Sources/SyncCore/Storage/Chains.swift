@@ -110,6 +110,14 @@ extension ReplicaStore {
         }
     }
 
+    /// H(`counter`) of `origin` as this store holds it (nil: it holds no op of that origin there).
+    public func chainHash(of origin: ReplicaID, at counter: UInt64) throws -> ChainHash? {
+        try read { db in
+            guard try Self.versionVector(db)[origin] >= counter else { return nil }
+            return try Self.chainHash(db, origin: origin, at: counter)
+        }
+    }
+
     /// The first 8 bytes of each origin's chain head, as a sync request carries them.
     public func chainDigests() throws -> [ReplicaID: UInt64] {
         try read { db in

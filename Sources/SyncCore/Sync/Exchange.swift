@@ -25,7 +25,13 @@ extension ReplicaStore {
         // start: the replica meets the real ops and reports the fork.
         for o in try divergentOrigins(vector: request.versionVector, digests: request.digests) where o != request.replica { known[o] = 0 }
         let (batch, more, vector) = try page(after: known, limit: limit)
-        return SyncResponse(hubVersionVector: vector, batch: batch, more: more, applied: report.applied, duplicates: report.duplicates)
+        var response = SyncResponse(hubVersionVector: vector, batch: batch, more: more, applied: report.applied, duplicates: report.duplicates)
+        let at = min(request.versionVector[request.replica], vector[request.replica])
+        if at > 0, let h = try read({ db in try Self.chainHash(db, origin: request.replica, at: at) }) {
+            response.yourCounter = at
+            response.yourDigest = h.prefix64
+        }
+        return response
     }
 
     /// Everything the hub holds that `replica` lacks, by the vector it last reported (a bundle).

@@ -173,3 +173,28 @@ extension ReplicaStore {
         try write { db in try Self.closeForks(db, origin: origin, through: .max >> 1, why: why, now: Int64(Date().timeIntervalSince1970)) }
     }
 }
+
+extension SyncClient {
+    /// `run`; when the hub refuses this replica's own ops as a fork (its database was restored
+    /// from an old copy and wrote on), recovers (`Recovery.recoverFromRestore`: the hub's copy
+    /// taken back, the later work written again under new counters) and runs again on the
+    /// rebuilt store, which it returns.
+    public func runRecovering(progress: @Sendable (SyncProgress) -> Void = { _ in }, onRecovery: (SyncError) -> Void = { _ in }) async throws -> (
+        summary: SyncSummary, recovered: Recovery.Report?, store: ReplicaStore
+    ) {
+        let me = credentials.replica
+        do {
+            return (try await run(progress: progress), nil, store)
+        } catch let e as SyncError where e.code == .fork && e.value?.hasPrefix("\(me):") == true {
+            onRecovery(e)
+            let acked = try store.peer("hub")?.acked[me] ?? 0
+            let hubOwn = try await fetchOwnOps(after: acked, hubVector: try await hubVector())
+            guard let from = try Recovery.divergence(store: store, hubOwn: hubOwn, after: acked) else { throw e }
+            let path = store.path
+            let report = try Recovery.recoverFromRestore(store: store, hubOwn: hubOwn, from: from)
+            var again = self
+            again.store = try ReplicaStore.open(path: path, catalog: store.catalog)
+            return (try await again.run(progress: progress), report, again.store)
+        }
+    }
+}

@@ -72,7 +72,7 @@ public struct SyncClient: Sendable {
         return url
     }
 
-    public let store: ReplicaStore
+    public var store: ReplicaStore
     public let credentials: HubCredentials
     public let hubURL: String?
     public let transport: any SyncTransport
@@ -110,6 +110,13 @@ public struct SyncClient: Sendable {
             }
             summary.retries += retries
             summary.roundTrips += 1
+            // The hub's copy of this replica's own ops must be this replica's: a database put
+            // back to an old copy that wrote on holds other ops under the same counters.
+            if response.yourCounter > 0, let mine = try store.chainHash(of: me, at: response.yourCounter),
+                mine.prefix64 != response.yourDigest
+            {
+                throw Self.restored(me, hubHas: response.hubVersionVector[me], mine: vv[me], cause: nil)
+            }
             let report = try store.accept(response, hubURL: hubURL, now: clock())
             summary.sent += response.applied
             summary.received += report.applied

@@ -85,6 +85,12 @@ public struct SyncResponse: Sendable, Equatable {
     /// How many of the request's ops were new to the hub, and how many it already had.
     public var applied: Int
     public var duplicates: Int
+    /// The hub's chain head for the requesting replica's own origin at `yourCounter` (the lower
+    /// of the replica's counter and the hub's), first 8 bytes: the replica compares it with its
+    /// own, so a database restored from an old copy that wrote on is found even when no op of it
+    /// is sent (docs/PROTOCOL.md, "Forks").
+    public var yourCounter: UInt64 = 0
+    public var yourDigest: UInt64 = 0
 
     public init(
         hubVersionVector: VersionVector, batch: OpBatch, more: Bool, applied: Int = 0, duplicates: Int = 0,

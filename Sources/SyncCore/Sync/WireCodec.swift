@@ -34,6 +34,8 @@ public enum WireCodec {
         w.write(r.more ? 1 : 0)
         w.write(max(0, r.applied))
         w.write(max(0, r.duplicates))
+        w.write(r.yourCounter)
+        for shift in stride(from: 56, through: 0, by: -8) { w.bytes.append(UInt8(truncatingIfNeeded: r.yourDigest >> UInt64(shift))) }
         writeOps(r.ops, heads: r.heads, to: &w)
         return Data(magic + [responseKind, r.protocolVersion]) + (try Deflate.compress(w.data))
     }
@@ -94,9 +96,20 @@ public enum WireCodec {
         let more = try r.read() != 0
         let applied = try r.readInt()
         let duplicates = try r.readInt()
+        let yourCounter = try r.read()
+        guard r.bytes.count - r.offset >= 8 else { throw corrupt("mã băm đầu chuỗi bị cắt") }
+        var yourDigest: UInt64 = 0
+        for _ in 0..<8 {
+            yourDigest = yourDigest << 8 | UInt64(r.bytes[r.offset])
+            r.offset += 1
+        }
         let batch = try readOps(&r)
         guard r.atEnd else { throw corrupt("dữ liệu thừa sau thông điệp") }
-        return SyncResponse(hubVersionVector: vv, batch: batch, more: more, applied: applied, duplicates: duplicates, protocolVersion: v)
+        var response = SyncResponse(
+            hubVersionVector: vv, batch: batch, more: more, applied: applied, duplicates: duplicates, protocolVersion: v)
+        response.yourCounter = yourCounter
+        response.yourDigest = yourDigest
+        return response
     }
 
     // MARK: Pieces

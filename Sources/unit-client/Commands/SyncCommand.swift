@@ -38,7 +38,7 @@ struct SyncCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        var s = try store.open()
+        let s = try store.open()
         let creds = try s.requireCredentials()
         guard let raw = hub ?? creds.hubURL else {
             throw SyncError(
@@ -58,21 +58,9 @@ struct SyncCommand: AsyncParsableCommand {
                     Data("… trang \(p.page): đã gửi \(p.sent), đã nhận \(p.received)\(p.more ? ", còn tiếp" : "")\n".utf8))
             }
         }
-        var recovered: Recovery.Report?
-        let summary: SyncSummary
-        do {
-            summary = try await client(s).run(progress: progress)
-        } catch let e as SyncError where e.code == .fork && e.value?.hasPrefix("\(creds.replica):") == true {
-            // The hub holds ops of this replica that this database lacks or holds differently:
-            // it was restored from an old copy. Take the hub's back, write the rest again, go on.
+        // After a restore from an old copy, the client recovers and syncs again (SyncClient.runRecovering).
+        let (summary, recovered, _) = try await client(s).runRecovering(progress: progress) { e in
             FileHandle.standardError.write(Data("\(e.message)\nĐang khôi phục…\n".utf8))
-            let c = client(s)
-            let acked = try s.peer("hub")?.acked[creds.replica] ?? 0
-            let hubOwn = try await c.fetchOwnOps(after: acked, hubVector: try await c.hubVector())
-            guard let from = try Recovery.divergence(store: s, hubOwn: hubOwn, after: acked) else { throw e }
-            recovered = try Recovery.recoverFromRestore(store: s, hubOwn: hubOwn, from: from)
-            s = try store.open()
-            summary = try await client(s).run(progress: progress)
         }
         if output.json {
             struct Out: Encodable {

@@ -126,7 +126,8 @@ extension ApplySession {
             let head = SignedHead(origin: origin, counter: last.counter, signature: last.signature)
             guard let key else {
                 throw SyncError(
-                    .unauthorized, "Không có khóa ký của bản sao \(origin) để kiểm tra thao tác \(origin):\(last.counter): bản sao chưa đăng ký khóa.",
+                    .unauthorized,
+                    "Không có khóa ký của bản sao \(origin) để kiểm tra thao tác \(origin):\(last.counter): bản sao chưa đăng ký khóa.",
                     field: "origin", value: "\(origin):\(last.counter)")
             }
             guard head.verifies(hash: hashes[last.index], key: key) else {

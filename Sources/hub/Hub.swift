@@ -11,7 +11,8 @@ struct Hub: AsyncParsableCommand {
         discussion: "Cơ sở dữ liệu: --db, mặc định $HUB_DB hoặc ./hub.sqlite. The Board's sync hub.",
         subcommands: [
             HubInitCommand.self, HubEnrolCommand.self, HubRevokeCommand.self, HubServeCommand.self, HubStatusCommand.self,
-            HubConflictsCommand.self, HubDumpCommand.self, HubReportCommand.self, HubBundleCommand.self, HubNightlyCommand.self,
+            HubConflictsCommand.self, HubHistoryCommand.self, HubDumpCommand.self, HubReportCommand.self, HubBundleCommand.self,
+            HubNightlyCommand.self,
         ]
     )
 

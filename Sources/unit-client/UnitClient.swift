@@ -14,8 +14,8 @@ struct UnitClient: AsyncParsableCommand {
             """,
         subcommands: [
             InitCommand.self, PlanCommand.self, TaskCommand.self, ActivityCommand.self,
-            ConflictsCommand.self, StatusCommand.self, DumpCommand.self, OpsCommand.self, ReportCommand.self, SyncCommand.self, BundleCommand.self,
-            RehomeCommand.self,
+            ConflictsCommand.self, HistoryCommand.self, StatusCommand.self, DumpCommand.self, OpsCommand.self, ReportCommand.self, SyncCommand.self,
+            BundleCommand.self, RehomeCommand.self,
         ]
     )
 

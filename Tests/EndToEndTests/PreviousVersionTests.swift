@@ -1,4 +1,5 @@
 import Foundation
+import SyncCore
 import Testing
 
 /// Databases written by the previous release open with the current programs and give the same
@@ -32,8 +33,16 @@ struct PreviousVersionTests {
         let replica = try #require(
             (try JSONSerialization.jsonObject(with: try Run.ok(.unitClient, ["status", "--json", "--db", unit], in: dir.url).stdout)
                 as? [String: Any])?["replica_id"] as? String)
-        try Run.ok(.unitClient, ["bundle", "export", "--db", unit, "--out", dir.path("up.bundle")], in: dir.url)
-        try Run.ok(.hub, ["bundle", "import", "--db", hub, dir.path("up.bundle")], in: dir.url)
+        // Upgraded in place: the ops it held start its chain; only what it wrote since (its key and
+        // the activity) goes up, and the hub applies each once.
+        let unitOpsBefore = try ReplicaStore.open(path: hub).versionVector()[try #require(ReplicaID(replica))]
+        let hubOpsBefore = try ReplicaStore.open(path: hub).opCount()
+        let export = try Run.ok(.unitClient, ["bundle", "export", "--db", unit, "--out", dir.path("up.bundle")], in: dir.url)
+        let imported = try Run.ok(.hub, ["bundle", "import", "--db", hub, dir.path("up.bundle")], in: dir.url)
+        let unitOpsAfter = try ReplicaStore.open(path: unit).versionVector()[try #require(ReplicaID(replica))]
+        #expect(export.out.contains(": \(unitOpsAfter - unitOpsBefore) thao tác gửi hub"), "\(export) \(unitOpsBefore)→\(unitOpsAfter)")
+        #expect(imported.out.contains("\(unitOpsAfter - unitOpsBefore) thao tác mới, 0 đã có"), "\(imported)")
+        #expect(try ReplicaStore.open(path: hub).opCount() == hubOpsBefore + Int(unitOpsAfter - unitOpsBefore))
         try Run.ok(.hub, ["bundle", "export", "--db", hub, "--replica", replica, "--out", dir.path("down.bundle")], in: dir.url)
         try Run.ok(.unitClient, ["bundle", "import", "--db", unit, dir.path("down.bundle")], in: dir.url)
         let after = try Run.ok(.hub, ["dump", "--db", hub], in: dir.url).stdout

@@ -85,7 +85,8 @@ public enum OpChain {
         buffer.bytes.append(contentsOf: previous.bytes)
         canonical(op, into: &buffer)
         let digest = buffer.bytes.withUnsafeBytes { SHA256.hash(data: $0) }
-        return ChainHash(unchecked: Array(digest))
+        // Through its bytes: the digest's generic Sequence copy costs more than the hash here.
+        return ChainHash(unchecked: digest.withUnsafeBytes { Array($0) })
     }
 
     /// The bytes an author signs for its head `(origin, counter, hash)`.

@@ -12,6 +12,7 @@ struct Hub: AsyncParsableCommand {
         subcommands: [
             HubInitCommand.self, HubEnrolCommand.self, HubRevokeCommand.self, HubServeCommand.self, HubStatusCommand.self,
             HubConflictsCommand.self, HubDumpCommand.self, HubReportCommand.self, HubBundleCommand.self, HubNightlyCommand.self,
+            HubVerifyCommand.self, HubRepairCommand.self,
         ]
     )
 

@@ -50,35 +50,43 @@ extension ReplicaStore {
             let reader = try RecordReader(db)
             var records: [String: [String: CanonicalDump.FieldState]] = [:]
             for kind in EntityKind.allCases {
-                let specs = EntitySchema.fields(kind)
                 let rows = try Row.fetchCursor(db, sql: "SELECT id, meta FROM \(kind.table)")
                 while let row = try rows.next() {
                     let id = try RecordID.parse(row[0] as String)
-                    var rec = try reader.record(id, meta: row[1] as Data)
-                    var fields: [String: CanonicalDump.FieldState] = [:]
-                    for (i, reg) in rec.registers.entries {
-                        let values = try reg.survivors.map { try reader.opValue($0.dot) }
-                        // `conflictedFields` reads the winner of `deleted`; only registers were decoded.
-                        if i == rec.deletedIndex { rec.columns[i] = values.first ?? .null }
-                        var state = CanonicalDump.FieldState(value: values.first ?? .null, conflict: nil)
-                        if reg.survivors.count > 1 {
-                            state.conflict = zip(reg.survivors, values).map {
-                                CanonicalDump.Survivor(dot: $0.0.dot.description, hlc: $0.0.hlc.rawValue, value: $0.1)
-                            }
-                        }
-                        fields[specs[i].name] = state
-                    }
-                    if rec.conflictedFields.contains("deleted"), let di = rec.deletedIndex, let dreg = rec.registers[di] {
-                        var edits: [String] = []
-                        for (i, reg) in rec.registers.entries where i != di {
-                            for s in reg.survivors where !dreg.covers(s.dot) { edits.append("\(specs[i].name)@\(s.dot)") }
-                        }
-                        fields["deleted"]?.concurrentEdits = edits.sorted()
-                    }
-                    records[id.rawValue] = fields
+                    records[id.rawValue] = try CanonicalDump.fields(of: id, meta: row[1] as Data, reader: reader)
                 }
             }
             return CanonicalDump(versionVector: try Self.versionVector(db), records: records)
         }
+    }
+}
+
+extension CanonicalDump {
+    /// One record's fields as the dump shows them, from its registers (`meta`) and the values
+    /// its surviving ops wrote.
+    static func fields(of id: RecordID, meta: Data, reader: RecordReader) throws -> [String: FieldState] {
+        let specs = EntitySchema.fields(id.kind)
+        var rec = try reader.record(id, meta: meta)
+        var fields: [String: FieldState] = [:]
+        for (i, reg) in rec.registers.entries {
+            let values = try reg.survivors.map { try reader.opValue($0.dot) }
+            // `conflictedFields` reads the winner of `deleted`; only registers were decoded.
+            if i == rec.deletedIndex { rec.columns[i] = values.first ?? .null }
+            var state = FieldState(value: values.first ?? .null, conflict: nil)
+            if reg.survivors.count > 1 {
+                state.conflict = zip(reg.survivors, values).map {
+                    Survivor(dot: $0.0.dot.description, hlc: $0.0.hlc.rawValue, value: $0.1)
+                }
+            }
+            fields[specs[i].name] = state
+        }
+        if rec.conflictedFields.contains("deleted"), let di = rec.deletedIndex, let dreg = rec.registers[di] {
+            var edits: [String] = []
+            for (i, reg) in rec.registers.entries where i != di {
+                for s in reg.survivors where !dreg.covers(s.dot) { edits.append("\(specs[i].name)@\(s.dot)") }
+            }
+            fields["deleted"]?.concurrentEdits = edits.sorted()
+        }
+        return fields
     }
 }

@@ -35,9 +35,11 @@ extension ReplicaStore {
     }
 
     /// The ops `after` lacks, cut at heads, and whether more remain than fitted within `limit`.
-    static func page(_ db: Database, after vv: VersionVector, limit: Int, only: ReplicaID? = nil, legacy: Bool = false) throws -> (
-        batch: OpBatch, more: Bool
-    ) {
+    /// `upTo` caps what is read of an origin at a counter (where a repair cuts a damaged log):
+    /// nothing beyond it is read, and a page of that origin ends at a head at or below it.
+    static func page(
+        _ db: Database, after vv: VersionVector, limit: Int, only: ReplicaID? = nil, legacy: Bool = false, upTo: [ReplicaID: UInt64] = [:]
+    ) throws -> (batch: OpBatch, more: Bool) {
         // With each origin's applied counter, so origins the peer already has in full cost no
         // query: a sync with little to do stays cheap on a hub that has seen hundreds of replicas.
         let applied = try Row.fetchAll(
@@ -52,7 +54,7 @@ extension ReplicaStore {
         for row in applied {
             let originIndex: Int64 = row[0]
             guard let origin = origins.replicaAt[originIndex], origin != .genesis, only == nil || only == origin else { continue }
-            let have = UInt64(row[2] as Int64)
+            let have = min(UInt64(row[2] as Int64), upTo[origin] ?? .max)
             let start = vv[origin]
             guard have > start else { continue }
             let room = limit == .max ? UInt64.max : UInt64(max(0, limit - out.ops.count))

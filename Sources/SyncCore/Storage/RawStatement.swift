@@ -67,6 +67,19 @@ struct RawStatement {
         }
     }
 
+    /// The storage class of a column of the current row (`SQLITE_INTEGER`, `SQLITE_TEXT`…).
+    func type(_ column: Int32) -> Int32 { sqlite3_column_type(handle, column) }
+
+    func int64(_ column: Int32) -> Int64 { sqlite3_column_int64(handle, column) }
+
+    /// A text column's exact bytes as UTF-8 (invalid sequences replaced), NUL bytes included.
+    func text(_ column: Int32) -> String {
+        let p = sqlite3_column_text(handle, column)
+        let n = Int(sqlite3_column_bytes(handle, column))
+        guard n > 0, let p else { return "" }
+        return String(decoding: UnsafeBufferPointer(start: p, count: n), as: UTF8.self)
+    }
+
     /// The blob of a column, borrowed until the next step or reset.
     func withBlob<R>(_ column: Int32, _ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
         // Pointer first, then size (SQLite's documented order).

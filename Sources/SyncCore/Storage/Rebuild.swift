@@ -9,8 +9,10 @@ import GRDB
 extension ReplicaStore {
     /// Rebuilds this store's content into a new file at `path` (which must not exist). `stop`
     /// gives, per origin, the last counter to keep (absent: all): ops of this replica's own
-    /// origin beyond it are left out, and its kept ops are signed afresh at the new end.
-    /// Held-back ops are carried over, still held back.
+    /// origin beyond it are left out, and its kept ops are signed afresh at the new end. Another
+    /// origin is cut at a head its author signed (or within its ops from before signing), and
+    /// nothing of it beyond `stop` is read, so a damaged tail of its log is never touched
+    /// (`repair`). Held-back ops are carried over, still held back.
     public func rebuild(into path: String, stop: [ReplicaID: UInt64] = [:]) throws -> ReplicaStore {
         guard !FileManager.default.fileExists(atPath: path) else {
             throw SyncError(.conflict, "Tệp «\(path)» đã tồn tại; không ghi đè.", field: "db", value: path)
@@ -39,12 +41,21 @@ extension ReplicaStore {
             try db.execute(sql: "INSERT INTO local_state(key, value) VALUES ('genesis', ?)", arguments: [genesis.count])
         }
         let have = try versionVector()
+        // Other origins are read only up to where they are cut (their own heads end the pages);
+        // this replica's own origin too when it is cut at one of its verified heads.
+        let capped = try read { db in
+            try stop.filter { o, c in
+                guard o == me, c > 0, let index = try OriginTable.load(db).indexOf[o] else { return true }
+                return try Bool.fetchOne(
+                    db, sql: "SELECT 1 FROM signed_head WHERE origin = ? AND counter = ? AND hash IS NOT NULL", arguments: [index, Int64(c)]) ?? false
+            }
+        }
         var done = Set<ReplicaID>()
         while true {
             var after = try target.versionVector()
             for (o, c) in have.counters where done.contains(o) || after[o] >= min(c, stop[o] ?? c) { after[o] = c }
             let asked = after
-            let page = try read { db in try Self.page(db, after: asked, limit: SyncProtocol.maxPageOps, legacy: true) }
+            let page = try read { db in try Self.page(db, after: asked, limit: SyncProtocol.maxPageOps, legacy: true, upTo: capped) }
             if page.batch.isEmpty { break }
             var batch = OpBatch()
             for op in page.batch.ops where op.dot.counter <= stop[op.dot.origin] ?? .max { batch.ops.append(op) }

@@ -10,17 +10,28 @@ enum HubServer {
     /// Hummingbird re-exports `HTTPFields` but not `HTTPField`: reach the name type through it.
     typealias FieldName = HTTPFields.Element.Name
 
-    /// The routes: `GET /health` and `POST /v1/sync`.
-    static func buildRouter(store: ReplicaStore, logger: Logger) -> Router<BasicRequestContext> {
+    /// The routes: `GET /health` and `POST /v1/sync`. `degraded`: why the database failed its
+    /// check at start (`hub serve --allow-degraded`); then `/health` answers 503 with
+    /// `{"status": "degraded", "reason": …}` and every sync 503 (`unavailable`), so clients
+    /// retry later rather than take a log the hub cannot vouch for.
+    static func buildRouter(store: ReplicaStore, logger: Logger, degraded: String? = nil) -> Router<BasicRequestContext> {
         let maxBody = SyncProtocol.maxBodyBytes
         let router = Router(context: BasicRequestContext.self)
         router.add(middleware: JSONErrorMiddleware(logger: logger))
         let service = HubSyncService(store: store)
         router.get("/health") { _, _ -> Response in
+            if let degraded {
+                return jsonResponse(.serviceUnavailable, ["status": "degraded", "reason": degraded, "protocol": Int(SyncProtocol.version)])
+            }
             let ops = try await offload { try store.opCount() }
             return jsonResponse(.ok, ["status": "ok", "ops": ops, "protocol": Int(SyncProtocol.version)])
         }
         router.post(RouterPath(stringLiteral: SyncProtocol.path)) { request, _ -> Response in
+            if let degraded {
+                throw SyncError(
+                    .unavailable, "Hub đang chạy ở chế độ suy giảm vì cơ sở dữ liệu bị hỏng (\(degraded)); chưa đồng bộ được, hãy thử lại sau.",
+                    field: "hub", value: "degraded")
+            }
             var request = request
             func tooLarge() -> Response {
                 let refusal = SyncError(
@@ -68,12 +79,12 @@ enum HubServer {
     /// The application, bound to `host:port` (port 0 picks a free one); `onRunning` receives the
     /// port actually bound.
     static func buildApplication(
-        store: ReplicaStore, host: String, port: Int, logger: Logger, onRunning: @escaping @Sendable (Int) async -> Void
+        store: ReplicaStore, host: String, port: Int, logger: Logger, degraded: String? = nil, onRunning: @escaping @Sendable (Int) async -> Void
     ) -> some ApplicationProtocol {
         // NIO's ServerBootstrap sets TCP_NODELAY on the listening socket, which accepted
         // connections inherit: small sync pages are not held back by Nagle's algorithm.
         Application(
-            router: buildRouter(store: store, logger: logger),
+            router: buildRouter(store: store, logger: logger, degraded: degraded),
             configuration: .init(address: .hostname(host, port: port), serverName: serverName),
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) },
             logger: logger)

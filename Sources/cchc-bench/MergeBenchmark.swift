@@ -73,6 +73,14 @@ struct MergeBenchmark: Sendable {
         var signer = OpSigner(seed: seed)
         let allOps = generate(ids: ids, unitOf: unitOf, creator: creator, recordIDs: recordIDs, rng: &rng, signer: &signer)
         let totalOps = allOps.reduce(0) { $0 + $1.count }
+        // What hashing every op into its chain costs alone (a receiver's share of verification).
+        let hashStart = DispatchTime.now().uptimeNanoseconds
+        var head = ChainHash.zero
+        for ops in allOps { for op in ops { head = OpChain.next(head, op) } }
+        log(
+            String(
+                format: "băm chuỗi %d thao tác (chain hashing alone): %.3f s (%@)", totalOps,
+                Double(DispatchTime.now().uptimeNanoseconds - hashStart) / 1e9, head.short))
         // Each replica's pages as it sends them, signed by it (the author's cost, not the merge's).
         var pages: [OpBatch] = []
         for ops in allOps {

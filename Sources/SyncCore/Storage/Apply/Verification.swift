@@ -151,19 +151,23 @@ extension ApplySession {
             verified = legacy.index + 1
             legacyThrough = legacy.counter
         }
+        // The vector and the chain head advance once per run, not once per op.
         for k in 0..<verified {
-            try applyOne(ops[k], source: source, hash: hashes[k])
-            advance(origin, to: ops[k].dot.counter)
-            if fromHeld.contains(ops[k].dot.counter) {
+            try applyOne(ops[k], source: source, hash: nil)
+            if !fromHeld.isEmpty, fromHeld.contains(ops[k].dot.counter) {
                 try db.cachedStatement(sql: "DELETE FROM pending_op WHERE origin = ? AND counter = ?").execute(arguments: [
                     originIndex, Int64(ops[k].dot.counter),
                 ])
                 report.heldBack = max(0, report.heldBack - 1)
             }
         }
+        if verified > 0 {
+            chains[origin] = hashes[verified - 1]
+            advance(origin, to: ops[verified - 1].dot.counter)
+        }
         if legacyThrough > 0 { legacyRaised[origin] = max(legacyRaised[origin] ?? 0, legacyThrough) }
         for (c, h, sig, checked) in verifiedHeads { headsOut.append((origin, c, h, sig, checked)) }
-        for k in verified..<ops.count where !fromHeld.contains(ops[k].dot.counter) { try hold(ops[k]) }
+        for k in verified..<ops.count where fromHeld.isEmpty || !fromHeld.contains(ops[k].dot.counter) { try hold(ops[k]) }
         let applied = known + UInt64(verified)
         for (c, sig) in batchHeads where c > applied && !sig.isEmpty { headsOut.append((origin, c, nil, sig, false)) }
     }

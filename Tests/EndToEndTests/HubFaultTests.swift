@@ -86,6 +86,18 @@ struct HubFaultTests {
         (status, _) = try await h.post(body: spoof, headers: try signedHeaders(h, "a", body: spoof))
         #expect(status == 401 || status == 403)
 
+        // A page over the protocol's op limit (5,000, plus at most one signed segment): a 400 JSON
+        // error naming «ops», nothing applied.
+        let oversized = (1...(SyncProtocol.maxPageOps + Int(SignedHead.spacing) + 1)).map { c in
+            Op(
+                dot: Dot(a.replicaID, UInt64(c) + vv[a.replicaID]), hlc: HLC(millis: 1_772_000_000_000, logical: 0),
+                record: "HD.TTQLCK.\(a.replicaID).\(c)", field: "title", value: .text("Trang quá lớn"), supersedes: [])
+        }
+        let tooMany = try WireCodec.encode(
+            SyncRequest(replica: a.replicaID, versionVector: vv, batch: OpBatch(ops: oversized), machineKey: try s.machineKey()))
+        (status, json) = try await h.post(body: tooMany, headers: try signedHeaders(h, "a", body: tooMany))
+        #expect(status == 400 && (json["error"] as? [String: Any])?["field"] as? String == "ops", "\(status) \(json)")
+
         // Unknown path: JSON 404.
         (status, json) = try await h.post(path: "/v1/nope", body: good, headers: [:])
         #expect(status == 404 && json["error"] != nil)

@@ -148,8 +148,6 @@ public struct SignedHead: Hashable, Sendable, Codable {
         self.signature = signature
     }
 
-    public var isLegacy: Bool { signature.isEmpty }
-
     /// An author signs its head at every commit and at least every `spacing` ops; stores keep
     /// heads at most about that far apart. A page is cut only at a head, so it holds at most
     /// `spacing` ops more than the size asked for.

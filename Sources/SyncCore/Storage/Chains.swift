@@ -93,23 +93,6 @@ extension ReplicaStore {
         }
     }
 
-    /// What this store holds of each origin's chain: counter, head, how far signed and legacy.
-    public struct ChainState: Sendable, Codable, Equatable {
-        public var origin: ReplicaID
-        public var counter: UInt64
-        public var head: String
-        /// The highest counter covered by a verified signature (0: none).
-        public var signedThrough: UInt64
-        /// Ops up to this counter were received before signing existed.
-        public var legacyThrough: UInt64
-
-        enum CodingKeys: String, CodingKey {
-            case origin, counter, head
-            case signedThrough = "signed_through"
-            case legacyThrough = "legacy_through"
-        }
-    }
-
     /// H(`counter`) of `origin` as this store holds it (nil: it holds no op of that origin there).
     public func chainHash(of origin: ReplicaID, at counter: UInt64) throws -> ChainHash? {
         try read { db in
@@ -140,24 +123,6 @@ extension ReplicaStore {
             if let h = try chainHash(db, origin: o, at: vector[o]), h.prefix64 != d { out.append(o) }
         }
         return out
-    }
-
-    public func chains() throws -> [ChainState] {
-        try read { db in
-            try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT o.replica, v.counter, v.hash, v.legacy,
-                           (SELECT max(counter) FROM signed_head s WHERE s.origin = v.origin AND s.hash IS NOT NULL)
-                    FROM version_vector v JOIN origin o ON o.idx = v.origin WHERE o.replica != 'genesis' ORDER BY o.replica
-                    """
-            ).compactMap { r in
-                guard let o = ReplicaID(r[0] as String) else { return nil }
-                return ChainState(
-                    origin: o, counter: UInt64(r[1] as Int64), head: ChainHash(data: r[2])?.hex ?? "", signedThrough: UInt64((r[4] as Int64?) ?? 0),
-                    legacyThrough: UInt64(r[3] as Int64))
-            }
-        }
     }
 }
 

@@ -106,7 +106,7 @@ public struct SyncClient: Sendable {
             do {
                 (response, retries) = try await exchange(request)
             } catch let e as SyncError where e.code == .fork && e.value?.hasPrefix("\(me):") == true {
-                throw Self.restored(me, hubHas: nil, mine: vv[me], cause: e)
+                throw Self.restored(me, hubHas: nil, mine: vv[me])
             }
             summary.retries += retries
             summary.roundTrips += 1
@@ -115,7 +115,7 @@ public struct SyncClient: Sendable {
             if response.yourCounter > 0, let mine = try store.chainHash(of: me, at: response.yourCounter),
                 mine.prefix64 != response.yourDigest
             {
-                throw Self.restored(me, hubHas: response.hubVersionVector[me], mine: vv[me], cause: nil)
+                throw Self.restored(me, hubHas: response.hubVersionVector[me], mine: vv[me])
             }
             let report = try store.accept(response, hubURL: hubURL, now: clock())
             summary.sent += response.applied
@@ -161,7 +161,7 @@ public struct SyncClient: Sendable {
     }
 
     /// The error that sends `unit-client sync` into recovery after a restore.
-    static func restored(_ me: ReplicaID, hubHas: UInt64?, mine: UInt64, cause: SyncError?) -> SyncError {
+    static func restored(_ me: ReplicaID, hubHas: UInt64?, mine: UInt64) -> SyncError {
         SyncError(
             .fork,
             "Hub giữ thao tác của bản sao \(me) mà cơ sở dữ liệu này không có hoặc khác với nó\(hubHas.map { " (hub có đến \(me):\($0), máy này đến \(mine))" } ?? ""): cơ sở dữ liệu đã được khôi phục từ một bản sao lưu cũ. Công việc ghi sau đó sẽ được ghi lại dưới số mới.",

@@ -44,7 +44,14 @@ enum Deflate {
 
     /// Inflates `input`; refuses truncated or damaged input, bytes after the end of the stream, and
     /// output larger than `limit`.
-    static func decompress(_ input: Data, limit: Int) throws -> Data {
+    static func decompress(_ input: Data, limit: Int) throws -> Data { Data(try inflate(input, limit: limit)) }
+
+    /// `decompress` into bytes, holding about the output's size at most once: the output first
+    /// goes into a buffer of a guess of 4× the input; when the stream is longer, the rest is only
+    /// counted, and a second pass inflates into a buffer of exactly the right size. (Growing a
+    /// buffer by doubling held up to three times a 64 MiB body during a copy: the hub's memory
+    /// under many maximum-size pages, `hub serve --concurrent-syncs`.)
+    static func inflate(_ input: Data, limit: Int) throws -> [UInt8] {
         guard input.count >= 4 else { throw SyncError(.corrupt, "Dữ liệu nén bị cắt cụt.", field: "body") }
         guard input.count < maxBytes else {
             throw SyncError(.invalidInput, "Nội dung nén quá lớn (\(input.count) byte).", field: "body", value: "\(input.count)")
@@ -55,51 +62,75 @@ enum Deflate {
         let initStatus = inflateInit2_(&stream, -15, zlibVersion(), Int32(MemoryLayout<z_stream>.size))
         guard initStatus == Z_OK else { throw SyncError(.internal, "Không khởi tạo được zlib (mã \(initStatus)).") }
         defer { inflateEnd(&stream) }
-        // The output grows by doubling, from a guess of 4× the input (text inflates 4–20×).
         var out = [UInt8](repeating: 0, count: max(64 * 1024, min(limit, body.count * 4)) + 1)
-        var filled = 0
-        try body.withUnsafeBytes { source in
-            stream.next_in = UnsafeMutablePointer(mutating: source.baseAddress?.assumingMemoryBound(to: Bytef.self))
-            stream.avail_in = uInt(source.count)
-            while true {
-                if filled == out.count { out += [UInt8](repeating: 0, count: min(out.count, maxBytes - out.count)) }
-                let space = min(out.count - filled, Int(UInt32.max))
-                let before = stream.avail_in
-                let status = out.withUnsafeMutableBufferPointer { target -> Int32 in
-                    stream.next_out = target.baseAddress! + filled
-                    stream.avail_out = uInt(space)
-                    return inflate(&stream, Z_NO_FLUSH)
-                }
-                let produced = space - Int(stream.avail_out)
-                filled += produced
-                stream.next_out = nil
-                if filled > limit {
-                    throw SyncError(.invalidInput, "Nội dung giải nén vượt quá giới hạn \(limit) byte.", field: "body", value: "\(filled)")
-                }
-                switch status {
-                case Z_STREAM_END:
-                    guard stream.avail_in == 0 else {
-                        throw SyncError(.corrupt, "Dữ liệu nén bị hỏng: còn byte thừa sau khi kết thúc.", field: "body")
-                    }
-                    return
-                case Z_OK:
-                    continue
-                case Z_BUF_ERROR:
-                    // No progress possible: the input ended before the stream did.
-                    if produced > 0 || stream.avail_in != before { continue }
-                    throw SyncError(.corrupt, "Dữ liệu nén bị cắt cụt.", field: "body")
-                case Z_MEM_ERROR:
-                    throw SyncError(.internal, "Không đủ bộ nhớ để giải nén.")
-                default:
-                    throw SyncError(.corrupt, "Dữ liệu nén bị hỏng.", field: "body")
-                }
+        let total = try body.withUnsafeBytes { source -> Int in
+            let total = try pass(&stream, source: source, into: &out, limit: limit)
+            guard total > out.count else { return total }
+            out = []
+            out = [UInt8](repeating: 0, count: total)
+            guard inflateReset(&stream) == Z_OK, try pass(&stream, source: source, into: &out, limit: limit) == total else {
+                throw SyncError(.internal, "Giải nén lần hai cho kết quả khác lần đầu.")
             }
+            return total
         }
-        out.removeLast(out.count - filled)
+        out.removeLast(out.count - total)
         guard checksum(out) == expected else {
             throw SyncError(.corrupt, "Dữ liệu nén bị cắt cụt hoặc hỏng (sai mã kiểm tra CRC-32).", field: "body")
         }
-        return Data(out)
+        return out
+    }
+
+    /// Inflates all of `source` into `out` while it has room, then only counts; returns the
+    /// length of the whole output.
+    private static func pass(_ stream: inout z_stream, source: UnsafeRawBufferPointer, into out: inout [UInt8], limit: Int) throws -> Int {
+        stream.next_in = UnsafeMutablePointer(mutating: source.baseAddress?.assumingMemoryBound(to: Bytef.self))
+        stream.avail_in = uInt(source.count)
+        var scratch: [UInt8] = []
+        var total = 0
+        while true {
+            let intoOut = total < out.count
+            if !intoOut && scratch.isEmpty { scratch = [UInt8](repeating: 0, count: 256 * 1024) }
+            let space = intoOut ? min(out.count - total, Int(UInt32.max)) : scratch.count
+            let before = stream.avail_in
+            let start = total
+            let result: Int32
+            if intoOut {
+                result = out.withUnsafeMutableBufferPointer { target -> Int32 in
+                    stream.next_out = target.baseAddress! + start
+                    stream.avail_out = uInt(space)
+                    return CCHCZlib.inflate(&stream, Z_NO_FLUSH)
+                }
+            } else {
+                result = scratch.withUnsafeMutableBufferPointer { target -> Int32 in
+                    stream.next_out = target.baseAddress!
+                    stream.avail_out = uInt(space)
+                    return CCHCZlib.inflate(&stream, Z_NO_FLUSH)
+                }
+            }
+            let produced = space - Int(stream.avail_out)
+            total += produced
+            stream.next_out = nil
+            if total > limit {
+                throw SyncError(.invalidInput, "Nội dung giải nén vượt quá giới hạn \(limit) byte.", field: "body", value: "\(total)")
+            }
+            switch result {
+            case Z_STREAM_END:
+                guard stream.avail_in == 0 else {
+                    throw SyncError(.corrupt, "Dữ liệu nén bị hỏng: còn byte thừa sau khi kết thúc.", field: "body")
+                }
+                return total
+            case Z_OK:
+                continue
+            case Z_BUF_ERROR:
+                // No progress possible: the input ended before the stream did.
+                if produced > 0 || stream.avail_in != before { continue }
+                throw SyncError(.corrupt, "Dữ liệu nén bị cắt cụt.", field: "body")
+            case Z_MEM_ERROR:
+                throw SyncError(.internal, "Không đủ bộ nhớ để giải nén.")
+            default:
+                throw SyncError(.corrupt, "Dữ liệu nén bị hỏng.", field: "body")
+            }
+        }
     }
 
     /// zlib's CRC-32 of `bytes`, given their true length.

@@ -67,7 +67,7 @@ public enum WireCodec {
 
     public static func decodeRequest(_ data: Data) throws -> SyncRequest {
         let v = try header(data, kind: requestKind)
-        var r = VarintReader(try Deflate.decompress(data.dropFirst(6), limit: SyncProtocol.maxInflatedBytes))
+        var r = VarintReader(bytes: try Deflate.inflate(data.dropFirst(6), limit: SyncProtocol.maxInflatedBytes))
         let replica = try ReplicaID.parse(try readString(&r), field: "replica")
         let vv = try readVector(&r)
         let limit = try r.readInt()
@@ -91,7 +91,7 @@ public enum WireCodec {
 
     public static func decodeResponse(_ data: Data) throws -> SyncResponse {
         let v = try header(data, kind: responseKind)
-        var r = VarintReader(try Deflate.decompress(data.dropFirst(6), limit: SyncProtocol.maxInflatedBytes))
+        var r = VarintReader(bytes: try Deflate.inflate(data.dropFirst(6), limit: SyncProtocol.maxInflatedBytes))
         let vv = try readVector(&r)
         let more = try r.read() != 0
         let applied = try r.readInt()

@@ -1,23 +1,33 @@
 import Foundation
+import GRDB
 
 /// What `hub enrol` writes and `unit-client init --enrolment` reads. Holds the secret S: the hub
 /// keeps only SHA-256(S), so this file is the one copy; it is written readable by its owner only.
+///
+/// Formats: `cchc-enrolment/1` (an http hub, or none) and `cchc-enrolment/2`, the same with
+/// `hub_tls_sha256`, the pinned fingerprint of an https hub's certificate (`TLSPin`). A file with a
+/// pin is written as /2 so that a release that cannot pin refuses it by name instead of ignoring
+/// the pin; files without one stay /1, readable by every release.
 public struct EnrolmentFile: Codable, Sendable, Equatable {
     public static let currentFormat = "cchc-enrolment/1"
+    public static let pinnedFormat = "cchc-enrolment/2"
     public var format: String
     public var hubURL: String?
     public var unit: String
     public var replicaID: ReplicaID
     public var secret: String
     public var issuedAt: String
+    /// SHA-256 of the hub's TLS certificate (64 hex digits), for an https hub.
+    public var hubTLSSHA256: String?
 
-    public init(hubURL: String?, unit: String, replicaID: ReplicaID, secret: String, issuedAt: String) {
-        self.format = Self.currentFormat
+    public init(hubURL: String?, unit: String, replicaID: ReplicaID, secret: String, issuedAt: String, hubTLSSHA256: String? = nil) {
+        self.format = hubTLSSHA256 == nil ? Self.currentFormat : Self.pinnedFormat
         self.hubURL = hubURL
         self.unit = unit
         self.replicaID = replicaID
         self.secret = secret
         self.issuedAt = issuedAt
+        self.hubTLSSHA256 = hubTLSSHA256
     }
 
     enum CodingKeys: String, CodingKey {
@@ -25,18 +35,28 @@ public struct EnrolmentFile: Codable, Sendable, Equatable {
         case hubURL = "hub_url"
         case replicaID = "replica_id"
         case issuedAt = "issued_at"
+        case hubTLSSHA256 = "hub_tls_sha256"
     }
 
     public static func read(path: String) throws -> EnrolmentFile {
         let data = try UserFile.read(path, field: "enrolment", what: "tệp ghi danh")
-        let f: EnrolmentFile
+        var f: EnrolmentFile
         do {
             f = try JSONDecoder().decode(EnrolmentFile.self, from: data)
         } catch {
             throw SyncError(.corrupt, "Tệp «\(path)» không phải tệp ghi danh hợp lệ.", field: "enrolment", value: path, cause: error)
         }
-        guard f.format == currentFormat else {
-            throw SyncError(.corrupt, "Tệp ghi danh có định dạng «\(f.format)», cần «\(currentFormat)».", field: "format", value: f.format)
+        guard f.format == currentFormat || f.format == pinnedFormat else {
+            throw SyncError(
+                .corrupt, "Tệp ghi danh có định dạng «\(f.format)», cần «\(currentFormat)» hoặc «\(pinnedFormat)».", field: "format", value: f.format)
+        }
+        if let pin = f.hubTLSSHA256 {
+            guard let ok = TLSPin.normalised(pin) else {
+                throw SyncError(
+                    .corrupt, "Tệp ghi danh «\(path)» có dấu vân tay chứng chỉ «\(pin)» không hợp lệ (cần 64 chữ số hex của SHA-256).",
+                    field: "hub_tls_sha256", value: pin)
+            }
+            f.hubTLSSHA256 = ok
         }
         guard f.secret.utf8.count >= 32 else {
             throw SyncError(.corrupt, "Tệp ghi danh «\(path)» có khóa bí mật quá ngắn.", field: "secret", value: path)
@@ -56,36 +76,53 @@ public struct HubCredentials: Sendable, Equatable {
     public var replica: ReplicaID
     public var unit: String
     public var secret: String
+    /// The pinned SHA-256 of the hub's TLS certificate (`TLSPin`), for an https hub.
+    public var tlsPin: String?
     /// The HMAC key K = SHA-256(secret).
     public var key: Data { SyncAuth.key(fromSecret: secret) }
 
-    public init(hubURL: String?, replica: ReplicaID, unit: String, secret: String) {
+    public init(hubURL: String?, replica: ReplicaID, unit: String, secret: String, tlsPin: String? = nil) {
         self.hubURL = hubURL
         self.replica = replica
         self.unit = unit
         self.secret = secret
+        self.tlsPin = tlsPin
+    }
+
+    public init(enrolment e: EnrolmentFile) {
+        self.init(hubURL: e.hubURL, replica: e.replicaID, unit: e.unit, secret: e.secret, tlsPin: e.hubTLSSHA256)
     }
 }
 
 extension ReplicaStore {
     /// Enrols a new replica for `unit` and returns the enrolment file's content (with the secret;
     /// the hub keeps only its hash).
-    public func enrol(unit: String, hubURL: String?, replica: ReplicaID? = nil, now: Int64 = Int64(Date().timeIntervalSince1970)) throws
-        -> EnrolmentFile
-    {
+    public func enrol(
+        unit: String, hubURL: String?, replica: ReplicaID? = nil, tlsPin: String? = nil, now: Int64 = Int64(Date().timeIntervalSince1970)
+    ) throws -> EnrolmentFile {
         _ = try catalog.requireUnit(unit, field: "unit")
         let secret = SyncAuth.newSecret()
         let time = Self.isoNow(now)
         let id = try addEnrolment(unit: unit, keyHash: SyncAuth.key(fromSecret: secret), replica: replica, at: time)
-        return EnrolmentFile(hubURL: hubURL, unit: unit, replicaID: id, secret: secret, issuedAt: time)
+        return EnrolmentFile(hubURL: hubURL, unit: unit, replicaID: id, secret: secret, issuedAt: time, hubTLSSHA256: tlsPin)
     }
 
+    /// The pin is kept in `local_state` (key `hub_tls_sha256`) beside the credential row, so
+    /// databases of earlier releases need no migration; saving credentials without a pin drops
+    /// an earlier one.
     public func saveCredentials(_ c: HubCredentials) throws {
         try saveCredential(hubURL: c.hubURL, replica: c.replica, unit: c.unit, secret: c.secret)
+        let pin = c.tlsPin
+        try write { db in
+            try db.execute(sql: "DELETE FROM local_state WHERE key = 'hub_tls_sha256'")
+            if let pin { try db.execute(sql: "INSERT INTO local_state(key, value) VALUES ('hub_tls_sha256', ?)", arguments: [pin]) }
+        }
     }
 
     public func credentials() throws -> HubCredentials? {
-        try credential().map { HubCredentials(hubURL: $0.hubURL, replica: $0.replica, unit: $0.unit, secret: $0.secret) }
+        guard let c = try credential() else { return nil }
+        let pin = try read { db in try String.fetchOne(db, sql: "SELECT value FROM local_state WHERE key = 'hub_tls_sha256'") }
+        return HubCredentials(hubURL: c.hubURL, replica: c.replica, unit: c.unit, secret: c.secret, tlsPin: pin)
     }
 
     /// This replica's credentials, or an error saying how to get them.

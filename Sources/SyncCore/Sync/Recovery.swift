@@ -58,6 +58,8 @@ public enum Recovery {
         let path = store.path
         let tmp = path + ".khoi-phuc-\(now)"
         let rebuilt = try store.rebuild(into: tmp, stop: [me.replica: from - 1])
+        // The rebuild copies the credential row but not the hub's pinned certificate (local_state).
+        if let c = try store.credentials() { try rebuilt.saveCredentials(c) }
         let back = OpBatch(
             ops: hubOwn.ops.filter { $0.dot.origin == me.replica && $0.dot.counter >= from },
             heads: hubOwn.heads.filter { $0.origin == me.replica && $0.counter >= from })
@@ -86,7 +88,7 @@ public enum Recovery {
         let rebuilt = try store.rebuild(into: tmp, stop: [me.replica: 0])
         try rebuilt.adopt(
             identity: .init(replica: enrolment.replicaID, unit: enrolment.unit),
-            credentials: HubCredentials(hubURL: enrolment.hubURL, replica: enrolment.replicaID, unit: enrolment.unit, secret: enrolment.secret),
+            credentials: HubCredentials(enrolment: enrolment),
             label: label)
         var report = try rewrite(setAside, of: me.replica, createdFrom: 1, into: rebuilt)
         report.from = 1

@@ -6,7 +6,11 @@ import SyncCore
 struct HubEnrolCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "enrol", abstract: "Ghi danh một bản sao mới cho đơn vị; ghi tệp ghi danh cho «unit-client init --enrolment».",
-        discussion: "Hub chỉ lưu băm SHA-256 của khóa bí mật; tệp ghi danh là bản duy nhất chứa khóa, hãy chuyển an toàn.")
+        discussion: """
+            Hub chỉ lưu băm SHA-256 của khóa bí mật; tệp ghi danh là bản duy nhất chứa khóa, hãy chuyển an toàn.
+            Với hub chạy https («hub serve --tls-cert»), cần --url https://… và --tls-cert cùng tệp chứng chỉ: dấu vân tay
+            SHA-256 của chứng chỉ được ghi vào tệp ghi danh, và unit-client chỉ chấp nhận đúng chứng chỉ đó.
+            """)
     @OptionGroup var store: HubStoreOptions
     @Option(help: "Mã đơn vị (VP, CPCM-QLDTDN, CPCM-QHXDMT, TTQLCK).")
     var unit: String
@@ -14,15 +18,30 @@ struct HubEnrolCommand: AsyncParsableCommand {
     var out: String
     @Option(help: "Địa chỉ hub mà bản sao sẽ đồng bộ tới, ví dụ http://10.0.0.5:8080.")
     var url: String?
+    @Option(help: "Tệp chứng chỉ PEM mà «hub serve --tls-cert» dùng (bắt buộc với --url https://…): ghim dấu vân tay SHA-256 của nó.")
+    var tlsCert: String?
     @Option(help: "Mã bản sao mong muốn (mặc định: ngẫu nhiên).")
     var replica: String?
     @OptionGroup var output: OutputOptions
 
     func run() async throws {
-        if let url { _ = try SyncClient.hubURL(url, field: "url") }
+        let https = try url.map { try SyncClient.hubURL($0, field: "url").scheme?.lowercased() == "https" } ?? false
+        var pin: String?
+        if let tlsCert {
+            guard https else {
+                throw SyncError.invalid(
+                    "tls_cert", tlsCert, "chỉ dùng với --url https://…; địa chỉ «\(url ?? "")» không phải https nên không có chứng chỉ để ghim.")
+            }
+            pin = try TLSPin.fingerprint(pemFile: tlsCert, field: "tls_cert")
+        } else if https {
+            throw SyncError(
+                .invalidInput,
+                "Thiếu «--tls-cert»: địa chỉ hub «\(url ?? "")» dùng https, cần tệp chứng chỉ mà «hub serve --tls-cert» dùng để ghim dấu vân tay SHA-256 của nó vào tệp ghi danh.",
+                field: "tls_cert")
+        }
         let id = try replica.map { try ReplicaID.parse($0) }
         let s = try store.open()
-        let file = try s.enrol(unit: unit, hubURL: url, replica: id)
+        let file = try s.enrol(unit: unit, hubURL: url, replica: id, tlsPin: pin)
         do {
             try file.write(path: out)
         } catch {
@@ -31,10 +50,14 @@ struct HubEnrolCommand: AsyncParsableCommand {
             throw error
         }
         if output.json {
-            let d = try JSONEncoder.canonical.encode(["replica_id": file.replicaID.rawValue, "unit": file.unit, "file": out])
+            var fields = ["replica_id": file.replicaID.rawValue, "unit": file.unit, "file": out]
+            if let pin { fields["hub_tls_sha256"] = pin }
+            let d = try JSONEncoder.canonical.encode(fields)
             print(String(decoding: d, as: UTF8.self))
         } else {
-            print("Đã ghi danh bản sao \(file.replicaID) cho đơn vị \(file.unit); tệp ghi danh: \(out)")
+            print(
+                "Đã ghi danh bản sao \(file.replicaID) cho đơn vị \(file.unit); tệp ghi danh: \(out)"
+                    + (pin.map { "; ghim chứng chỉ hub SHA-256 \($0)" } ?? ""))
         }
     }
 }

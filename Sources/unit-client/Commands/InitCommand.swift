@@ -53,7 +53,7 @@ struct InitCommand: AsyncParsableCommand {
         let s = try ReplicaStore.open(path: store.path, create: true)
         try s.initialise(identity: .init(replica: id, unit: unitCode), label: label ?? ProcessInfo.processInfo.hostName)
         if let enrolled {
-            try s.saveCredentials(HubCredentials(hubURL: enrolled.hubURL, replica: id, unit: unitCode, secret: enrolled.secret))
+            try s.saveCredentials(HubCredentials(enrolment: enrolled))
         }
         if output.json {
             try printJSON(["replica_id": id.rawValue, "unit": unitCode, "db": store.path])

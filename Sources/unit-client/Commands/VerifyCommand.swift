@@ -46,8 +46,15 @@ struct RepairCommand: AsyncParsableCommand {
 
     func run() async throws {
         let s = try store.open()
+        let credentials = try? s.credentials()
         try? s.close()
         let report = try ReplicaStore.repair(path: store.path, full: full, acceptLoss: acceptLoss)
+        // A rebuild keeps the credential row but not the pinned hub certificate: put it back.
+        if let credentials, credentials.tlsPin != nil {
+            let repaired = try store.open()
+            if try repaired.credentials()?.tlsPin == nil { try repaired.saveCredentials(credentials) }
+            try? repaired.close()
+        }
         try printRepairReport(report, json: output.json)
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import CommandSupport
 import Foundation
+import PinnedTransport
 import SyncCore
 
 struct SyncCommand: AsyncParsableCommand {
@@ -45,8 +46,9 @@ struct SyncCommand: AsyncParsableCommand {
                 .invalidInput, "Thiếu «--hub»: chưa có địa chỉ hub; dùng --hub URL hoặc ghi danh với «hub enrol --url».", field: "hub")
         }
         let url = try SyncClient.hubURL(raw, field: "hub")
+        let transport = try Self.transport(url: url, raw: raw, pin: creds.tlsPin, timeout: timeout)
         func client(_ s: ReplicaStore) -> SyncClient {
-            var c = SyncClient(store: s, credentials: creds, hubURL: raw, transport: URLSessionTransport(hubURL: url, timeout: timeout))
+            var c = SyncClient(store: s, credentials: creds, hubURL: raw, transport: transport)
             c.pageLimit = pageSize
             c.retry = RetryPolicy(attempts: attempts)
             return c
@@ -78,6 +80,22 @@ struct SyncCommand: AsyncParsableCommand {
         print(
             "Đồng bộ xong với \(raw): đã gửi \(summary.sent), đã nhận \(summary.received), xung đột \(summary.conflicts) "
                 + "(\(summary.roundTrips) lượt, \(summary.retries) lần thử lại); hai bên giữ cùng dữ liệu.")
+    }
+}
+
+extension SyncCommand {
+    /// http: URLSession, as before. https: the pinned transport, and only with a pin: an https
+    /// hub whose certificate this replica cannot check is refused, never trusted blindly.
+    static func transport(url: URL, raw: String, pin: String?, timeout: Double) throws -> any SyncTransport {
+        guard url.scheme?.lowercased() == "https" else { return URLSessionTransport(hubURL: url, timeout: timeout) }
+        guard let pin else {
+            throw SyncError(
+                .invalidInput,
+                "Địa chỉ hub «\(raw)» dùng https nhưng tệp ghi danh của bản sao này không ghim chứng chỉ của hub (trường «hub_tls_sha256»): không kết nối. "
+                    + "Hãy ghi danh lại ở hub với «hub enrol --url \(raw) --tls-cert TỆP-CHỨNG-CHỈ» rồi chạy «unit-client rehome --enrolment TỆP-MỚI».",
+                field: "hub_tls_sha256", value: raw)
+        }
+        return PinnedTransport(hubURL: url, pin: pin, timeout: timeout)
     }
 }
 

@@ -15,7 +15,9 @@ final class HubHarness: @unchecked Sendable {
     var server: RunningProcess?
     var port = 0
     var hubDB: String { path("hub.sqlite") }
-    var url: String { "http://127.0.0.1:\(port)" }
+    /// `https` once `startHub` was given a certificate.
+    var scheme = "http"
+    var url: String { "\(scheme)://127.0.0.1:\(port)" }
 
     /// A hub database (`hub init`), not yet serving.
     init(_ name: String) throws {
@@ -56,9 +58,18 @@ final class HubHarness: @unchecked Sendable {
         try Run.ok(.unitClient, args + ["--db", db(replica)], in: dir, sourceLocation: sourceLocation).out
     }
 
-    /// `hub serve` on 127.0.0.1; port 0 lets the system choose, read back from stdout.
-    func startHub(port wanted: Int = 0) throws {
-        let s = try start(.hub, ["serve", "--host", "127.0.0.1", "--port", String(wanted), "--db", hubDB])
+    /// `hub serve` on 127.0.0.1; port 0 lets the system choose, read back from stdout. `extra`:
+    /// more `hub serve` options; `fileLimit`: started through `sh -c 'ulimit -n N; exec hub …'`.
+    func startHub(port wanted: Int = 0, extra: [String] = [], fileLimit: Int? = nil) throws {
+        let args = ["serve", "--host", "127.0.0.1", "--port", String(wanted), "--db", hubDB] + extra
+        if extra.contains("--tls-cert") { scheme = "https" }
+        let s: RunningProcess
+        if let fileLimit {
+            let hub = try Run.Tool.hub.executable()
+            s = try Run.start(URL(fileURLWithPath: "/bin/sh"), ["-c", "ulimit -n \(fileLimit) && exec \"$0\" \"$@\"", hub.path] + args, in: dir)
+        } else {
+            s = try start(.hub, args)
+        }
         server = s
         let deadline = Date().addingTimeInterval(30)
         while Date() < deadline {

@@ -84,11 +84,21 @@ struct HubTLSTests {
         #expect(refused.stderr.contains("dấu vân tay"), "\(refused.stderr)")
         #expect(!impostor.stderrSoFar.contains("sync.page"), "the impostor received a page: \(impostor.stderrSoFar)")
         #expect(try h.clientDump("a") == before)
-        impostor.stop(signal: SIGTERM)
 
         // The real hub still takes the new activity.
         #expect(try h.client("a", ["sync"]).status == 0)
         #expect(try h.hubDump() == (try h.clientDump("a")))
+
+        // Moving the machine to a new https enrolment (`rehome` rebuilds its database) keeps a pin:
+        // the new file's, so the next sync over https still checks the certificate.
+        try h.hubOK("enrol", "--unit", "TTQLCK", "--out", h.path("a2.enrol"), "--url", h.url, "--tls-cert", good.cert)
+        let moved = try h.client("a", ["rehome", "--enrolment", h.path("a2.enrol")])
+        #expect(moved.status == 0, "\(moved)")
+        let again = try h.client("a", ["sync"])
+        #expect(again.status == 0 && again.out.contains(h.url), "\(again)")
+        let stillPinned = try h.client("a", ["sync", "--hub", "https://127.0.0.1:\(impostorPort)", "--attempts", "1"])
+        #expect(stillPinned.status == 4 && stillPinned.stderr.contains(good.sha256), "after rehome: \(stillPinned)")
+        impostor.stop(signal: SIGTERM)
     }
 
     @Test(

@@ -33,7 +33,8 @@ struct ReportAssemblyTests {
         #expect(try counted("2026-H1") == ["2025-12-15", "2026-03-14", "2026-03-15", "2026-06-14"])
         #expect(try counted("2026-Q3") == ["2026-06-15"])
         #expect(try counted("2026-Y") == ["2025-12-15", "2026-03-14", "2026-03-15", "2026-06-14", "2026-06-15", "2026-12-14"])
-        #expect(try counted("2025-Q4") == ["2025-12-14"])
+        // 2025 has no plan: its report is refused, naming the period
+        #expect(throws: SyncError.self) { try counted("2025-Q4") }
         #expect(try counted("2027-Q1") == ["2026-12-15"])
         #expect(try counted("2026-03-14_2026-03-15") == ["2026-03-14", "2026-03-15"])
     }

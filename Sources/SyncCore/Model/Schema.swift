@@ -28,6 +28,8 @@ public enum FieldType: Sendable, Hashable {
     case period
     /// An Ed25519 public key, 32 bytes in base64 (a replica's signing key).
     case publicKey
+    /// A comma-separated, sorted, duplicate-free list of unit codes.
+    case unitList
 }
 
 /// One replicated field of an entity. The order of `EntitySchema.fields` is frozen once
@@ -59,6 +61,7 @@ public enum EntitySchema {
         case .task: return taskFields
         case .activity: return activityFields
         case .report: return reportFields
+        case .plan: return planFields
         }
     }
 
@@ -109,6 +112,28 @@ public enum EntitySchema {
         FieldSpec("dossiers_total", .count, "tổng số hồ sơ"),
         FieldSpec("dossiers_online", .count, "số hồ sơ trực tuyến"),
         FieldSpec("deleted", .flag, "đã xóa", optional: false),
+    ]
+
+    /// The kinds of plan entry (`KH.<year>.<code>`): the plan's heading (`CHUNG`), a content item,
+    /// a form, a duty.
+    public static let planEntryTypes = ["plan", "content", "form", "duty"]
+
+    /// One entry of a year's plan (docs/PLAN-DATA.md). Which fields an entry uses depends on its
+    /// `type`; the heading keeps the plan-level data (agency, targets, legal basis, recipients,
+    /// signer) as canonical JSON in `document`.
+    static let planFields: [FieldSpec] = [
+        FieldSpec("type", .choice(planEntryTypes), "loại mục", optional: false),
+        FieldSpec("title", .text(maxLength: 2000), "tên", optional: false),
+        FieldSpec("measure", .text(maxLength: 200), "đơn vị tính"),
+        FieldSpec("people", .text(maxLength: 200), "đơn vị tính số người"),
+        FieldSpec("url_required", .flag, "cần đường dẫn"),
+        FieldSpec("units", .unitList, "đơn vị thực hiện"),
+        FieldSpec("valid_from", .date, "áp dụng từ ngày"),
+        FieldSpec("retired_on", .date, "thôi áp dụng từ ngày"),
+        FieldSpec("symbol", .text(maxLength: 200), "số, ký hiệu"),
+        FieldSpec("issued", .date, "ngày ban hành"),
+        FieldSpec("document", .text(maxLength: 200_000), "nội dung chung"),
+        FieldSpec("assumed", .flag, "giả định"),
     ]
 
     /// The index of a field in its entity's schema.

@@ -190,7 +190,8 @@ struct OpReader {
     private mutating func name(_ reference: Int64) throws -> String {
         if let n = names[reference] { return n }
         if lookups.isEmpty { lookups = try EntityKind.allCases.map { try db.cachedStatement(sql: "SELECT id FROM \($0.table) WHERE rowid = ?") } }
-        guard let kind = EntityKind(code: reference & 3), let n = try String.fetchOne(lookups[Int(kind.code)], arguments: [reference >> 2])
+        let (kind, rowid) = OpTarget.decode(reference)
+        guard let kind, let n = try String.fetchOne(lookups[Int(kind.code)], arguments: [rowid])
         else { throw SyncError(.corrupt, "Nhật ký thao tác tham chiếu bản ghi không tồn tại (\(reference)).") }
         names[reference] = n
         return n
@@ -207,7 +208,7 @@ struct OpReader {
             let reference = OpTarget.reference(target)
             let fieldIndex = OpTarget.field(target)
             let record = try name(reference)
-            guard let kind = EntityKind(code: reference & 3), fieldIndex < EntitySchema.fields(kind).count else {
+            guard let kind = OpTarget.decode(reference).kind, fieldIndex < EntitySchema.fields(kind).count else {
                 throw SyncError(.corrupt, "Nhật ký thao tác có trường không tồn tại.")
             }
             out.append(

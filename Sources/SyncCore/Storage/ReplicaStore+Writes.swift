@@ -62,6 +62,13 @@ extension ReplicaStore {
     /// test): each `create`/`write` is the same local write as `createRecord`/`writeRecord`, and
     /// either all of them are committed or none.
     public func localWrites<T: Sendable>(_ body: (inout LocalWriteBatch) throws -> T) throws -> T {
+        try localWrites(checkingPlan: true, body)
+    }
+
+    /// As `localWrites`; `checkingPlan: false` writes activities and tasks without checking them
+    /// against the plan of their date, as releases before the plan was data did (tests build such
+    /// databases with it).
+    func localWrites<T: Sendable>(checkingPlan: Bool, _ body: (inout LocalWriteBatch) throws -> T) throws -> T {
         // GRDB's write closure is @Sendable; `body` runs inside this call only, on its thread.
         nonisolated(unsafe) let body = body
         return try write { db in
@@ -78,6 +85,7 @@ extension ReplicaStore {
             }
             session.signer = (me.replica, key)
             var batch = LocalWriteBatch(session: session, me: me)
+            batch.checkPlan = checkingPlan
             let out = try body(&batch)
             // A replica registers its public key after its unit (its first ops), or, made by the
             // release before signing, with its first write since.

@@ -114,7 +114,25 @@ public final class ReplicaStore: Sendable {
             if mapped.code == .unavailable { throw mapped }
             throw SyncError(.database, "Không mở được cơ sở dữ liệu «\(path)»: \(error)", field: "db", value: path, cause: error)
         }
-        return ReplicaStore(path: path, pool: pool, catalog: catalog)
+        let store = ReplicaStore(path: path, pool: pool, catalog: catalog)
+        try store.completeGenesis()
+        return store
+    }
+
+    /// Applies the genesis ops an initialised database made by an earlier release lacks (genesis
+    /// is append-only: `Genesis`). Takes the write lock only when some are due.
+    func completeGenesis() throws {
+        let genesis = Genesis.ops(catalog: catalog)
+        let have = try read { db in try Int.fetchOne(db, sql: "SELECT value FROM local_state WHERE key = 'genesis'") }
+        guard let have, have < genesis.count else { return }
+        try write { db in
+            guard let applied = try Int.fetchOne(db, sql: "SELECT value FROM local_state WHERE key = 'genesis'"), applied < genesis.count
+            else { return }
+            var session = try ApplySession(db: db, rules: self.rules)
+            try session.apply(OpBatch(ops: Array(genesis[applied...])), source: .genesis)
+            try session.finish()
+            try db.execute(sql: "UPDATE local_state SET value = ? WHERE key = 'genesis'", arguments: [genesis.count])
+        }
     }
 
     private init(path: String, pool: any DatabaseWriter, catalog: Catalog) {

@@ -608,7 +608,7 @@ struct CheckedOpReader {
         default: throw SyncError(.corrupt, "cột «supersedes» không phải dữ liệu nhị phân.")
         }
         let reference = OpTarget.reference(target)
-        guard let kind = EntityKind(code: reference & 3) else { throw SyncError(.corrupt, "cột «target» không chỉ loại bản ghi nào (\(target)).") }
+        guard let kind = OpTarget.decode(reference).kind else { throw SyncError(.corrupt, "cột «target» không chỉ loại bản ghi nào (\(target)).") }
         let fields = EntitySchema.fields(kind)
         let fieldIndex = OpTarget.field(target)
         guard fieldIndex < fields.count else { throw SyncError(.corrupt, "cột «target» chỉ trường không tồn tại (\(target)).") }
@@ -624,10 +624,11 @@ struct CheckedOpReader {
             lookups = try EntityKind.allCases.map { RawStatement(try db.cachedStatement(sql: "SELECT id FROM \($0.table) WHERE rowid = ?")) }
         }
         let lookup = lookups[Int(kind.code)]
-        lookup.bind(1, reference >> 2)
+        let rowid = OpTarget.decode(reference).rowid
+        lookup.bind(1, rowid)
         defer { lookup.reset() }
         guard try lookup.step(db), lookup.type(0) == SQLITE_TEXT else {
-            throw SyncError(.corrupt, "thao tác tham chiếu bản ghi không tồn tại (dòng \(reference >> 2) của bảng «\(kind.table)»).")
+            throw SyncError(.corrupt, "thao tác tham chiếu bản ghi không tồn tại (dòng \(rowid) của bảng «\(kind.table)»).")
         }
         let n = lookup.text(0)
         names[reference] = n

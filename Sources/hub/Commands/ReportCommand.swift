@@ -69,7 +69,7 @@ struct HubReportCommand: AsyncParsableCommand {
         }
         let s = try store.open()
         let heading = ReportHeading(
-            catalog: s.catalog, number: number?.trimmingCharacters(in: .whitespaces), date: day,
+            catalog: try s.planBook().plan(for: p), number: number?.trimmingCharacters(in: .whitespaces), date: day,
             signerName: signer.map { VietnameseText.nfc($0.trimmingCharacters(in: .whitespaces)) })
         let report = try ReportSource(store: s).consolidatedReport(for: p, heading: heading)
         let data = try report.export(fmt)

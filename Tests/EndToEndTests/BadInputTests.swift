@@ -68,8 +68,10 @@ import Testing
     @Test("Mã hình thức, mã nội dung không có trong Kế hoạch / unknown form and content codes")
     func unknownCodes() throws {
         let f = try Fixture()
-        try f.expectRefused(f.add(["form": "HT10"]), exit: Self.invalid, field: "form", value: "HT10", mentions: ["HT01–HT09"])
-        try f.expectRefused(f.add(["content": "ND05,ND12"]), exit: Self.invalid, field: "content", value: "ND12", mentions: ["ND01–ND11"])
+        try f.expectRefused(
+            f.add(["form": "HT10"]), exit: Self.invalid, field: "form", value: "HT10", mentions: ["Kế hoạch năm 2026", "HT01", "HT09"])
+        try f.expectRefused(
+            f.add(["content": "ND05,ND12"]), exit: Self.invalid, field: "content", value: "ND12", mentions: ["Kế hoạch năm 2026", "ND01", "ND11"])
         try f.expectRefused(["activity", "edit", f.activity, "--form", "HT99"], exit: Self.invalid, field: "form", value: "HT99")
         try f.expectRefused(["activity", "edit", f.activity, "--content", "ND00"], exit: Self.invalid, field: "content", value: "ND00")
     }

@@ -5,7 +5,8 @@ import Foundation
 /// a release may add ops after the last, never change one, and `ReplicaStore.open` applies to an
 /// upgraded database the ones it lacks. In order:
 /// 1. the duties TN01–TN06 assigned to their responsible units as tasks with fixed ids
-///    (`NV.<unit>.<duty>`), as the first release made them;
+///    (`NV.<unit>.<duty>`), as the first release made them (their titles are the duties' titles in
+///    `plan-2026.json`, which is why that file's duty titles must not change);
 /// 2. the 2026 plan's entries (`KH.2026.<code>`, docs/PLAN-DATA.md), from the release that made
 ///    the plan replicated data.
 public enum Genesis {
@@ -21,7 +22,7 @@ public enum Genesis {
                 let id = RecordID(kind: .task, owner: unit, suffix: duty.code).rawValue
                 add(id, "unit", .text(unit))
                 add(id, "item", .text(duty.code))
-                add(id, "title", .text(VietnameseText.nfc(duty.taskTitle ?? duty.title)))
+                add(id, "title", .text(VietnameseText.nfc(duty.title)))
                 add(id, "status", .text(TaskStatus.notStarted.rawValue))
                 add(id, "deleted", .int(0))
             }

@@ -72,9 +72,6 @@ public struct Catalog: Sendable, Codable {
         public var units: [String]
         public var validFrom: String?
         public var retiredOn: String?
-        /// The title of the task the first release's genesis made for this duty, when the plan's
-        /// wording was corrected since (genesis ops are frozen: every replica must make the same).
-        public var taskTitle: String?
     }
 
     public struct Target: Sendable, Codable, Hashable {

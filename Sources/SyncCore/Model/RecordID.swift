@@ -64,6 +64,21 @@ public enum EntityKind: String, Sendable, CaseIterable, Codable {
     }
 }
 
+extension RecordID {
+    /// Whether `raw` has the shape of a record id of a kind a later program may add: a prefix of
+    /// two capital letters that is no known kind's, then 1–3 parts of 1–40 of A–Z, a–z, 0–9, '-'.
+    public static func isLaterKind(_ raw: String) -> Bool {
+        let parts = raw.split(separator: ".", omittingEmptySubsequences: false)
+        guard (2...4).contains(parts.count), parts[0].utf8.count == 2, parts[0].utf8.allSatisfy({ $0 >= 0x41 && $0 <= 0x5A }),
+            !EntityKind.allCases.contains(where: { $0.prefix == parts[0] })
+        else { return false }
+        return parts.dropFirst().allSatisfy { p in
+            (1...40).contains(p.utf8.count)
+                && p.utf8.allSatisfy { ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2D }
+        }
+    }
+}
+
 /// A parsed record id: its kind, the unit that owns it (the replica for `RE`), and the rest.
 public struct RecordID: Hashable, Sendable, CustomStringConvertible {
     public let kind: EntityKind

@@ -141,3 +141,38 @@ public enum EntitySchema {
         fields(kind).firstIndex { $0.name == field }
     }
 }
+
+/// Which kinds and fields a program knows: a value, so that two schema versions can meet in one
+/// process (tests) as they meet between machines a release apart. Fields are append-only
+/// (`FieldSpec`), so a version is, per kind, how many of `EntitySchema.fields(kind)` it knows.
+/// An op naming a kind or field the schema does not know is kept, counted, relayed and verified,
+/// not applied (docs/SYNC-CONTRACT.md, "Mixed program versions"); the upgrade that knows it applies it.
+public struct SchemaVersion: Sendable, Hashable, CustomStringConvertible {
+    public let version: Int
+    /// Known fields per kind, by `EntityKind.code` (0: the kind is unknown).
+    let fieldCounts: [Int]
+
+    public init(version: Int, fieldCounts: [EntityKind: Int]) {
+        self.version = version
+        var counts = [Int](repeating: 0, count: EntityKind.allCases.count)
+        for (k, n) in fieldCounts { counts[Int(k.code)] = min(n, EntitySchema.fields(k).count) }
+        self.fieldCounts = counts
+    }
+
+    /// The releases before the plan was data: no plan entries.
+    public static let v1 = SchemaVersion(version: 1, fieldCounts: [.replica: 3, .task: 7, .activity: 12, .report: 14])
+
+    /// What this program knows: every kind and field of `EntitySchema`.
+    public static let current = SchemaVersion(
+        version: 2, fieldCounts: Dictionary(uniqueKeysWithValues: EntityKind.allCases.map { ($0, EntitySchema.fields($0).count) }))
+
+    public var description: String { String(version) }
+
+    /// Whether field `index` of `kind` is known.
+    func knows(_ kind: EntityKind, field index: Int) -> Bool { index < fieldCounts[Int(kind.code)] }
+
+    /// A field name a later program could use: lower-case ASCII letters, digits and `_`, 1–40.
+    static func isFieldName(_ s: String) -> Bool {
+        (1...40).contains(s.utf8.count) && s.utf8.allSatisfy { ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x5F }
+    }
+}

@@ -56,7 +56,7 @@ extension ReplicaStore {
                     let units = ((r[6] as String?) ?? "").split(separator: ",").map(String.init).sorted {
                         (unitOrder[$0] ?? .max, $0) < (unitOrder[$1] ?? .max, $1)
                     }
-                    c.duties.append(Catalog.Duty(code: code, title: title, units: units, validFrom: from, retiredOn: retired, taskTitle: nil))
+                    c.duties.append(Catalog.Duty(code: code, title: title, units: units, validFrom: from, retiredOn: retired))
                 default:
                     continue
                 }

@@ -11,6 +11,9 @@ public struct ApplyReport: Sendable, Equatable, Codable {
     public var heldBack = 0
     /// Fields in conflict after the batch, among the records it touched.
     public var conflicts = 0
+    /// Of `applied`, ops naming a kind or field this program does not know: stored, counted and
+    /// relayed, applied by the upgrade that knows them (`unknown_op`).
+    public var unknown = 0
 
     public init() {}
 }

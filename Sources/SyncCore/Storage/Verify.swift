@@ -305,22 +305,28 @@ extension ReplicaStore {
         scan.bind(1, OpKey.id(index, 0))
         scan.bind(2, OpKey.id(index, min(counter, OpKey.maxCounter)))
         defer { scan.reset() }
+        // Ops of kinds or fields this program does not know are in `unknown_op`, in the chain like any other.
+        var unknown = try ReplicaStore.unknownOps(db, originIndex: index, origin: origin, origins: origins, after: 0, through: counter)
+        var scanned: Op?
+        var scanDone = false
         walk: while true {
-            do {
-                guard try scan.step(db) else { break }
-            } catch {
-                problem(.opLog, "\(origin):\(done + 1)", "không đọc được thao tác sau số \(done): \(describe(error))")
-                firstBad = (done + 1, false)
-                break
-            }
             let expected = done + 1
             let op: Op
-            do {
-                op = try reader.op(scan, origin: origin)
-            } catch {
-                problem(.opLog, "\(origin):\(expected)", "thao tác không đọc được: \(describe(error))")
-                firstBad = (expected, false)
-                break
+            if let u = unknown.first, u.dot.counter == expected {
+                op = unknown.removeFirst()
+            } else {
+                if scanned == nil && !scanDone {
+                    do {
+                        if try scan.step(db) { scanned = try reader.op(scan, origin: origin) } else { scanDone = true }
+                    } catch {
+                        problem(.opLog, "\(origin):\(expected)", "không đọc được thao tác sau số \(done): \(describe(error))")
+                        firstBad = (expected, false)
+                        break
+                    }
+                }
+                guard let next = scanned ?? unknown.first else { break }
+                if scanned != nil { scanned = nil } else { unknown.removeFirst() }
+                op = next
             }
             guard op.dot.counter == expected else {
                 problem(.opLog, "\(origin):\(expected)", "thiếu thao tác \(origin):\(expected) (véc-tơ phiên bản ghi đến \(counter)).")

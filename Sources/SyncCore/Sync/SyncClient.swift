@@ -43,10 +43,39 @@ public struct SyncSummary: Sendable, Codable, Equatable {
     public var conflicts = 0
     public var roundTrips = 0
     public var retries = 0
+    /// The hub's schema version as its last reply gave it (nil: a hub of the release before
+    /// schema versions, which knows no plan entries).
+    public var hubSchema: Int?
+    /// Ops this replica holds but its program does not know (a newer program's): they wait for
+    /// this machine's upgrade (`ReplicaStore.unknownOpCount`).
+    public var waitingForUpgrade = 0
 
     enum CodingKeys: String, CodingKey {
         case sent, received, conflicts, retries
         case roundTrips = "round_trips"
+        case hubSchema = "hub_schema"
+        case waitingForUpgrade = "waiting_for_upgrade"
+    }
+
+    /// What the user should know about program versions after this sync, in Vietnamese (nil: nothing).
+    public var versionAdvice: String? {
+        var lines: [String] = []
+        let mine = SchemaVersion.current.version
+        if let hub = hubSchema, hub < mine {
+            lines.append(
+                "Hub dùng phiên bản dữ liệu cũ hơn máy này (lược đồ \(hub), máy này \(mine)): hãy nâng cấp chương trình trên hub; thao tác hub chưa hiểu vẫn được hub giữ và chuyển tiếp."
+            )
+        } else if hubSchema == nil && roundTrips > 0 {
+            lines.append(
+                "Hub dùng phiên bản chương trình cũ hơn máy này (chưa báo phiên bản lược đồ dữ liệu): hãy nâng cấp chương trình trên hub, nếu không hub sẽ từ chối các thay đổi Kế hoạch."
+            )
+        }
+        if waitingForUpgrade > 0 {
+            lines.append(
+                "Có \(waitingForUpgrade) thao tác của phiên bản chương trình mới hơn đang được giữ (đã đồng bộ, đã kiểm tra, chưa áp dụng): hãy nâng cấp chương trình trên máy này; sau khi nâng cấp chúng được áp dụng ngay."
+            )
+        }
+        return lines.isEmpty ? nil : lines.joined(separator: "\n")
     }
 }
 
@@ -110,6 +139,7 @@ public struct SyncClient: Sendable {
             }
             summary.retries += retries
             summary.roundTrips += 1
+            summary.hubSchema = response.hubSchema
             // The hub's copy of this replica's own ops must be this replica's: a database put
             // back to an old copy that wrote on holds other ops under the same counters.
             if response.yourCounter > 0, let mine = try store.chainHash(of: me, at: response.yourCounter),
@@ -139,6 +169,7 @@ public struct SyncClient: Sendable {
         }
         try Self.checkComplete(store: store, me: me, hubVector: hubVector)
         summary.conflicts = try store.conflicts().count
+        summary.waitingForUpgrade = try store.unknownOpCount()
         return summary
     }
 
@@ -203,7 +234,8 @@ public struct SyncClient: Sendable {
         var attempt = 0
         while true {
             attempt += 1
-            let headers = SyncAuth.signRequest(body: body, replica: credentials.replica, key: credentials.key, now: clock())
+            var headers = SyncAuth.signRequest(body: body, replica: credentials.replica, key: credentials.key, now: clock())
+            headers[SyncProtocol.Header.schema] = String(SchemaVersion.current.version)
             let failure: SyncError
             do {
                 let reply = try await transport.post(body: body, headers: headers)
@@ -211,7 +243,9 @@ public struct SyncClient: Sendable {
                     try SyncAuth.verifyResponse(
                         body: reply.body, nonce: headers[SyncProtocol.Header.nonce] ?? "", signature: reply.headers[SyncProtocol.Header.signature],
                         key: credentials.key)
-                    return (try WireCodec.decodeResponse(reply.body), attempt - 1)
+                    var response = try WireCodec.decodeResponse(reply.body)
+                    response.hubSchema = reply.headers[SyncProtocol.Header.schema].flatMap { Int($0) }
+                    return (response, attempt - 1)
                 }
                 let e = Self.error(fromStatus: reply.status, body: reply.body)
                 if reply.status < 500 && reply.status != 408 && reply.status != 429 { throw e }

@@ -189,3 +189,38 @@ struct PlanDataTests {
         #expect(v.ok && v.problems.isEmpty, "\(v)")
     }
 }
+
+@Suite("Phiên bản của hub và của máy trong đồng bộ / program versions met in a sync")
+struct SchemaHandshakeTests {
+    @Test("Hub cũ hơn hoặc máy cần nâng cấp: đồng bộ nói rõ bằng tiếng Việt / an older hub, or ops waiting for this machine's upgrade")
+    func advice() async throws {
+        for (schema, expected) in [(SchemaVersion.current.version, nil), (1, "lược đồ 1"), (nil, "chưa báo phiên bản")] as [(Int?, String?)] {
+            let hub = try Fixture.hub()
+            let (s, c) = try Fixture.replica(hub, unit: "TTQLCK")
+            var client = SyncClient(
+                store: s, credentials: c, hubURL: c.hubURL, transport: InProcessTransport(service: HubSyncService(store: hub), schema: schema))
+            client.retry = RetryPolicy(attempts: 1, baseDelay: 0, maxDelay: 0)
+            let summary = try await client.run()
+            #expect(summary.hubSchema == schema)
+            if let expected {
+                #expect(summary.versionAdvice?.contains(expected) == true && summary.versionAdvice?.contains("nâng cấp") == true, "\(schema as Any)")
+            } else {
+                #expect(summary.versionAdvice == nil)
+            }
+        }
+        // A machine a version behind: the Office's plan amendment reaches it, waits, and it is told.
+        let hub = try Fixture.hub()
+        let (office, oc) = try Fixture.replica(hub, unit: "VP")
+        try office.amendPlan(year: 2026, [.addContent(code: "ND12", title: "Luật Dữ liệu", from: nil)])
+        _ = try await Fixture.client(office, oc, hub).run()
+        let e = try hub.enrol(unit: "TTQLCK", hubURL: "http://hub.invalid")
+        let old = try ReplicaStore.inMemory(schema: .v1)
+        try old.initialise(identity: .init(replica: e.replicaID, unit: "TTQLCK"))
+        let credentials = HubCredentials(hubURL: e.hubURL, replica: e.replicaID, unit: "TTQLCK", secret: e.secret)
+        try old.saveCredentials(credentials)
+        let summary = try await Fixture.client(old, credentials, hub).run()
+        #expect(summary.waitingForUpgrade > 0)
+        #expect(summary.versionAdvice?.contains("\(summary.waitingForUpgrade) thao tác") == true)
+        #expect(try old.versionVector() == (try hub.versionVector()))
+    }
+}

@@ -138,7 +138,8 @@ public final class ReplicaStore: Sendable {
                 let originIndex: Int64 = row[4]
                 let origin = try origins.replica(originIndex, in: "Bảng unknown_op")
                 let op = try OpRow.decode(row, origin: origin, origins: origins, record: row[5], field: row[6], valueColumn: 2)
-                guard let (slot, field, value) = try? session.validate(op, source: .peer(authenticated: nil, unit: nil)) else { continue }
+                let source: OpSource = origin == .genesis ? .genesis : .peer(authenticated: nil, unit: nil)
+                guard let (slot, field, value) = try? session.validate(op, source: source) else { continue }
                 try session.applyValidated(op, slot: slot, field: field, value: value)
                 applied.append((originIndex, Int64(op.dot.counter)))
             }

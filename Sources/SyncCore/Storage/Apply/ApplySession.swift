@@ -157,8 +157,13 @@ struct ApplySession {
     /// Nil when the op names a kind or field this program's schema does not know (a later
     /// program's): its origin is checked as far as it can be, and the caller keeps it.
     mutating func validate(_ op: Op, source: OpSource) throws -> (slot: Int, field: Int, value: Value)? {
+        // A peer's op, or a genesis op of a release whose schema is newer than the one given
+        // (a store opened with an older `SchemaVersion`), may name what this schema lacks.
         let isPeer: Bool
-        if case .peer = source { isPeer = true } else { isPeer = false }
+        switch source {
+        case .peer, .genesis: isPeer = true
+        case .local: isPeer = false
+        }
         let slot: Int
         do {
             slot = try self.slot(forRaw: op.record)
@@ -297,6 +302,7 @@ struct ApplySession {
     /// The origin rules for an op whose record kind this program does not know: an authenticated
     /// sender writes only as itself, and the origin has registered its unit.
     private mutating func checkOriginOfUnknown(_ op: Op, source: OpSource) throws {
+        if case .genesis = source { return }
         if case .peer(let sender?, _) = source, op.dot.origin != sender {
             throw SyncError(
                 .forbidden, "Thao tác \(op.dot) không phải của bản sao đã xác thực \(sender).", field: "origin", value: op.dot.origin.rawValue)

@@ -224,3 +224,34 @@ struct SchemaHandshakeTests {
         #expect(try old.versionVector() == (try hub.versionVector()))
     }
 }
+
+@Suite("Sửa lời văn Kế hoạch sau khi đơn vị gửi báo cáo / the plan's wording amended after a unit submitted")
+struct AmendedWordingTests {
+    @Test("Số liệu đã chốt vẫn khớp khi chỉ lời văn đổi; một hoạt động sửa sau khi gửi thì không / frozen figures survive a retitle, not an edit")
+    func frozenFiguresSurviveRetitles() throws {
+        let office = try PlanDataTests.store("VP", "aaaa0009")
+        let unit = try PlanDataTests.store("TTQLCK", "bbbb0009")
+        let id = try unit.createRecord(
+            kind: .activity, owner: "TTQLCK",
+            changes: [
+                ("unit", .text("TTQLCK")), ("date", .text("2026-02-10")), ("form", .text("HT01")), ("content", .text("ND01")),
+                ("title", .text("Tập huấn")), ("quantity", .int(2)), ("participants", .int(40)), ("recorded", .text("2026-02-10T08:00:00Z")),
+                ("deleted", .int(0)),
+            ])
+        try UnitReports(store: unit).submit(period: .quarter(2026, 1), now: try #require(ISO8601DateFormatter().date(from: "2026-03-16T08:00:00Z")))
+        func frozenMatches() throws -> Bool? {
+            try PlanDataTests.pull(office, from: unit)
+            let r = try ReportSource(store: office).consolidatedReport(for: .quarter(2026, 1), heading: ReportHeading(catalog: .standard))
+            return r.units.first { $0.unit == "TTQLCK" }?.frozenMatches
+        }
+        #expect(try frozenMatches() == true)
+        // The Office rewords ND01 and HT01's measure, and adds ND12: the unit's figures are unchanged.
+        try office.writeRecord(PlanEntries.record(year: 2026, code: "ND01"), changes: [("title", .text("Phổ biến văn bản mới về CCHC"))])
+        try office.writeRecord(PlanEntries.record(year: 2026, code: "HT01"), changes: [("measure", .text("lớp"))])
+        try office.amendPlan(year: 2026, [.addContent(code: "ND12", title: "Luật Dữ liệu", from: nil)])
+        #expect(try frozenMatches() == true)
+        // An edit of a counted activity after submission is a change.
+        try unit.writeRecord(id, changes: [("participants", .int(45))])
+        #expect(try frozenMatches() == false)
+    }
+}

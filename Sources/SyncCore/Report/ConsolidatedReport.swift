@@ -255,7 +255,7 @@ public struct ConsolidatedReport: Codable, Sendable, Equatable {
                 unit: u, name: catalog.unit(u)?.name ?? u, status: status, submittedAt: submitted ? r?.submittedAt : nil, figures: figures)
             if submitted, let r {
                 section.frozenHash = r.figuresHash
-                if let h = r.figuresHash { section.frozenMatches = (try? figures.hash()) == h }
+                if let h = r.figuresHash { section.frozenMatches = figures.matches(frozen: r.figures, hash: h) }
                 section.results = r.results
                 section.issues = r.issues
                 section.proposals = r.proposals

@@ -222,6 +222,21 @@ struct SchemaHandshakeTests {
         #expect(summary.waitingForUpgrade > 0)
         #expect(summary.versionAdvice?.contains("\(summary.waitingForUpgrade) thao tác") == true)
         #expect(try old.versionVector() == (try hub.versionVector()))
+
+        // A client of the release before schema versions: the hub keeps what it sent and tells it to upgrade.
+        let (previous, pc) = try Fixture.replica(hub, unit: "CPCM-QLDTDN")
+        _ = try Fixture.activity(previous, unit: "CPCM-QLDTDN", title: "Tin bài trước khi nâng cấp")
+        var client = SyncClient(
+            store: previous, credentials: pc, hubURL: pc.hubURL,
+            transport: InProcessTransport(service: HubSyncService(store: hub), asPreviousRelease: true))
+        client.retry = RetryPolicy(attempts: 1, baseDelay: 0, maxDelay: 0)
+        do {
+            _ = try await client.run()
+            Issue.record("a previous-release client was sent plan entries")
+        } catch let e as SyncError {
+            #expect(e.code == .invalidInput && e.message.contains("nâng cấp chương trình"), "\(e)")
+        }
+        #expect(try hub.versionVector()[pc.replica] == (try previous.versionVector()[pc.replica]), "its ops reached the hub")
     }
 }
 

@@ -35,6 +35,15 @@ public struct HubSyncService: Sendable {
         }
         let response = try store.receive(
             request, unit: sender.unit, nonce: claims.nonce, nonceExpiresAt: claims.timestamp + SyncProtocol.nonceLifetime, now: now)
+        // A client of the release before schema versions (no `x-cchc-schema`) refuses plan
+        // entries, and would refuse the whole page: its ops are kept (committed above), and it is
+        // told to upgrade instead of meeting an error it cannot explain.
+        if headers[SyncProtocol.Header.schema] == nil, response.ops.contains(where: { $0.record.hasPrefix("KH.") }) {
+            throw SyncError(
+                .invalidInput,
+                "Máy này dùng phiên bản chương trình cũ, chưa nhận được Kế hoạch dạng dữ liệu mà Văn phòng đã sửa đổi. Hub đã nhận \(response.applied) thao tác mới của máy (không mất gì); hãy nâng cấp chương trình trên máy này (scripts/install.sh) rồi đồng bộ lại.",
+                field: "protocol", value: "x-cchc-schema")
+        }
         let out = try WireCodec.encode(response)
         return Outcome(
             body: out, signature: SyncAuth.signResponse(body: out, nonce: claims.nonce, key: sender.key), replica: claims.replica,

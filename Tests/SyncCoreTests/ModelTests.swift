@@ -12,6 +12,7 @@ import Testing
             ("2026-Q3", "2026-06-15", "2026-09-14"),
             ("2026-Q4", "2026-09-15", "2026-12-14"),
             ("2026-H1", "2025-12-15", "2026-06-14"),
+            ("2026-9M", "2025-12-15", "2026-09-14"),
             ("2026-Y", "2025-12-15", "2026-12-14"),
             ("2026-03-01_2026-03-31", "2026-03-01", "2026-03-31"),
         ])
@@ -44,6 +45,9 @@ import Testing
         #expect(ReportPeriod.quarter(2026, 4).next == .quarter(2027, 1))
         #expect(ReportPeriod.quarter(2026, 1).next == .quarter(2026, 2))
         #expect(ReportPeriod.halfYear(2026).next == .quarter(2026, 3))
+        #expect(try ReportPeriod.parse("2026-9t") == .nineMonths(2026))
+        #expect(ReportPeriod.nineMonths(2026).vietnameseName == "9 tháng đầu năm 2026")
+        #expect(ReportPeriod.nineMonths(2026).next == .quarter(2026, 4))
     }
 
     @Test(

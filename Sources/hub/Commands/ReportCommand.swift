@@ -13,7 +13,9 @@ struct HubReportCommand: AsyncParsableCommand {
             kỳ đó được tính vào kỳ tiếp theo, ghi chú «nhập muộn».
             """)
     @OptionGroup var store: HubStoreOptions
-    @Option(help: "Kỳ báo cáo: 2026-Q1…Q4, 2026-H1, 2026-Y; hoặc dùng --from/--to cho báo cáo đột xuất.", transform: ReportPeriod.reading("period"))
+    @Option(
+        help: "Kỳ báo cáo: 2026-Q1…Q4, 2026-H1, 2026-9M, 2026-Y; hoặc dùng --from/--to cho báo cáo đột xuất.",
+        transform: ReportPeriod.reading("period"))
     var period: ReportPeriod?
     @Option(help: "Ngày đầu (YYYY-MM-DD) của báo cáo đột xuất.")
     var from: String?

@@ -44,7 +44,7 @@ struct ActivityCommand: AsyncParsableCommand {
             discussion: "Tìm kiếm không phân biệt dấu và hoa thường: --search \"dong dang\" tìm thấy «Đồng Đăng».")
         @OptionGroup var store: StoreOptions
         @OptionGroup var output: OutputOptions
-        @Option(help: "Kỳ báo cáo: 2026-Q1, 2026-H1, 2026-Q3, 2026-Y… (theo ngày chốt số liệu).", transform: ReportPeriod.reading("period"))
+        @Option(help: "Kỳ báo cáo: 2026-Q1, 2026-H1, 2026-Q3, 2026-9M, 2026-Y… (theo ngày chốt số liệu).", transform: ReportPeriod.reading("period"))
         var period: ReportPeriod?
         @Option(help: "Tìm trong tiêu đề, mô tả, ghi chú (không phân biệt dấu).")
         var search: String?

@@ -57,6 +57,12 @@ struct PlanCommandTests {
         let tooEarly = try h.client(
             "cua-khau", ["activity", "add", "--form", "HT02", "--content", "ND12", "--date", "2026-12-20", "--title", "Đối thoại cuối năm"])
         #expect(tooEarly.status == 2 && tooEarly.stderr.contains("Kế hoạch năm 2027"), "\(tooEarly)")
+        // A damaged plan file is refused naming the missing field; nothing is written.
+        let vpBefore = try h.clientDump("vp")
+        try Data(#"{"plan":{"year":2027}}"#.utf8).write(to: URL(fileURLWithPath: h.path("bad-plan.json")))
+        let bad = try h.client("vp", ["plan", "import", h.path("bad-plan.json")])
+        #expect(bad.status == 2 && bad.stderr.contains("«file»") && bad.stderr.contains("plan.symbol"), "\(bad)")
+        #expect(try h.clientDump("vp") == vpBefore)
         #expect(try h.clientOK("vp", "plan", "import", file).contains("Đã nhập Kế hoạch năm 2027"))
         #expect(try h.clientOK("vp", "plan", "import", file).contains("không có gì thay đổi"))
         try h.clientOK("vp", "sync")

@@ -155,8 +155,14 @@ struct PlanCommand: AsyncParsableCommand {
             let plan: Catalog
             do {
                 plan = try JSONDecoder().decode(Catalog.self, from: data)
+            } catch let DecodingError.keyNotFound(key, context) {
+                let path = (context.codingPath + [key]).map(\.stringValue).joined(separator: ".")
+                throw SyncError.invalid("file", file, "tệp Kế hoạch thiếu trường «\(path)» (xem plans/2026.json).")
+            } catch let DecodingError.typeMismatch(_, context), let DecodingError.valueNotFound(_, context) {
+                let path = context.codingPath.map(\.stringValue).joined(separator: ".")
+                throw SyncError.invalid("file", file, "trường «\(path)» của tệp Kế hoạch sai kiểu dữ liệu (xem plans/2026.json).")
             } catch {
-                throw SyncError.invalid("file", file, "không phải tệp Kế hoạch JSON hợp lệ (\(error)).")
+                throw SyncError.invalid("file", file, "không phải tệp JSON hợp lệ.")
             }
             let s = try store.open()
             let r = try s.importPlan(plan)

@@ -5,7 +5,8 @@ import Testing
 /// Ops files read, verified and applied page by page (issue 10): the real `unit-client` imports a
 /// 200,000-op file in bounded memory (its peak RSS measured, against the previous release's
 /// whole-file form of the same ops, which a non-streaming import reads at once), and a file cut,
-/// flipped, spliced or forged anywhere — also after pages that verify — changes nothing.
+/// flipped, spliced or forged anywhere — also after pages that verify — changes nothing. Bundles
+/// the same, both ways through `hub bundle import|export` and `unit-client bundle import`.
 @Suite struct StreamingFileTests {
     /// A child's exit status and peak resident memory: its `VmHWM` (/proc/PID/status), read every
     /// 2 ms until it exits. Not `ru_maxrss`: Linux carries the spawning process's high-water mark
@@ -183,5 +184,61 @@ import Testing
         try Run.ok(.unitClient, ["ops", "import", "--db", target, dir.path("a.ops")], in: dir.url)
         #expect(try Self.vector(target)[origin] == Self.vector(dir.path("a.sqlite"))[origin])
         #expect(try ReplicaStore.open(path: target).pendingCount() == 0)
+    }
+
+    @Test("Bundles of 200,000 ops go unit → hub → unit page by page in bounded memory; cut, flipped or spliced ones change nothing")
+    func largeBundlesInBoundedMemory() throws {
+        let h = try HubHarness("stream-bundle")
+        try h.replica("a", unit: "TTQLCK")
+        try h.replica("b", unit: "VP")
+        try Run.ok(.cchcBench, ["fill", "--db", h.db("a"), "--activities", "22000", "--seed", "5"], in: h.dir)
+        let vectorA = try Self.vector(h.db("a"))
+        let own = Int(vectorA[try h.enrolment("a").replicaID])
+        #expect(own >= 200_000, "\(own) ops")
+        let bound = 80.0
+
+        let up = h.path("a.bundle")
+        #expect(try h.clientOK("a", "bundle", "export", "--out", up).contains("\(own) thao tác"))
+        #expect(try Data(contentsOf: URL(fileURLWithPath: up)).starts(with: Data("CCHC-BUNDLE/2\n".utf8)))
+        let imported = try Self.measured(["bundle", "import", "--db", h.hubDB, up], in: h.folder, tool: .hub)
+        #expect(imported.status == 0 && imported.stdout.contains("\(own) thao tác mới"), "\(imported)")
+        #expect(try Self.holds(h.hubDB, vectorA))
+
+        let down = h.path("b.bundle")
+        let exported = try Self.measured(
+            ["bundle", "export", "--db", h.hubDB, "--replica", try h.enrolment("b").replicaID.rawValue, "--out", down], in: h.folder, tool: .hub)
+        #expect(exported.status == 0, "\(exported)")
+        print("StreamingFileTests: bundle of \(own) ops; peak RSS hub import \(imported.maxRSSMB) MB, hub export \(exported.maxRSSMB) MB")
+        #expect(imported.maxRSSMB < bound && exported.maxRSSMB < bound, "hub import \(imported.maxRSSMB) MB, export \(exported.maxRSSMB) MB")
+
+        // Damaged on the way to the unit: each refused with exit 7, the replica unchanged.
+        let good = [UInt8](try Data(contentsOf: URL(fileURLWithPath: down)))
+        let other = [UInt8](try Data(contentsOf: URL(fileURLWithPath: up)))
+        let before = try Self.state(h.db("b"), in: h.folder)
+        func refused(_ bytes: [UInt8], _ what: String) throws {
+            let p = h.path("bad.bundle")
+            try Data(bytes).write(to: URL(fileURLWithPath: p))
+            let r = try h.client("b", ["bundle", "import", p])
+            #expect(r.status == 7, "\(what): \(r)")
+            #expect(r.stderr.contains("bad.bundle"), "\(what): \(r)")
+            let after = try Self.state(h.db("b"), in: h.folder)
+            #expect(after.0 == before.0 && after.1 == before.1, "\(what): the replica changed")
+        }
+        try refused(Array(good[..<(good.count / 2)]), "cut in half")
+        var flipped = good
+        flipped[good.count - 100] ^= 0x01
+        try refused(flipped, "a byte flipped near the end (after pages that verify)")
+        // Spliced: a run of another bundle's bytes over the middle, the length kept, so the header
+        // and its HMAC still hold: the pages, the stream or the SHA-256 fail.
+        var spliced = good
+        let mid = good.count / 2
+        spliced.replaceSubrange(mid..<(mid + 4_096), with: other[mid..<(mid + 4_096)])
+        try refused(spliced, "4 KiB of another bundle spliced in the middle")
+
+        let r = try Self.measured(["bundle", "import", "--db", h.db("b"), down], in: h.folder)
+        #expect(r.status == 0, "\(r)")
+        print("StreamingFileTests: unit bundle import peak RSS \(r.maxRSSMB) MB")
+        #expect(r.maxRSSMB < bound, "unit bundle import \(r.maxRSSMB) MB")
+        #expect(try Self.holds(h.db("b"), vectorA))
     }
 }

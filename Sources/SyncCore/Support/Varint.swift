@@ -63,6 +63,7 @@ struct VarintReader {
     var offset = 0
 
     init(_ data: Data) { bytes = [UInt8](data) }
+    init(bytes: [UInt8]) { self.bytes = bytes }
 
     var atEnd: Bool { offset >= bytes.count }
 

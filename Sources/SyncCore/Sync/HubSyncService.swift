@@ -94,6 +94,57 @@ public struct HubSyncService: Sendable {
             replica: bundle.replica, unit: sender.unit, received: request.ops.count, applied: response.applied, duplicates: response.duplicates)
     }
 
+    /// Imports the bundle in the file at `path`: one of version 2 is read, checked and applied page
+    /// by page in one transaction (`BundleStream`): its HMAC first, its SHA-256 by the last page,
+    /// before anything is committed. One of version 1 is read whole (`importBundle(_:path:now:)`).
+    public func importBundle(path: String, now: Int64) throws -> BundleImport {
+        guard try BundleStream.isStreamed(path: path) else {
+            return try importBundle(UserFile.read(path, field: "file"), path: path, now: now)
+        }
+        let reader = try BundleStream.Reader(path: path)
+        guard reader.direction == .toHub else {
+            throw SyncError(
+                .invalidInput, "Gói tin «\(path)» là gói hub gửi cho bản sao \(reader.replica), không phải gói gửi hub.", field: "direction",
+                value: reader.direction.rawValue)
+        }
+        let sender = try store.sender(reader.replica)
+        try reader.verify(key: sender.key, now: now)
+        let fields = try reader.requestFields()
+        guard fields.replica == reader.replica, reader.unit == sender.unit else {
+            throw SyncError(
+                .forbidden, "Gói tin «\(path)» ghi bản sao/đơn vị không khớp với ghi danh (\(reader.replica)/\(sender.unit)).", field: "replica",
+                value: fields.replica.rawValue)
+        }
+        let report: ApplyReport
+        do {
+            report = try store.applyFromEnrolled(
+                pages: { try reader.next() }, replica: reader.replica, unit: sender.unit, machineKey: fields.machineKey,
+                reportedVector: fields.versionVector, nonce: reader.nonce, nonceExpiresAt: reader.created + SyncProtocol.bundleLifetime, now: now,
+                source: "bundle")
+        } catch var e as SyncError where e.code == .fork && e.value?.hasPrefix("\(reader.replica):") == true {
+            if let c = e.value.flatMap({ $0.split(separator: ":").last }).flatMap({ UInt64($0) }) {
+                try store.resendOwnOps(of: reader.replica, from: c)
+            }
+            e.message +=
+                " Hãy xuất gói mới cho bản sao này («hub bundle export --replica \(reader.replica)»), nhập gói đó vào máy của đơn vị («unit-client bundle import»): máy đó tự khôi phục và ghi lại công việc dưới số mới; rồi gửi gói mới của nó về hub."
+            throw e
+        }
+        return BundleImport(
+            replica: reader.replica, unit: sender.unit, received: reader.opsRead, applied: report.applied, duplicates: report.duplicates)
+    }
+
+    /// Writes to `path` a bundle (version 2) with everything `replica` lacks, page by page from one
+    /// snapshot, signed with that replica's key.
+    public func exportBundle(for replica: ReplicaID, to path: String, now: Int64) throws -> (ops: Int, bytes: Int) {
+        let sender = try store.sender(replica)
+        return try BundleStream.write(
+            to: path, direction: .toReplica, replica: replica, unit: sender.unit, created: now, key: sender.key, kind: WireCodec.responseKind
+        ) { sink in
+            try store.forEachPageLacked(
+                by: replica, start: { vv in try sink.begin(fields: BundleStream.responseFields(hubVersionVector: vv)) }, { try sink.add($0) })
+        }
+    }
+
     /// A bundle with everything `replica` lacks, signed with that replica's key.
     public func exportBundle(for replica: ReplicaID, now: Int64) throws -> (data: Data, ops: Int) {
         let sender = try store.sender(replica)

@@ -306,6 +306,25 @@ public struct SyncClient: Sendable {
         return (try bundle.encoded(key: credentials.key), ops.count)
     }
 
+    /// Writes to `path` a bundle (version 2) for the hub: this replica's vector and its own ops the
+    /// hub has not acknowledged, page by page from one snapshot.
+    public static func exportBundle(store: ReplicaStore, credentials: HubCredentials, to path: String, now: Int64) throws -> (ops: Int, bytes: Int) {
+        let me = credentials.replica
+        let acked = try store.peer("hub")?.acked[me] ?? 0
+        try store.prepareToSend()
+        let key = try store.machineKey()
+        var after = VersionVector()
+        after[me] = acked
+        return try BundleStream.write(
+            to: path, direction: .toHub, replica: me, unit: credentials.unit, created: now, key: credentials.key, kind: WireCodec.requestKind
+        ) { sink in
+            try store.forEachOpsPage(
+                after: after, only: me,
+                start: { vv in try sink.begin(fields: BundleStream.requestFields(replica: me, versionVector: vv, machineKey: key)) },
+                { try sink.add($0) })
+        }
+    }
+
     /// Why the transport failed, in Vietnamese (the system's own text is English); the original
     /// error stays in `SyncError.cause` for logs.
     static func networkReason(_ error: any Error) -> String {
@@ -337,6 +356,55 @@ public struct SyncClient: Sendable {
         }
         try bundle.verify(hmac: hmac, key: credentials.key, now: now, path: path)
         return (try WireCodec.decodeResponse(bundle.payload), bundle)
+    }
+
+    /// A bundle (version 2) from the hub, checked (direction, replica, length, signature, age) but
+    /// not yet read further.
+    static func openStreamedBundle(path: String, credentials: HubCredentials, now: Int64) throws -> BundleStream.Reader {
+        let reader = try BundleStream.Reader(path: path)
+        guard reader.direction == .toReplica else {
+            throw SyncError(
+                .invalidInput, "Gói tin «\(path)» là gói gửi hub, không phải gói hub gửi bản sao.", field: "direction",
+                value: reader.direction.rawValue)
+        }
+        guard reader.replica == credentials.replica else {
+            throw SyncError(
+                .forbidden, "Gói tin «\(path)» dành cho bản sao \(reader.replica), không phải bản sao này (\(credentials.replica)).",
+                field: "replica", value: reader.replica.rawValue)
+        }
+        try reader.verify(key: credentials.key, now: now)
+        return reader
+    }
+
+    /// Imports the bundle from the hub in the file at `path`: one of version 2 page by page in one
+    /// transaction (its HMAC checked first, its SHA-256 by the last page, before anything is
+    /// committed), one of version 1 whole. One imported before is refused and changes nothing.
+    public static func importBundle(path: String, store: ReplicaStore, credentials: HubCredentials, now: Int64) throws -> ApplyReport {
+        guard try BundleStream.isStreamed(path: path) else {
+            return try importBundle(UserFile.read(path, field: "file"), path: path, store: store, credentials: credentials, now: now)
+        }
+        let reader = try openStreamedBundle(path: path, credentials: credentials, now: now)
+        let hubVector = try reader.responseFields()
+        return try store.applyFromHub(
+            pages: { try reader.next() }, hubVector: hubVector, hubURL: nil, nonce: reader.nonce,
+            nonceExpiresAt: reader.created + SyncProtocol.bundleLifetime, now: now)
+    }
+
+    /// This replica's own ops in the hub's bundle at `path` (checked whole: its signature and
+    /// checksum), for recovery after a restore; the other origins' ops are not kept.
+    public static func ownOpsInBundle(path: String, credentials: HubCredentials, now: Int64) throws -> OpBatch {
+        guard try BundleStream.isStreamed(path: path) else {
+            let (response, _) = try openBundle(UserFile.read(path, field: "file"), path: path, credentials: credentials, now: now)
+            return response.batch
+        }
+        let reader = try openStreamedBundle(path: path, credentials: credentials, now: now)
+        _ = try reader.responseFields()
+        var own = OpBatch()
+        while let page = try reader.next() {
+            own.ops += page.ops.filter { $0.dot.origin == credentials.replica }
+            own.heads += page.heads.filter { $0.origin == credentials.replica }
+        }
+        return own
     }
 
     /// Imports a bundle from the hub; one imported before is refused and changes nothing.

@@ -32,7 +32,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 "CCHCZlib",
             ],
-            resources: [.copy("Resources/catalog-2026.json")]
+            resources: [.copy("Resources/plan-2026.json")]
         ),
         // The system zlib (deflate, inflate, CRC-32) for sync bodies, bundles and the DOCX writer; not
         // CZlib, which is a ZIPFoundation module's name (ZIPFoundation now only reads DOCX files in tests).

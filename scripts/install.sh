@@ -2,7 +2,7 @@
 # Installs the programs for a machine without the Swift toolchain: unit-client and hub, built in
 # release with the Swift runtime linked statically, and the plan's master data beside them:
 #
-#   PREFIX/bin/unit-client, PREFIX/bin/hub, PREFIX/share/cchc/catalog-2026.json
+#   PREFIX/bin/unit-client, PREFIX/bin/hub, PREFIX/share/cchc/plan-2026.json
 #
 #   scripts/install.sh [--prefix DIR]        (default /usr/local)
 #   scripts/install.sh --prefix DIR --bin-only-from BUILD_DIR   (copy an existing static build)
@@ -34,5 +34,5 @@ fi
 
 install -d "$prefix/bin" "$prefix/share/cchc"
 install -m 0755 "$from/unit-client" "$from/hub" "$prefix/bin/"
-install -m 0644 Sources/SyncCore/Resources/catalog-2026.json "$prefix/share/cchc/"
-echo "Đã cài: $prefix/bin/unit-client, $prefix/bin/hub, $prefix/share/cchc/catalog-2026.json"
+install -m 0644 Sources/SyncCore/Resources/plan-2026.json "$prefix/share/cchc/"
+echo "Đã cài: $prefix/bin/unit-client, $prefix/bin/hub, $prefix/share/cchc/plan-2026.json"

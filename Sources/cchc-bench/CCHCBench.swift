@@ -12,7 +12,7 @@ struct CCHCBench: AsyncParsableCommand {
             Build release để có số đo có ý nghĩa: swift build -c release, rồi .build/release/cchc-bench merge.
             Benchmarks and a replica filler for load tests; not part of the library or of unit-client and hub.
             """,
-        subcommands: [MergeCommand.self, SyncBenchCommand.self, ReportCommand.self, FillCommand.self]
+        subcommands: [MergeCommand.self, SyncBenchCommand.self, ReportCommand.self, FillCommand.self, ImportBenchCommand.self]
     )
 
     /// Failures reported by the one rule of both CLIs (`CommandFailure`): a bad value exits 2.

@@ -13,7 +13,7 @@ struct FillCommand: AsyncParsableCommand {
         discussion: """
             Ví dụ: cchc-bench fill --db /tmp/lon.sqlite --activities 100000
             Tệp chưa có thì tạo bản sao mới như «unit-client init --unit U» (mã bản sao suy ra từ hạt giống); tệp đã có
-            thì ghi thêm vào bản sao đó. Hình thức HT01–HT09, 1–3 nội dung ND01–ND11, ngày trong năm 2026; khoảng 10%
+            thì ghi thêm vào bản sao đó. Hình thức HT01–HT09, 1–3 nội dung ND01–ND11, ngày trong năm Kế hoạch 2026 (15/12/2025–14/12/2026); khoảng 10%
             hoạt động được sửa lại (tiêu đề hoặc số lượng), khoảng 3% bị xóa. Cùng hạt giống thì cùng dữ liệu.
             Chỉ dùng cho bản sao thử nghiệm, không dùng cho bản sao đang làm việc thật.
             """)
@@ -163,9 +163,10 @@ struct ActivityWriter {
     ]
     static let monthDays = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
 
-    /// A day of 2026 (0…364) as `YYYY-MM-DD`.
+    /// A day of the 2026 plan year (0…364: 15/12/2025 → 14/12/2026) as `YYYY-MM-DD`.
     static func date(_ dayOfYear: Int) -> String {
-        var d = dayOfYear
+        if dayOfYear < 17 { return String(format: "2025-12-%02d", 15 + dayOfYear) }
+        var d = dayOfYear - 17
         var m = 0
         while d >= monthDays[m] {
             d -= monthDays[m]

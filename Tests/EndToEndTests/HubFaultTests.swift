@@ -137,9 +137,14 @@ struct HubFaultTests {
         if let i = header.firstIndex(of: UInt8(ascii: "T")) { header[i] = UInt8(ascii: "X") }
         try refused(Data(header), "one byte flipped in the signed header (unit)", exit: 4)
         try refused(original.prefix(original.count - 10), "truncated", exit: 7)
-        // Forged: same content signed with another key.
-        let (bundle, _) = try SyncBundle.parse(original, path: "x")
-        try refused(try bundle.encoded(key: SyncAuth.key(fromSecret: SyncAuth.newSecret())), "forged", exit: 4)
+        // Forged: the same content under an HMAC made without the replica's key.
+        let text = String(decoding: original, as: UTF8.self)
+        let mac = try #require(text.range(of: #""hmac":"[0-9a-f]{64}""#, options: .regularExpression))
+        let forgedMAC = (0..<64).map { _ in String("0123456789abcdef".randomElement()!) }.joined()
+        var forged = original
+        let macStart = text.utf8.distance(from: text.startIndex, to: mac.lowerBound) + 8
+        forged.replaceSubrange(macStart..<(macStart + 64), with: Data(forgedMAC.utf8))
+        try refused(forged, "forged", exit: 4)
 
         // The genuine bundle goes in once; the replay is refused.
         try h.hubOK("bundle", "import", h.path("a.bundle"))

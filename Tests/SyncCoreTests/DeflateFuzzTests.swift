@@ -88,4 +88,74 @@ struct DeflateFuzzTests {
         #expect(throws: SyncError.self) { try Deflate.decompress(Data(longer), limit: 1 << 20) }
         for n in 0..<4 { #expect(throws: SyncError.self) { try Deflate.decompress(Data(body.prefix(n)), limit: 1 << 20) } }
     }
+
+    /// Inflates `body` with the streaming `Inflater`, fed in pieces of random sizes (1 byte up to
+    /// a few KiB) and read out in pieces of random sizes.
+    static func inflateStreaming(_ body: Data, limit: Int, _ rng: inout SeededRandom) throws -> Data {
+        var offset = 0
+        let feed = rng.int(1...4_096)
+        let inflater = try Deflate.Inflater(limit: limit, chunk: feed) { buffer in
+            let n = min(buffer.count, body.count - offset)
+            body.withUnsafeBytes { source in
+                if n > 0 { buffer.baseAddress!.copyMemory(from: source.baseAddress! + offset, byteCount: n) }
+            }
+            offset += n
+            return n
+        }
+        var out: [UInt8] = []
+        var piece = [UInt8](repeating: 0, count: rng.int(1...70_000))
+        while true {
+            let n = try piece.withUnsafeMutableBytes { try inflater.read(into: $0) }
+            if n == 0 { break }
+            out += piece[0..<n]
+        }
+        return Data(out)
+    }
+
+    @Test("Streaming: 3,000 damaged bodies per run through Inflater in random pieces — the same verdict as decompress")
+    func damagedBodiesStreaming() throws {
+        var refused = 0
+        let seeds = PropertyRuns.seeds(default: 3_000, base: UInt64(Date().timeIntervalSince1970 * 1000) << 12 ^ 0x5EED)
+        if let first = seeds.first { print("DeflateFuzzTests (streaming): seeds \(first)… (\(seeds.count)); replay one with CCHC_SEED=<seed>") }
+        for seed in seeds {
+            var rng = SeededRandom(seed: seed)
+            let original = Self.input(&rng)
+            let body = try Deflate.compress(original)
+            #expect(try Self.inflateStreaming(body, limit: 1 << 24, &rng) == original, "seed \(seed): round trip")
+            let damaged = Self.damage(body, &rng)
+            let whole = Result { try Deflate.decompress(damaged, limit: 1 << 24) }
+            do {
+                let decoded = try Self.inflateStreaming(damaged, limit: 1 << 24, &rng)
+                #expect(decoded == original, "seed \(seed): damaged input decoded to other bytes")
+                #expect((try? whole.get()) == decoded, "seed \(seed): decompress refused what Inflater accepted")
+            } catch let e as SyncError {
+                #expect(e.code == .corrupt || e.code == .invalidInput, "seed \(seed): \(e.code) \(e.message)")
+                #expect((try? whole.get()) == nil, "seed \(seed): Inflater refused what decompress accepted: \(e.message)")
+                refused += 1
+            }
+        }
+        #expect(refused > seeds.count * 9 / 10 || seeds.count < 100, "only \(refused) of \(seeds.count) damaged bodies refused")
+    }
+
+    @Test("Streaming: Deflater written in random pieces inflates to the input, whole and streaming; the limit holds")
+    func deflaterRoundTrip() throws {
+        var rng = SeededRandom(seed: 20_261_201)
+        for _ in 0..<300 {
+            let original = [UInt8](Self.input(&rng))
+            var out: [UInt8] = []
+            let deflater = try Deflate.Deflater { out += $0 }
+            var offset = 0
+            while offset < original.count {
+                let n = min(original.count - offset, rng.int(1...20_000))
+                try deflater.write(Array(original[offset..<(offset + n)]))
+                offset += n
+            }
+            try deflater.finish()
+            #expect(try Deflate.decompress(Data(out), limit: 1 << 24) == Data(original))
+            #expect(try Self.inflateStreaming(Data(out), limit: 1 << 24, &rng) == Data(original))
+            if !original.isEmpty {
+                #expect(throws: SyncError.self) { try Self.inflateStreaming(Data(out), limit: original.count - 1, &rng) }
+            }
+        }
+    }
 }

@@ -12,6 +12,7 @@ import Testing
             ("2026-Q3", "2026-06-15", "2026-09-14"),
             ("2026-Q4", "2026-09-15", "2026-12-14"),
             ("2026-H1", "2025-12-15", "2026-06-14"),
+            ("2026-9M", "2025-12-15", "2026-09-14"),
             ("2026-Y", "2025-12-15", "2026-12-14"),
             ("2026-03-01_2026-03-31", "2026-03-01", "2026-03-31"),
         ])
@@ -44,6 +45,9 @@ import Testing
         #expect(ReportPeriod.quarter(2026, 4).next == .quarter(2027, 1))
         #expect(ReportPeriod.quarter(2026, 1).next == .quarter(2026, 2))
         #expect(ReportPeriod.halfYear(2026).next == .quarter(2026, 3))
+        #expect(try ReportPeriod.parse("2026-9t") == .nineMonths(2026))
+        #expect(ReportPeriod.nineMonths(2026).vietnameseName == "9 tháng đầu năm 2026")
+        #expect(ReportPeriod.nineMonths(2026).next == .quarter(2026, 4))
     }
 
     @Test(
@@ -175,14 +179,19 @@ import Testing
     @Test("Mã trong Kế hoạch: hình thức, nội dung, đơn vị, nhiệm vụ / catalog codes")
     func codes() throws {
         #expect(try validator.normalise(.text("HT06"), for: spec("form")) == .text("HT06"))
-        expectSyncError(field: "form", value: "HT10") { try validator.normalise(.text("HT10"), for: spec("form")) }
+        // Which codes exist is the plan's data (PlanBook): the validator checks their shape only.
+        #expect(try validator.normalise(.text("HT10"), for: spec("form")) == .text("HT10"))
+        expectSyncError(field: "form", value: "HT1") { try validator.normalise(.text("HT1"), for: spec("form")) }
+        expectSyncError(field: "form", value: "ND01") { try validator.normalise(.text("ND01"), for: spec("form")) }
         #expect(try validator.normalise(.text("nd10, ND05,ND05"), for: spec("content")) == .text("ND05,ND10"))
-        expectSyncError(field: "content", value: "ND12") { try validator.normalise(.text("ND05,ND12"), for: spec("content")) }
+        #expect(try validator.normalise(.text("ND05,ND12"), for: spec("content")) == .text("ND05,ND12"))
+        expectSyncError(field: "content", value: "HT01") { try validator.normalise(.text("ND05,HT01"), for: spec("content")) }
+        expectSyncError(field: "content", value: "ND1234") { try validator.normalise(.text("ND1234"), for: spec("content")) }
         #expect(throws: SyncError.self) { try validator.normalise(.text(""), for: spec("content")) }
         expectSyncError(field: "unit", value: "XYZ") { try validator.normalise(.text("XYZ"), for: spec("unit")) }
         #expect(try validator.normalise(.text("TTQLCK"), for: spec("unit")) == .text("TTQLCK"))
         #expect(try validator.normalise(.text("TN05"), for: spec("item", .task)) == .text("TN05"))
-        expectSyncError(field: "item", value: "ND99") { try validator.normalise(.text("ND99"), for: spec("item", .task)) }
+        expectSyncError(field: "item", value: "HT01") { try validator.normalise(.text("HT01"), for: spec("item", .task)) }
         expectSyncError(field: "status", value: "xong") { try validator.normalise(.text("xong"), for: spec("status", .task)) }
         #expect(try validator.normalise(.text("2026-q1"), for: spec("period", .report)) == .text("2026-Q1"))
         expectSyncError(field: "period", value: "2026-Q5") { try validator.normalise(.text("2026-Q5"), for: spec("period", .report)) }
@@ -271,7 +280,8 @@ import Testing
         "Mã bản ghi hợp lệ: loại và đơn vị sở hữu / valid ids give their kind and owner",
         arguments: [
             ("RE.a1b2c3d4", EntityKind.replica, "a1b2c3d4"), ("NV.VP.TN05", .task, "VP"), ("NV.CPCM-QLDTDN.a1b2c3d4.7", .task, "CPCM-QLDTDN"),
-            ("HD.TTQLCK.a1b2c3d4.18446744073709551615", .activity, "TTQLCK"), ("BC.VP.2026-Q1", .report, "VP"),
+            ("HD.TTQLCK.a1b2c3d4.18446744073709551615", .activity, "TTQLCK"), ("BC.VP.2026-Q1", .report, "VP"), ("KH.2026.ND12", .plan, "2026"),
+            ("KH.2027.CHUNG", .plan, "2027"),
         ])
     func valid(raw: String, kind: EntityKind, owner: String) throws {
         let id = try RecordID.parse(raw)
@@ -283,7 +293,8 @@ import Testing
         arguments: [
             "", ".", "RE", "RE.", "RE.ABCD1234", "RE.abc", "RE.a1b2c3d4.1", "NV.VP", "NV.VP.a.b.c", "HD.VP.a1b2c3d4",
             "HD.VP.a1b2c3d4.18446744073709551616", "HD.VP.a1b2c3d4.-1", "HD.VP.A1B2C3D4.1", "BC.VP", "BC..2026-Q1", "XX.VP.1",
-            "HD.TTQLCK.a1b2c3d4.1.", "BC.VP.2026 Q1", "BC.Việt.2026-Q1", "NV.\(String(repeating: "A", count: 41)).TN01",
+            "HD.TTQLCK.a1b2c3d4.1.", "BC.VP.2026 Q1", "BC.Việt.2026-Q1", "KH.26.ND01", "KH.2026", "KH.2026.ND01.x",
+            "NV.\(String(repeating: "A", count: 41)).TN01",
         ])
     func malformed(raw: String) {
         expectSyncError(field: "record", value: raw) { try RecordID.parse(raw, field: "record") }
@@ -306,12 +317,14 @@ import Testing
             case ("NV", 3), ("NV", 4): return (.task, parts[1])
             case ("HD", 4): return ReplicaID(parts[2]) == nil || UInt64(parts[3]) == nil ? nil : (.activity, parts[1])
             case ("BC", 3): return (.report, parts[1])
+            case ("KH", 3): return parts[1].count == 4 && parts[1].allSatisfy { $0.isASCII && $0.isNumber } ? (.plan, parts[1]) : nil
             default: return nil
             }
         }
         var rng = SplitMix64(seed: 0x1D)
         let pieces = [
-            "RE", "NV", "HD", "BC", ".", ".", "VP", "a1b2c3d4", "7", "-", "Z", "ab", "Đ", "18446744073709551616", "x y", "", "HD.VP.", ".12",
+            "RE", "NV", "HD", "BC", "KH", ".", ".", "VP", "a1b2c3d4", "7", "-", "Z", "ab", "Đ", "18446744073709551616", "x y", "", "HD.VP.", ".12",
+            "2026", "KH.2026.",
         ]
         var valid = Set<EntityKind>()
         for _ in 0..<50_000 {
@@ -336,9 +349,9 @@ struct CatalogLocationTests {
         #expect(named.map(\.path) == ["/srv/cchc/plan.json"])
         let paths = Catalog.standardLocations(environment: [:]).map(\.path)
         #expect(paths.count == 3)
-        #expect(paths[0].hasSuffix("/CCHCSync_SyncCore.resources/catalog-2026.json"))
-        #expect(paths[1].hasSuffix("/share/cchc/catalog-2026.json"))
-        #expect(paths[2].hasSuffix("Sources/SyncCore/Resources/catalog-2026.json"))
+        #expect(paths[0].hasSuffix("/CCHCSync_SyncCore.resources/plan-2026.json"))
+        #expect(paths[1].hasSuffix("/share/cchc/plan-2026.json"))
+        #expect(paths[2].hasSuffix("Sources/SyncCore/Resources/plan-2026.json"))
     }
 
     @Test("A missing file is refused naming every place looked in; a damaged one as corrupt")

@@ -8,11 +8,19 @@ import Testing
 struct InProcessTransport: SyncTransport {
     let service: HubSyncService
     var clock: @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) }
+    /// The schema version the hub's replies declare, as `hub serve` does (nil: a hub of the release before schema versions).
+    var schema: Int? = SchemaVersion.current.version
+    /// Whether requests lose their schema header, as a client of the release before schema versions sends them.
+    var asPreviousRelease = false
 
     func post(body: Data, headers: [String: String]) async throws -> TransportResponse {
         do {
+            var headers = headers
+            if asPreviousRelease { headers[SyncProtocol.Header.schema] = nil }
             let o = try service.handle(headers: headers, body: body, now: clock())
-            return TransportResponse(status: 200, headers: [SyncProtocol.Header.signature: o.signature], body: o.body)
+            var h = [SyncProtocol.Header.signature: o.signature]
+            if let schema { h[SyncProtocol.Header.schema] = String(schema) }
+            return TransportResponse(status: 200, headers: h, body: o.body)
         } catch let e as SyncError {
             return TransportResponse(
                 status: e.httpStatus, headers: [:], body: try JSONSerialization.data(withJSONObject: ["error": e.jsonObject]))

@@ -161,6 +161,10 @@ struct StoreHistory {
         case 0..<10:
             var changes: [(String, Value)] = [("unit", .text(me.unit)), ("form", .text(rng.pick(Self.forms)))]
             changes += activityChanges(full: true)
+            // An item the Office added, once this replica has received it.
+            if rng.chance(0.3), let plan = try me.store.planBook().plan(year: 2026), plan.contentItem("ND12") != nil {
+                changes = changes.filter { $0.0 != "content" } + [("content", .text("ND05,ND12"))]
+            }
             changes += [("recorded", .text("2026-03-02T08:00:00Z")), ("deleted", .int(0))]
             try local(r) { s, now in _ = try s.createRecord(kind: .activity, owner: me.unit, changes: changes, nowMillis: now) }
         case 10..<38:
@@ -174,6 +178,8 @@ struct StoreHistory {
             try resolveOne(r)
         case 54..<66:
             try updateTask(r)
+        case 66..<70:
+            try amendPlan(r)
         default:
             try exchange(from: rng.int(0...(replicas.count - 1)), to: r)
         }
@@ -197,6 +203,7 @@ struct StoreHistory {
             switch id.kind {
             case .activity, .report: return id.owner == me.unit
             case .task: return me.unit == office || (id.owner == me.unit && (c.field == "status" || c.field == "note"))
+            case .plan: return me.unit == office
             case .replica: return false
             }
         }
@@ -212,6 +219,33 @@ struct StoreHistory {
             chosen = rng.pick(c.candidates).value
         }
         try local(r) { s, now in try s.writeRecord(id, changes: [(c.field, chosen)], resolve: true, nowMillis: now) }
+    }
+
+    /// The Office amends the plan: adds ND12 (two Office machines may add it concurrently, with
+    /// different titles: a conflict), retitles an entry, retires ND09 or adds a duty for a unit.
+    mutating func amendPlan(_ r: Int) throws {
+        let me = replicas[r]
+        guard me.unit == me.store.catalog.officeCode else { return }
+        let plan = try me.store.planBook().plan(year: 2026)
+        let title = randomTitle()
+        switch rng.int(0...3) {
+        case 0 where plan?.contentItem("ND12") == nil:
+            try local(r) { s, now in try s.amendPlan(year: 2026, [.addContent(code: "ND12", title: title, from: nil)], nowMillis: now) }
+        case 1:
+            let code = rng.pick(["ND01", "ND12", "HT04", "TN02"])
+            try local(r) { s, now in try s.writeRecord(PlanEntries.record(year: 2026, code: code), changes: [("title", .text(title))], nowMillis: now)
+            }
+        case 2 where plan?.contentItem("ND09")?.retiredOn == nil:
+            let day = rng.pick(Self.dates)
+            try local(r) { s, now in try s.amendPlan(year: 2026, [.retire(code: "ND09", on: day)], nowMillis: now) }
+        case 3 where plan?.duty("TN07") == nil:
+            let unit = rng.pick(units)
+            try local(r) { s, now in
+                try s.amendPlan(year: 2026, [.addDuty(code: "TN07", title: title, units: [unit], from: nil)], nowMillis: now)
+            }
+        default:
+            return
+        }
     }
 
     /// The Office assigns, edits and deletes tasks; a unit updates the status and note of its own.

@@ -10,7 +10,7 @@ struct ReportAssemblyTests {
 
     static let windows: [String: (String, String)] = [
         "2026-Q1": ("2025-12-15", "2026-03-14"), "2026-Q2": ("2026-03-15", "2026-06-14"), "2026-Q3": ("2026-06-15", "2026-09-14"),
-        "2026-H1": ("2025-12-15", "2026-06-14"), "2026-Y": ("2025-12-15", "2026-12-14"),
+        "2026-H1": ("2025-12-15", "2026-06-14"), "2026-9M": ("2025-12-15", "2026-09-14"), "2026-Y": ("2025-12-15", "2026-12-14"),
     ]
 
     @Test("14/03 is in Q1, 15/03 in Q2; 15/12 of the year before opens Q1, H1 and Y")
@@ -32,8 +32,10 @@ struct ReportAssemblyTests {
         #expect(try counted("2026-Q2") == ["2026-03-15", "2026-06-14"])
         #expect(try counted("2026-H1") == ["2025-12-15", "2026-03-14", "2026-03-15", "2026-06-14"])
         #expect(try counted("2026-Q3") == ["2026-06-15"])
+        #expect(try counted("2026-9M") == ["2025-12-15", "2026-03-14", "2026-03-15", "2026-06-14", "2026-06-15"])
         #expect(try counted("2026-Y") == ["2025-12-15", "2026-03-14", "2026-03-15", "2026-06-14", "2026-06-15", "2026-12-14"])
-        #expect(try counted("2025-Q4") == ["2025-12-14"])
+        // 2025 has no plan: its report is refused, naming the period
+        #expect(throws: SyncError.self) { try counted("2025-Q4") }
         #expect(try counted("2027-Q1") == ["2026-12-15"])
         #expect(try counted("2026-03-14_2026-03-15") == ["2026-03-14", "2026-03-15"])
     }
@@ -165,7 +167,7 @@ struct ReportAssemblyTests {
             }
         }
         let hub = try F.hub(stores)
-        for code in ["2026-Q1", "2026-Q2", "2026-Q3", "2026-H1", "2026-Y"] {
+        for code in ["2026-Q1", "2026-Q2", "2026-Q3", "2026-H1", "2026-9M", "2026-Y"] {
             let (from, to) = try #require(Self.windows[code])
             // The independent rule: TTQLCK (index 0) submitted Q1 at q1Submitted; its later entries dated in Q1 go to Q2.
             func isLateQ1(_ r: F.Recorded) -> Bool {

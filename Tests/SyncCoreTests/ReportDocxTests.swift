@@ -46,6 +46,9 @@ struct ReportDocxTests {
         // Page number top-centre from page 2: a PAGE field in the default header, an empty first-page header
         let header = String(decoding: try #require(docx.parts["word/header1.xml"]), as: UTF8.self)
         #expect(header.contains("PAGE") && header.contains("w:jc w:val=\"center\""))
+        // Page numbers in 13 pt (Nghị định 30: 13–14): every run of the field carries the size.
+        let runs = header.components(separatedBy: "<w:r>").dropFirst()
+        #expect(runs.count == 5 && runs.allSatisfy { $0.hasPrefix("<w:rPr><w:sz w:val=\"26\"/>") }, "\(header)")
         #expect(docx.attributes(of: "w:titlePg") != nil)
         let styles = String(decoding: try #require(docx.parts["word/styles.xml"]), as: UTF8.self)
         #expect(styles.contains("Times New Roman") && styles.contains("w:sz w:val=\"28\"") && styles.contains("w:firstLine=\"567\""))
@@ -77,13 +80,17 @@ struct ReportDocxTests {
             "Kết quả công tác thông tin, tuyên truyền cải cách hành chính quý I năm 2026", "I. CÔNG TÁC CHỈ ĐẠO, ĐIỀU HÀNH", "II. KẾT QUẢ THỰC HIỆN",
             "III. ĐÁNH GIÁ", "IV. PHƯƠNG HƯỚNG, NHIỆM VỤ KỲ TỚI", "V. ĐỀ XUẤT, KIẾN NGHỊ", "Nơi nhận:", "- UBND tỉnh (b/c);", "- Sở Nội vụ (b/c);",
             "- Lưu: VT, VP.", "KT. TRƯỞNG BAN", "PHÓ TRƯỞNG BAN", "Hoàng Viết Đông", "Phụ lục I", "Phụ lục II",
-            "(Kèm theo Báo cáo số 05/BC-BQLKKTCK ngày 16/03/2026", "Đối thoại doanh nghiệp <XNK> & \"logistics\"",
+            "(Kèm theo Báo cáo số 05/BC-BQLKKTCK ngày 16 tháng 3 năm 2026", "Đối thoại doanh nghiệp <XNK> & \"logistics\"",
             "https://bqlkktck.langson.gov.vn/tin?id=1&x=2", "Tổ chức 2 hội nghị đối thoại", "Đường truyền ở cửa khẩu chưa ổn định",
             "Đề nghị trang bị thiết bị 4G", "36/40", "87,5%", "1.050/1.200",
         ] {
             #expect(text.contains(expected), "missing «\(expected)»")
         }
         #expect(paras.contains { $0.hasSuffix("./.") })
+        // The data window under the title and under each annex's title: December counts in quý I.
+        let window = "(Số liệu tính từ ngày 15/12/2025 đến ngày 14/3/2026)"
+        #expect(paras.filter { $0 == window }.count == 3, "\(paras.filter { $0.hasPrefix("(Số liệu") })")
+        #expect(paras.firstIndex(of: window) == (paras.firstIndex(of: report.subject) ?? -2) + 1)
         // The closing sentence is kept with the Nơi nhận and signature table (never a signature alone on a page)
         let xml = String(decoding: try #require(docx.parts["word/document.xml"]), as: UTF8.self)
         let closing = try #require(xml.range(of: "./.</w:t>"))
@@ -145,5 +152,20 @@ struct ReportDocxTests {
     func escaping() {
         #expect(WordML.escape("a<b>&\"c'\u{1}") == "a&lt;b&gt;&amp;&quot;c&apos;")
         #expect(WordML.escape("Đồng Đăng") == "Đồng Đăng")
+    }
+}
+
+@Suite("Ngày viết theo Nghị định 30 / dates as the decree writes them")
+struct OfficialDateTests {
+    @Test("Số 0 đứng trước chỉ với ngày dưới 10 và tháng 1, 2 / a leading zero only for days below 10 and months 1, 2")
+    func officialDays() {
+        #expect(ReportHeading.officialDay("2026-03-14") == "14/3/2026")
+        #expect(ReportHeading.officialDay("2025-12-15") == "15/12/2025")
+        #expect(ReportHeading.officialDay("2026-01-05") == "05/01/2026")
+        #expect(ReportHeading.officialDay("2026-02-28") == "28/02/2026")
+        #expect(ReportHeading.longDate("2026-03-16") == "ngày 16 tháng 3 năm 2026")
+        #expect(ReportHeading.longDate("2026-02-05") == "ngày 05 tháng 02 năm 2026")
+        #expect(ReportHeading.longDate("2026-02-30") == nil)
+        #expect(ReportHeading.dataWindow(from: "2025-12-15", to: "2026-09-14") == "(Số liệu tính từ ngày 15/12/2025 đến ngày 14/9/2026)")
     }
 }

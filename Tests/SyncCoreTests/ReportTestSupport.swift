@@ -6,11 +6,24 @@ import Testing
 /// Builders for report tests: unit replicas in memory, activities with a chosen `recorded`
 /// time, and a hub store that receives every unit's ops.
 enum ReportFixture {
+    /// A unit's replica holding the 2026 plan (genesis) and a 2027 plan the Office imported.
     static func unit(_ code: String, replica: String) throws -> ReplicaStore {
         let s = try ReplicaStore.inMemory()
         let id = try #require(ReplicaID(replica))
         try s.initialise(identity: .init(replica: id, unit: code))
+        try s.apply(try plan2027Ops(), source: .peer(authenticated: nil, unit: nil))
         return s
+    }
+
+    /// The ops of an Office replica that imported a 2027 plan (the 2026 plan under another year).
+    static func plan2027Ops() throws -> OpBatch {
+        let office = try ReplicaStore.inMemory()
+        try office.initialise(identity: .init(replica: try #require(ReplicaID("0ff1ce00")), unit: "VP"))
+        var plan = Catalog.standard
+        plan.plan.year = 2027
+        plan.plan.title = "Kế hoạch tuyên truyền cải cách hành chính năm 2027 (kiểm thử)"
+        try office.importPlan(plan, nowMillis: 1_780_000_000_000)
+        return try office.ops(after: VersionVector())
     }
 
     struct Recorded: Equatable {
@@ -40,7 +53,10 @@ enum ReportFixture {
         if let quantity { changes.append(("quantity", .int(quantity))) }
         if let participants { changes.append(("participants", .int(participants))) }
         if let url { changes.append(("url", .text(url))) }
-        let id = try s.createRecord(kind: .activity, owner: me.unit, changes: changes)
+        // A date before the first plan could only have been written by a release before the plan
+        // was data: written as it would have.
+        let checked = PlanBook.planYear(of: date) >= 2026
+        let id = try s.localWrites(checkingPlan: checked) { try $0.create(kind: .activity, owner: me.unit, changes: changes) }
         return Recorded(
             id: id.rawValue, unit: me.unit, date: date, form: form, content: content.sorted(), quantity: quantity, participants: participants,
             recorded: rec, title: title, url: url)

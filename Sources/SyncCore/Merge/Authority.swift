@@ -17,6 +17,11 @@ public struct Authority: Sendable {
             guard record.owner == writer.rawValue else { throw deny("chỉ bản sao đó tự đăng ký.") }
         case .activity, .report:
             guard record.owner == writerUnit else { throw deny("chỉ đơn vị sở hữu được ghi.") }
+        case .plan:
+            guard writerUnit == officeCode else {
+                throw deny("chỉ Văn phòng (\(officeCode)) chủ trì, đề xuất và sửa đổi Kế hoạch.")
+            }
+            return
         case .task:
             if writerUnit == officeCode { return }
             guard record.owner == writerUnit, field == "status" || field == "note" else {

@@ -215,20 +215,21 @@ public struct MachineKey: Hashable, Sendable, CustomStringConvertible {
 
 /// This machine's private signing key: made at `init` (or at the first write after an upgrade),
 /// kept in the database's local state, never sent anywhere.
-public struct SigningKey: Sendable {
-    let raw: Data
+/// `@unchecked Sendable`: an immutable value around swift-crypto's private key, itself immutable
+/// bytes that the library does not mark `Sendable`.
+public struct SigningKey: @unchecked Sendable {
+    /// The key itself, kept decoded: rebuilding it from its raw bytes costs as much as a signature.
+    private let key: Curve25519.Signing.PrivateKey
 
-    public init() { raw = Curve25519.Signing.PrivateKey().rawRepresentation }
+    public init() { key = Curve25519.Signing.PrivateKey() }
 
     init?(raw: Data) {
-        guard (try? Curve25519.Signing.PrivateKey(rawRepresentation: raw)) != nil else { return nil }
-        self.raw = raw
+        guard let k = try? Curve25519.Signing.PrivateKey(rawRepresentation: raw) else { return nil }
+        key = k
     }
 
-    private var key: Curve25519.Signing.PrivateKey {
-        // Checked at init: the raw bytes are a valid key.
-        try! Curve25519.Signing.PrivateKey(rawRepresentation: raw)
-    }
+    /// The 32 raw bytes, as `local_state` stores them.
+    var raw: Data { key.rawRepresentation }
 
     public var publicKey: MachineKey { MachineKey(key.publicKey) }
 

@@ -17,19 +17,16 @@ public enum OpSource: Sendable {
 struct OpRules {
     let validator: FieldValidator
     let authority: Authority
+    /// The kinds and fields this program applies; ops naming others are kept for an upgrade.
+    let schema: SchemaVersion
+    /// Whether `schema` is this program's whole schema (the usual case: no per-op check).
+    let completeSchema: Bool
 
-    init(catalog: Catalog) {
+    init(catalog: Catalog, schema: SchemaVersion = .current) {
         validator = FieldValidator(catalog: catalog)
         authority = Authority(officeCode: catalog.officeCode)
-    }
-
-    /// The schema index of the op's field in `kind` and the value normalised.
-    func field(of op: Op, in kind: EntityKind) throws -> (index: Int, value: Value) {
-        let specs = EntitySchema.fields(kind)
-        guard let index = specs.firstIndex(where: { $0.name == op.field }) else {
-            throw SyncError.invalid("field", op.field, "\(kind.label) không có trường này.")
-        }
-        return (index, try validator.normalise(op.value, for: specs[index]))
+        self.schema = schema
+        completeSchema = schema == .current
     }
 
     /// Checks who wrote the op. `registeredUnit` is the unit the op's origin registered before

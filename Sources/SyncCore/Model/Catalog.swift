@@ -1,8 +1,11 @@
 import Foundation
 
-/// The 2026 plan as master data, loaded from the resource file that ships with the package
-/// (`Resources/catalog-2026.json`). Nothing here is hard-coded logic: units, forms and their
-/// measures can be edited in that file.
+/// A year's plan as one value: the heading, units, content items (ND..), forms (HT..), duties
+/// (TN..), targets, legal basis, recipients and signer. The 2026 plan ships with the programs
+/// (`Resources/plan-2026.json`, also `plans/2026.json`) and is every replica's genesis; the plan
+/// in force for a year is read from the replicated plan entries (`PlanBook`, docs/PLAN-DATA.md),
+/// which the Office amends and extends to new years. A plan file (`unit-client plan import`)
+/// has this same form; its `units` may be left out.
 public struct Catalog: Sendable, Codable {
     public struct Plan: Sendable, Codable {
         public var symbol: String
@@ -35,6 +38,17 @@ public struct Catalog: Sendable, Codable {
     public struct ContentItem: Sendable, Codable, Hashable {
         public var code: String
         public var title: String
+        /// The first day activities may name it (nil: the whole plan year).
+        public var validFrom: String?
+        /// The day it was retired: activities dated from then on may not name it (nil: in force).
+        public var retiredOn: String?
+
+        public init(code: String, title: String, validFrom: String? = nil, retiredOn: String? = nil) {
+            self.code = code
+            self.title = title
+            self.validFrom = validFrom
+            self.retiredOn = retiredOn
+        }
     }
 
     public struct Form: Sendable, Codable, Hashable {
@@ -47,6 +61,8 @@ public struct Catalog: Sendable, Codable {
         /// Whether an activity of this form must carry the URL of what was published.
         public var requiresURL: Bool
         public var assumed: Bool?
+        public var validFrom: String?
+        public var retiredOn: String?
     }
 
     public struct Duty: Sendable, Codable, Hashable {
@@ -54,6 +70,8 @@ public struct Catalog: Sendable, Codable {
         public var title: String
         /// The units the plan makes responsible for it.
         public var units: [String]
+        public var validFrom: String?
+        public var retiredOn: String?
     }
 
     public struct Target: Sendable, Codable, Hashable {
@@ -83,6 +101,40 @@ public struct Catalog: Sendable, Codable {
     public var recipients: [String]
     public var signer: Signer
 
+    public init(
+        plan: Plan, units: [Unit], contentItems: [ContentItem], forms: [Form], duties: [Duty], targets: [Target],
+        legalReferences: [LegalReference], recipients: [String], signer: Signer
+    ) {
+        self.plan = plan
+        self.units = units
+        self.contentItems = contentItems
+        self.forms = forms
+        self.duties = duties
+        self.targets = targets
+        self.legalReferences = legalReferences
+        self.recipients = recipients
+        self.signer = signer
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case plan, units, contentItems, forms, duties, targets, legalReferences, recipients, signer
+    }
+
+    /// A plan file may leave out `units` (the organisation's units are not the plan's to change),
+    /// `targets` and `legalReferences`.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        plan = try c.decode(Plan.self, forKey: .plan)
+        units = try c.decodeIfPresent([Unit].self, forKey: .units) ?? []
+        contentItems = try c.decode([ContentItem].self, forKey: .contentItems)
+        forms = try c.decode([Form].self, forKey: .forms)
+        duties = try c.decode([Duty].self, forKey: .duties)
+        targets = try c.decodeIfPresent([Target].self, forKey: .targets) ?? []
+        legalReferences = try c.decodeIfPresent([LegalReference].self, forKey: .legalReferences) ?? []
+        recipients = try c.decode([String].self, forKey: .recipients)
+        signer = try c.decode(Signer.self, forKey: .signer)
+    }
+
     /// The catalog that ships with the programs, or why it could not be read. Read once.
     public static let standardResult: Result<Catalog, SyncError> = {
         do { return .success(try load(from: standardLocations())) } catch let e as SyncError { return .failure(e) } catch {
@@ -103,7 +155,7 @@ public struct Catalog: Sendable, Codable {
         }
     }
 
-    static let fileName = "catalog-2026.json"
+    static let fileName = "plan-2026.json"
 
     /// Where the catalog file is looked for: only `CCHC_CATALOG` when it is set; otherwise, in order, beside the
     /// executable, where the build puts it (`CCHCSync_SyncCore.resources/`); the installed layout
@@ -137,6 +189,26 @@ public struct Catalog: Sendable, Codable {
             throw SyncError(
                 .corrupt, "Tệp dữ liệu Kế hoạch «\(url.path)» bị hỏng hoặc không đúng định dạng.", field: "catalog", value: url.path, cause: error)
         }
+    }
+
+    /// Whether an entry dated `validFrom`…`retiredOn` is in force on `day`.
+    public static func inForce(validFrom: String?, retiredOn: String?, on day: String) -> Bool {
+        (validFrom.map { day >= $0 } ?? true) && (retiredOn.map { day < $0 } ?? true)
+    }
+
+    /// Whether an entry is in force on some day of the window `from`…`to`.
+    static func overlaps(validFrom: String?, retiredOn: String?, from: String, to: String) -> Bool {
+        (validFrom.map { $0 <= to } ?? true) && (retiredOn.map { $0 > from } ?? true)
+    }
+
+    /// The plan as a report of the window `from`…`to` shows it: the entries in force on some day
+    /// of it (an item retired during the period still appears; one added after it does not).
+    public func forWindow(from: String, to: String) -> Catalog {
+        var c = self
+        c.contentItems = contentItems.filter { Self.overlaps(validFrom: $0.validFrom, retiredOn: $0.retiredOn, from: from, to: to) }
+        c.forms = forms.filter { Self.overlaps(validFrom: $0.validFrom, retiredOn: $0.retiredOn, from: from, to: to) }
+        c.duties = duties.filter { Self.overlaps(validFrom: $0.validFrom, retiredOn: $0.retiredOn, from: from, to: to) }
+        return c
     }
 
     public func unit(_ code: String) -> Unit? { units.first { $0.code == code } }

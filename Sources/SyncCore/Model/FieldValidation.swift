@@ -7,13 +7,23 @@ public struct FieldValidator: Sendable {
 
     public init(catalog: Catalog = .standard) { self.catalog = catalog }
 
-    /// The list itself when it is already sorted, unique and known (the common case at sync).
+    /// Whether `s` is a plan code of the family `prefix` (ND, HT, TN): the prefix and 2–3 digits.
+    /// Which codes exist is the plan's data, which changes during the year: a peer's op is
+    /// checked for the shape only, a local write against the plan in force (`PlanBook`).
+    public static func isPlanCode(_ s: Substring, prefix: String) -> Bool {
+        let b = Array(s.utf8)
+        let p = Array(prefix.utf8)
+        guard b.count >= p.count + 2, b.count <= p.count + 3, b.starts(with: p) else { return false }
+        return b.dropFirst(p.count).allSatisfy { $0 >= 0x30 && $0 <= 0x39 }
+    }
+
+    /// The list itself when it is already sorted, unique and well formed (the common case at sync).
     func canonicalContentList(_ s: String) -> String? {
         let codes = s.split(separator: ",", omittingEmptySubsequences: false)
         guard !codes.isEmpty else { return nil }
         var previous: Substring = ""
         for c in codes {
-            guard c > previous, catalog.contentItem(String(c)) != nil else { return nil }
+            guard c > previous, Self.isPlanCode(c, prefix: "ND") else { return nil }
             previous = c
         }
         return s
@@ -140,22 +150,29 @@ public struct FieldValidator: Sendable {
         case .unit:
             return .text(try catalog.requireUnit(s, field: name).code)
         case .planItem:
-            guard catalog.contentItem(s) != nil || catalog.duty(s) != nil else {
-                throw SyncError.invalid(name, raw, "không có trong Kế hoạch (ND01–ND11, TN01–TN06).")
+            let t = s.trimmingCharacters(in: .whitespaces).uppercased()
+            guard Self.isPlanCode(Substring(t), prefix: "ND") || Self.isPlanCode(Substring(t), prefix: "TN") else {
+                throw SyncError.invalid(name, raw, "cần mã nội dung (ND01…) hoặc nhiệm vụ (TN01…) của Kế hoạch.")
             }
-            return .text(s)
+            return .text(t)
         case .form:
-            guard catalog.form(s) != nil else {
-                throw SyncError.invalid(name, raw, "hình thức không có trong Kế hoạch (HT01–HT09).")
+            let t = s.trimmingCharacters(in: .whitespaces).uppercased()
+            guard Self.isPlanCode(Substring(t), prefix: "HT") else {
+                throw SyncError.invalid(name, raw, "cần mã hình thức của Kế hoạch (HT01…).")
             }
-            return .text(s)
+            return .text(t)
         case .contentList:
             if let canonical = canonicalContentList(s) { return .text(canonical) }
             let codes = s.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).uppercased() }
-            guard !codes.isEmpty else { throw SyncError.invalid(name, raw, "cần ít nhất một nội dung (ND01–ND11).") }
-            for c in codes where catalog.contentItem(c) == nil {
-                throw SyncError.invalid(name, c, "nội dung không có trong Kế hoạch (ND01–ND11).")
+            guard !codes.isEmpty else { throw SyncError.invalid(name, raw, "cần ít nhất một nội dung (ND01…).") }
+            for c in codes where !Self.isPlanCode(Substring(c), prefix: "ND") {
+                throw SyncError.invalid(name, c, "cần mã nội dung của Kế hoạch (ND01…).")
             }
+            return .text(Array(Set(codes)).sorted().joined(separator: ","))
+        case .unitList:
+            let codes = s.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+            guard !codes.isEmpty else { throw SyncError.invalid(name, raw, "cần ít nhất một đơn vị.") }
+            for c in codes { _ = try catalog.requireUnit(c, field: name) }
             return .text(Array(Set(codes)).sorted().joined(separator: ","))
         case .url:
             let t = s.trimmingCharacters(in: .whitespaces)

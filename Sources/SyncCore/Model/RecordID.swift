@@ -11,6 +11,9 @@ public enum EntityKind: String, Sendable, CaseIterable, Codable {
     case activity
     /// `BC.<unit>.<period>`: a unit's period report.
     case report
+    /// `KH.<year>.<code>`: one entry of a year's plan (its heading `KH.<year>.CHUNG`, a content
+    /// item ND.., a form HT.., a duty TN..), written only by the Office. `owner` is the year.
+    case plan
 
     public var prefix: String {
         switch self {
@@ -18,6 +21,7 @@ public enum EntityKind: String, Sendable, CaseIterable, Codable {
         case .task: return "NV"
         case .activity: return "HD"
         case .report: return "BC"
+        case .plan: return "KH"
         }
     }
 
@@ -28,6 +32,7 @@ public enum EntityKind: String, Sendable, CaseIterable, Codable {
         case .task: return "task"
         case .activity: return "activity"
         case .report: return "unit_report"
+        case .plan: return "plan_entry"
         }
     }
 
@@ -38,6 +43,7 @@ public enum EntityKind: String, Sendable, CaseIterable, Codable {
         case .task: return 1
         case .activity: return 2
         case .report: return 3
+        case .plan: return 4
         }
     }
 
@@ -53,6 +59,22 @@ public enum EntityKind: String, Sendable, CaseIterable, Codable {
         case .task: return "nhiệm vụ"
         case .activity: return "hoạt động"
         case .report: return "báo cáo"
+        case .plan: return "mục Kế hoạch"
+        }
+    }
+}
+
+extension RecordID {
+    /// Whether `raw` has the shape of a record id of a kind a later program may add: a prefix of
+    /// two capital letters that is no known kind's, then 1–3 parts of 1–40 of A–Z, a–z, 0–9, '-'.
+    public static func isLaterKind(_ raw: String) -> Bool {
+        let parts = raw.split(separator: ".", omittingEmptySubsequences: false)
+        guard (2...4).contains(parts.count), parts[0].utf8.count == 2, parts[0].utf8.allSatisfy({ $0 >= 0x41 && $0 <= 0x5A }),
+            !EntityKind.allCases.contains(where: { $0.prefix == parts[0] })
+        else { return false }
+        return parts.dropFirst().allSatisfy { p in
+            (1...40).contains(p.utf8.count)
+                && p.utf8.allSatisfy { ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2D }
         }
     }
 }
@@ -86,7 +108,7 @@ public struct RecordID: Hashable, Sendable, CustomStringConvertible {
     public static func parse(_ raw: String, field: String = "id") throws -> RecordID {
         func bad() -> SyncError {
             SyncError.invalid(
-                field, raw, "mã bản ghi có dạng HD.<đơn vị>.<bản sao>.<số>, NV.<đơn vị>.<mã>, BC.<đơn vị>.<kỳ> hoặc RE.<bản sao>.")
+                field, raw, "mã bản ghi có dạng HD.<đơn vị>.<bản sao>.<số>, NV.<đơn vị>.<mã>, BC.<đơn vị>.<kỳ>, KH.<năm>.<mã> hoặc RE.<bản sao>.")
         }
         // Every part is 1–40 of A–Z, a–z, 0–9 and '-' (ASCII only), and there are 2–4 parts:
         // checked in one pass over the bytes, which finds the parts' bounds too (parsing runs
@@ -147,6 +169,9 @@ public struct RecordID: Hashable, Sendable, CustomStringConvertible {
             case (UInt8(ascii: "B"), UInt8(ascii: "C")):
                 guard parts == 3 else { return nil }
                 kind = .report
+            case (UInt8(ascii: "K"), UInt8(ascii: "H")):
+                guard parts == 3, owner.count == 4, owner.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else { return nil }
+                kind = .plan
             default:
                 return nil
             }

@@ -5,6 +5,8 @@ import Foundation
 public enum ReportPeriod: Hashable, Sendable, CustomStringConvertible {
     case quarter(Int, Int)
     case halfYear(Int)
+    /// 9 tháng: 15/12 of the year before → 14/09, which many provinces ask for.
+    case nineMonths(Int)
     case year(Int)
     /// Đột xuất: any window, inclusive.
     case adHoc(from: String, to: String)
@@ -15,6 +17,7 @@ public enum ReportPeriod: Hashable, Sendable, CustomStringConvertible {
         switch self {
         case .quarter(let y, let q): return "\(y)-Q\(q)"
         case .halfYear(let y): return "\(y)-H1"
+        case .nineMonths(let y): return "\(y)-9M"
         case .year(let y): return "\(y)-Y"
         case .adHoc(let f, let t): return "\(f)_\(t)"
         }
@@ -26,6 +29,7 @@ public enum ReportPeriod: Hashable, Sendable, CustomStringConvertible {
         switch self {
         case .quarter(let y, let q): return "quý \(roman[q - 1]) năm \(y)"
         case .halfYear(let y): return "6 tháng đầu năm \(y)"
+        case .nineMonths(let y): return "9 tháng đầu năm \(y)"
         case .year(let y): return "năm \(y)"
         case .adHoc(let f, let t): return "từ ngày \(CalendarDay.vietnamese(f)) đến ngày \(CalendarDay.vietnamese(t))"
         }
@@ -38,6 +42,7 @@ public enum ReportPeriod: Hashable, Sendable, CustomStringConvertible {
         case .quarter(let y, 1): return (d(y - 1, 12, 15), d(y, 3, 14))
         case .quarter(let y, let q): return (d(y, 3 * (q - 1), 15), d(y, 3 * q, 14))
         case .halfYear(let y): return (d(y - 1, 12, 15), d(y, 6, 14))
+        case .nineMonths(let y): return (d(y - 1, 12, 15), d(y, 9, 14))
         case .year(let y): return (d(y - 1, 12, 15), d(y, 12, 14))
         case .adHoc(let f, let t): return (f, t)
         }
@@ -51,6 +56,7 @@ public enum ReportPeriod: Hashable, Sendable, CustomStringConvertible {
         case .quarter(let y, 4): return .quarter(y + 1, 1)
         case .quarter(let y, let q): return .quarter(y, q + 1)
         case .halfYear(let y): return .quarter(y, 3)
+        case .nineMonths(let y): return .quarter(y, 4)
         case .year(let y): return .quarter(y + 1, 1)
         case .adHoc: return nil
         }
@@ -61,7 +67,8 @@ public enum ReportPeriod: Hashable, Sendable, CustomStringConvertible {
         let s = raw.trimmingCharacters(in: .whitespaces).uppercased()
         let bad = SyncError.invalid(
             field, raw,
-            "kỳ báo cáo không tồn tại; dùng NĂM-Q1..Q4 (quý), NĂM-H1 (6 tháng), NĂM-Y (năm) hoặc YYYY-MM-DD_YYYY-MM-DD (đột xuất), ví dụ 2026-Q1.")
+            "kỳ báo cáo không tồn tại; dùng NĂM-Q1..Q4 (quý), NĂM-H1 (6 tháng), NĂM-9M (9 tháng), NĂM-Y (năm) hoặc YYYY-MM-DD_YYYY-MM-DD (đột xuất), ví dụ 2026-Q1."
+        )
         if s.contains("_") {
             let parts = s.split(separator: "_").map(String.init)
             guard parts.count == 2, CalendarDay.isValid(parts[0]), CalendarDay.isValid(parts[1]), parts[0] <= parts[1] else { throw bad }
@@ -72,6 +79,7 @@ public enum ReportPeriod: Hashable, Sendable, CustomStringConvertible {
         switch parts[1] {
         case "Q1", "Q2", "Q3", "Q4": return .quarter(y, Int(String(parts[1].dropFirst())) ?? 1)
         case "H1", "6T": return .halfYear(y)
+        case "9M", "9T": return .nineMonths(y)
         case "Y", "NAM": return .year(y)
         default: throw bad
         }

@@ -28,6 +28,8 @@ public enum FieldType: Sendable, Hashable {
     case period
     /// An Ed25519 public key, 32 bytes in base64 (a replica's signing key).
     case publicKey
+    /// A comma-separated, sorted, duplicate-free list of unit codes.
+    case unitList
 }
 
 /// One replicated field of an entity. The order of `EntitySchema.fields` is frozen once
@@ -59,6 +61,7 @@ public enum EntitySchema {
         case .task: return taskFields
         case .activity: return activityFields
         case .report: return reportFields
+        case .plan: return planFields
         }
     }
 
@@ -111,8 +114,65 @@ public enum EntitySchema {
         FieldSpec("deleted", .flag, "đã xóa", optional: false),
     ]
 
+    /// The kinds of plan entry (`KH.<year>.<code>`): the plan's heading (`CHUNG`), a content item,
+    /// a form, a duty.
+    public static let planEntryTypes = ["plan", "content", "form", "duty"]
+
+    /// One entry of a year's plan (docs/PLAN-DATA.md). Which fields an entry uses depends on its
+    /// `type`; the heading keeps the plan-level data (agency, targets, legal basis, recipients,
+    /// signer) as canonical JSON in `document`.
+    static let planFields: [FieldSpec] = [
+        FieldSpec("type", .choice(planEntryTypes), "loại mục", optional: false),
+        FieldSpec("title", .text(maxLength: 2000), "tên", optional: false),
+        FieldSpec("measure", .text(maxLength: 200), "đơn vị tính"),
+        FieldSpec("people", .text(maxLength: 200), "đơn vị tính số người"),
+        FieldSpec("url_required", .flag, "cần đường dẫn"),
+        FieldSpec("units", .unitList, "đơn vị thực hiện"),
+        FieldSpec("valid_from", .date, "áp dụng từ ngày"),
+        FieldSpec("retired_on", .date, "thôi áp dụng từ ngày"),
+        FieldSpec("symbol", .text(maxLength: 200), "số, ký hiệu"),
+        FieldSpec("issued", .date, "ngày ban hành"),
+        FieldSpec("document", .text(maxLength: 200_000), "nội dung chung"),
+        FieldSpec("assumed", .flag, "giả định"),
+    ]
+
     /// The index of a field in its entity's schema.
     public static func index(of field: String, in kind: EntityKind) -> Int? {
         fields(kind).firstIndex { $0.name == field }
+    }
+}
+
+/// Which kinds and fields a program knows: a value, so that two schema versions can meet in one
+/// process (tests) as they meet between machines a release apart. Fields are append-only
+/// (`FieldSpec`), so a version is, per kind, how many of `EntitySchema.fields(kind)` it knows.
+/// An op naming a kind or field the schema does not know is kept, counted, relayed and verified,
+/// not applied (docs/SYNC-CONTRACT.md, "Mixed program versions"); the upgrade that knows it applies it.
+public struct SchemaVersion: Sendable, Hashable, CustomStringConvertible {
+    public let version: Int
+    /// Known fields per kind, by `EntityKind.code` (0: the kind is unknown).
+    let fieldCounts: [Int]
+
+    public init(version: Int, fieldCounts: [EntityKind: Int]) {
+        self.version = version
+        var counts = [Int](repeating: 0, count: EntityKind.allCases.count)
+        for (k, n) in fieldCounts { counts[Int(k.code)] = min(n, EntitySchema.fields(k).count) }
+        self.fieldCounts = counts
+    }
+
+    /// The releases before the plan was data: no plan entries.
+    public static let v1 = SchemaVersion(version: 1, fieldCounts: [.replica: 3, .task: 7, .activity: 12, .report: 14])
+
+    /// What this program knows: every kind and field of `EntitySchema`.
+    public static let current = SchemaVersion(
+        version: 2, fieldCounts: Dictionary(uniqueKeysWithValues: EntityKind.allCases.map { ($0, EntitySchema.fields($0).count) }))
+
+    public var description: String { String(version) }
+
+    /// Whether field `index` of `kind` is known.
+    func knows(_ kind: EntityKind, field index: Int) -> Bool { index < fieldCounts[Int(kind.code)] }
+
+    /// A field name a later program could use: lower-case ASCII letters, digits and `_`, 1–40.
+    static func isFieldName(_ s: String) -> Bool {
+        (1...40).contains(s.utf8.count) && s.utf8.allSatisfy { ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x5F }
     }
 }

@@ -80,16 +80,36 @@ public struct ReportHeading: Codable, Sendable, Equatable {
     /// `Số: 05/BC-BQLKKTCK` (blank number when not given).
     public var numberLine: String { "Số: \(number ?? "      ")/BC-\(agencyShort)" }
 
+    /// `14/3/2026`, `05/01/2026`: a day as Nghị định 30 writes it in running text (a leading zero
+    /// for days below 10 and months 1 and 2 only).
+    public static func officialDay(_ d: String) -> String {
+        let p = d.split(separator: "-").compactMap { Int($0) }
+        guard p.count == 3 else { return d }
+        return "\(p[2] < 10 ? String(format: "%02d", p[2]) : String(p[2]))/\(p[1] <= 2 ? String(format: "%02d", p[1]) : String(p[1]))/\(p[0])"
+    }
+
+    /// `ngày 16 tháng 3 năm 2026`, as the form writes a document's date (nil: no valid date).
+    public static func longDate(_ d: String) -> String? {
+        guard CalendarDay.isValid(d) else { return nil }
+        let p = d.split(separator: "-").compactMap { Int($0) }
+        let day = p[2] < 10 ? String(format: "%02d", p[2]) : String(p[2])
+        let month = p[1] <= 2 ? String(format: "%02d", p[1]) : String(p[1])
+        return "ngày \(day) tháng \(month) năm \(p[0])"
+    }
+
+    /// `(Số liệu tính từ ngày 15/12/2025 đến ngày 14/3/2026)`: the data window under the title and
+    /// each annex title, so that a reader sees December counted in "quý I".
+    public static func dataWindow(from: String, to: String) -> String {
+        "(Số liệu tính từ ngày \(officialDay(from)) đến ngày \(officialDay(to)))"
+    }
+
     /// `Lạng Sơn, ngày 16 tháng 3 năm 2026`, with the leading zero Nghị định 30 asks for days
     /// below 10 and months 1 and 2.
     public func placeAndDate(year fallbackYear: Int) -> String {
         guard let date, CalendarDay.isValid(date) else {
             return "\(place), ngày      tháng      năm \(fallbackYear)"
         }
-        let p = date.split(separator: "-").compactMap { Int($0) }
-        let day = p[2] < 10 ? String(format: "%02d", p[2]) : String(p[2])
-        let month = p[1] <= 2 ? String(format: "%02d", p[1]) : String(p[1])
-        return "\(place), ngày \(day) tháng \(month) năm \(p[0])"
+        return "\(place), \(Self.longDate(date) ?? date)"
     }
 }
 
@@ -255,7 +275,7 @@ public struct ConsolidatedReport: Codable, Sendable, Equatable {
                 unit: u, name: catalog.unit(u)?.name ?? u, status: status, submittedAt: submitted ? r?.submittedAt : nil, figures: figures)
             if submitted, let r {
                 section.frozenHash = r.figuresHash
-                if let h = r.figuresHash { section.frozenMatches = (try? figures.hash()) == h }
+                if let h = r.figuresHash { section.frozenMatches = figures.matches(frozen: r.figures, hash: h) }
                 section.results = r.results
                 section.issues = r.issues
                 section.proposals = r.proposals

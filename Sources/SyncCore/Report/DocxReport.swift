@@ -74,6 +74,8 @@ struct DocxReport {
         title.keepNext = true
         w.paragraph(title, [R("BÁO CÁO", bold: true, size: 14)])
         w.paragraph(P(align: "center", firstLine: 0, before: 0), [R(report.subject, bold: true, size: 14)])
+        w.paragraph(
+            P(align: "center", firstLine: 0, before: 60), [R(ReportHeading.dataWindow(from: report.from, to: report.to), italic: true, size: 14)])
         var subjectRule = P(style: "TableText", align: "center", indentLeft: 3300, indentRight: 3300)
         subjectRule.ruleBelow = true
         subjectRule.after = 240
@@ -200,12 +202,14 @@ struct DocxReport {
     /// is attached to.
     func writeAnnexTitle(_ w: inout WordML, _ label: String, _ title: String) {
         let h = report.heading
-        let dateText = h.date.map { " ngày \(CalendarDay.vietnamese($0))" } ?? ""
+        let dateText = h.date.flatMap(ReportHeading.longDate).map { " \($0)" } ?? ""
         let attachment = "(Kèm theo Báo cáo số \(h.number ?? "    ")/BC-\(h.agencyShort)\(dateText) của \(h.agencyName))"
         var first = P(align: "center", firstLine: 0, before: 0)
         first.pageBreakBefore = true
         w.paragraph(first, [R(label, bold: true)])
         w.paragraph(P(align: "center", firstLine: 0, before: 60), [R(title, bold: true)])
+        w.paragraph(
+            P(align: "center", firstLine: 0, before: 60), [R(ReportHeading.dataWindow(from: report.from, to: report.to), italic: true, size: 13)])
         w.paragraph(P(align: "center", firstLine: 0, before: 60, after: 120), [R(attachment, italic: true, size: 13)])
     }
 

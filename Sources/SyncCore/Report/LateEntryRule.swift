@@ -76,8 +76,9 @@ public struct LateEntryRule: Sendable {
         switch p {
         case .quarter(let y, 1): return [.quarter(y - 1, 4), .year(y - 1)]
         case .quarter(let y, 3): return [.quarter(y, 2), .halfYear(y)]
+        case .quarter(let y, 4): return [.quarter(y, 3), .nineMonths(y)]
         case .quarter(let y, let q): return [.quarter(y, q - 1)]
-        case .halfYear, .year, .adHoc: return []
+        case .halfYear, .nineMonths, .year, .adHoc: return []
         }
     }
 

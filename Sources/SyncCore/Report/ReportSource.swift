@@ -8,12 +8,18 @@ public struct ReportSource: Sendable {
     public init(store: ReplicaStore) { self.store = store }
 
     /// Every raw record a report for `period` needs: the unit reports first (their submissions
-    /// decide late entries and so how far back activities are read), then the activities, then tasks.
+    /// decide late entries and so how far back activities are read), then the activities, then
+    /// tasks, with the plan of the period (an error when this replica has not received it).
     public func reportInput(for period: ReportPeriod, unit: String? = nil) throws -> ReportInput {
         let reports = try store.unitReports()
         let rule = LateEntryRule(period: period, reports: reports)
         let activities = try store.activitiesForReport(from: rule.earliestDay, to: rule.latestDay, unit: unit)
-        return ReportInput(catalog: store.catalog, activities: activities, reports: reports, tasks: try store.tasks(unit: unit))
+        let book = try store.planBook()
+        let plan = try book.plan(for: period)
+        // A task belongs to the plan year of its due date; one without a due date, to the first plan.
+        let first = book.firstYear ?? plan.plan.year
+        let tasks = try store.tasks(unit: unit).filter { t in (t.due.map(PlanBook.planYear(of:)) ?? first) == plan.plan.year }
+        return ReportInput(catalog: plan, activities: activities, reports: reports, tasks: tasks)
     }
 
     /// The consolidated report for `period` from everything the store holds.

@@ -59,6 +59,34 @@ public struct UnitFigures: Codable, Sendable, Equatable {
     /// characters), while an edit after submission still changes the hash.
     public var evidenceDigest: String
 
+    /// Whether `frozen` (a submitted report's `figures`, whose hash is `hash`) holds the same
+    /// figures as these: byte for byte, or the same numbers under the plan's wording as it is now.
+    /// Titles and measures are the plan's, which the Office may amend after a unit submitted;
+    /// items added since (with nothing counted) are not a change of the unit's figures.
+    public func matches(frozen json: String?, hash: String) -> Bool {
+        if (try? self.hash()) == hash { return true }
+        guard let json, Self.sha256(json) == hash, let frozen = try? JSONDecoder().decode(UnitFigures.self, from: Data(json.utf8)) else {
+            return false
+        }
+        func numbers(_ f: UnitFigures) -> UnitFigures {
+            var f = f
+            f.byContent = f.byContent.filter { $0.activities != 0 || $0.participants != 0 }.map {
+                var c = $0
+                c.title = ""
+                return c
+            }
+            f.byForm = f.byForm.filter { $0.activities != 0 || $0.quantity != 0 || $0.participants != 0 }.map {
+                var t = $0
+                t.title = ""
+                t.quantityUnit = ""
+                t.participantsUnit = nil
+                return t
+            }
+            return f
+        }
+        return numbers(frozen) == numbers(self)
+    }
+
     /// Canonical JSON (sorted keys): the bytes that are stored and hashed.
     public func canonicalJSON() throws -> String {
         String(decoding: try JSONEncoder.canonical.encode(self), as: UTF8.self)

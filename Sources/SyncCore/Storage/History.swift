@@ -152,7 +152,7 @@ extension ReplicaStore {
             if let row {
                 // `op` has no index on `target`: one scan for the record's range of targets,
                 // (reference << fieldBits) + field index for every field of its kind.
-                let reference = (row[0] as Int64) << 2 | kind.code
+                let reference = OpTarget.reference(kind: kind, rowid: row[0])
                 let low = reference << OpTarget.fieldBits
                 let rows = try Row.fetchCursor(
                     db,

@@ -149,10 +149,25 @@ extension ReplicaStore {
         _ batch: OpBatch, replica: ReplicaID, unit: String, machineKey: MachineKey?, reportedVector: VersionVector, nonce: String,
         nonceExpiresAt: Int64, now: Int64, source: String
     ) throws -> ApplyReport {
-        try writeVerifying(source: source) { db in
+        var given: OpBatch? = batch
+        return try applyFromEnrolled(
+            pages: {
+                defer { given = nil }
+                return given
+            }, replica: replica, unit: unit, machineKey: machineKey, reportedVector: reportedVector, nonce: nonce,
+            nonceExpiresAt: nonceExpiresAt, now: now, source: source)
+    }
+
+    /// The same with the ops in pages (a bundle read as it is applied), still one transaction.
+    func applyFromEnrolled(
+        pages next: () throws -> OpBatch?, replica: ReplicaID, unit: String, machineKey: MachineKey?, reportedVector: VersionVector,
+        nonce: String, nonceExpiresAt: Int64, now: Int64, source: String
+    ) throws -> ApplyReport {
+        nonisolated(unsafe) let next = next
+        return try writeVerifying(source: source) { db in
             try Self.rememberNonce(db, replica: replica.rawValue, nonce: nonce, expiresAt: nonceExpiresAt, now: now)
             try Self.bind(db, replica: replica, machineKey: machineKey, now: now)
-            let report = try self.apply(batch, source: .peer(authenticated: replica, unit: unit), in: db)
+            let report = try self.applyPages(next, source: .peer(authenticated: replica, unit: unit), in: db, allowLegacy: false)
             if let key = machineKey, let registered = try Self.machineKey(db, of: replica), registered != key {
                 throw SyncError(
                     .forbidden,
@@ -232,9 +247,22 @@ extension ReplicaStore {
     func applyFromHub(_ batch: OpBatch, hubVector: VersionVector, hubURL: String?, nonce: String?, nonceExpiresAt: Int64, now: Int64) throws
         -> ApplyReport
     {
-        try writeVerifying(source: nonce == nil ? "sync" : "bundle") { db in
+        var given: OpBatch? = batch
+        return try applyFromHub(
+            pages: {
+                defer { given = nil }
+                return given
+            }, hubVector: hubVector, hubURL: hubURL, nonce: nonce, nonceExpiresAt: nonceExpiresAt, now: now)
+    }
+
+    /// The same with the ops in pages (a bundle read as it is applied), still one transaction.
+    func applyFromHub(
+        pages next: () throws -> OpBatch?, hubVector: VersionVector, hubURL: String?, nonce: String?, nonceExpiresAt: Int64, now: Int64
+    ) throws -> ApplyReport {
+        nonisolated(unsafe) let next = next
+        return try writeVerifying(source: nonce == nil ? "sync" : "bundle") { db in
             if let nonce { try Self.rememberNonce(db, replica: "hub", nonce: nonce, expiresAt: nonceExpiresAt, now: now) }
-            let r = try self.apply(batch, source: .peer(authenticated: nil, unit: nil), in: db, allowLegacy: true)
+            let r = try self.applyPages(next, source: .peer(authenticated: nil, unit: nil), in: db, allowLegacy: true)
             try Self.recordPeer(db, name: "hub", url: hubURL, acked: hubVector, at: Self.isoNow(now))
             return r
         }

@@ -211,6 +211,43 @@ enum Migrations {
                     """)
             try ReplicaStore.startChains(db)
         }
+        m.registerMigration("v4-plan-data") { db in
+            // The plan as replicated data (docs/PLAN-DATA.md): one row per entry `KH.<year>.<code>`.
+            // Its genesis entries (the 2026 plan) are applied after the migration, when the
+            // database is initialised (ReplicaStore.open, `completeGenesis`). `unknown_op` keeps
+            // ops this program's schema does not know (a newer program's field or kind): stored,
+            // counted and relayed, applied by the upgrade that knows them.
+            try db.execute(
+                sql: """
+                    CREATE TABLE plan_entry (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        type TEXT,
+                        title TEXT,
+                        measure TEXT,
+                        people TEXT,
+                        url_required INTEGER CHECK (url_required IS NULL OR url_required IN (0, 1)),
+                        units TEXT,
+                        valid_from TEXT,
+                        retired_on TEXT,
+                        symbol TEXT,
+                        issued TEXT,
+                        document TEXT,
+                        assumed INTEGER CHECK (assumed IS NULL OR assumed IN (0, 1)),
+                        meta BLOB NOT NULL
+                    );
+
+                    CREATE TABLE unknown_op (
+                        origin INTEGER NOT NULL REFERENCES origin(idx),
+                        counter INTEGER NOT NULL CHECK (counter > 0),
+                        hlc INTEGER NOT NULL,
+                        record TEXT NOT NULL,
+                        field TEXT NOT NULL,
+                        value,
+                        supersedes BLOB,
+                        PRIMARY KEY (origin, counter)
+                    ) WITHOUT ROWID;
+                    """)
+        }
         return m
     }
 }

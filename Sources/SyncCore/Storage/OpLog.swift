@@ -153,6 +153,25 @@ extension ReplicaStore {
     }
 }
 
+extension ReplicaStore {
+    /// The ops of `origin` in `unknown_op` with counters in (`start`, `end`], in counter order.
+    static func unknownOps(_ db: Database, originIndex: Int64, origin: ReplicaID, origins: OriginTable, after start: UInt64, through end: UInt64)
+        throws -> [Op]
+    {
+        try Row.fetchAll(
+            db,
+            sql:
+                "SELECT counter, hlc, record, field, value, supersedes FROM unknown_op WHERE origin = ? AND counter > ? AND counter <= ? ORDER BY counter",
+            arguments: [originIndex, Int64(min(start, OpKey.maxCounter)), Int64(min(end, OpKey.maxCounter))]
+        ).map { try OpRow.decode($0, origin: origin, origins: origins, record: $0[2], field: $0[3], valueColumn: 4) }
+    }
+
+    /// How many ops wait for a program that knows their kind or field (`unknown_op`).
+    public func unknownOpCount() throws -> Int {
+        try read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM unknown_op") ?? 0 }
+    }
+}
+
 /// An op from a row of `op` (`id & maxCounter (the counter), hlc, target, value, supersedes`) or of
 /// `pending_op` (`counter, hlc, record, field, value, supersedes`): `value` and `supersedes` are
 /// the columns at `valueColumn` and after it.
@@ -180,7 +199,7 @@ struct OpReader {
     let db: Database
     let origins: OriginTable
     private var names: [Int64: String] = [:]
-    private var lookups: [Statement] = []
+    private var lookups: [Statement?] = []
 
     init(db: Database, origins: OriginTable) {
         self.db = db
@@ -189,16 +208,55 @@ struct OpReader {
 
     private mutating func name(_ reference: Int64) throws -> String {
         if let n = names[reference] { return n }
-        if lookups.isEmpty { lookups = try EntityKind.allCases.map { try db.cachedStatement(sql: "SELECT id FROM \($0.table) WHERE rowid = ?") } }
-        guard let kind = EntityKind(code: reference & 3), let n = try String.fetchOne(lookups[Int(kind.code)], arguments: [reference >> 2])
-        else { throw SyncError(.corrupt, "Nhật ký thao tác tham chiếu bản ghi không tồn tại (\(reference)).") }
+        let (kind, rowid) = OpTarget.decode(reference)
+        guard let kind else { throw SyncError(.corrupt, "Nhật ký thao tác tham chiếu bản ghi không tồn tại (\(reference)).") }
+        // Prepared per kind on first need: a migration reading the log runs before later kinds' tables exist.
+        if lookups.isEmpty { lookups = Array(repeating: nil, count: EntityKind.allCases.count) }
+        let lookup: Statement
+        if let l = lookups[Int(kind.code)] {
+            lookup = l
+        } else {
+            lookup = try db.cachedStatement(sql: "SELECT id FROM \(kind.table) WHERE rowid = ?")
+            lookups[Int(kind.code)] = lookup
+        }
+        guard let n = try String.fetchOne(lookup, arguments: [rowid]) else {
+            throw SyncError(.corrupt, "Nhật ký thao tác tham chiếu bản ghi không tồn tại (\(reference)).")
+        }
         names[reference] = n
         return n
     }
 
-    /// Appends the ops of `origin` with counters in (`start`, `end`] to `out`, in counter order.
+    /// Origins with ops in `unknown_op` (read on first need).
+    private var unknownOrigins: Set<Int64>?
+
+    /// Appends the ops of `origin` with counters in (`start`, `end`] to `out`, in counter order:
+    /// those of the log and those this program does not know (`unknown_op`), merged.
     mutating func append(origin: ReplicaID, originIndex: Int64, after start: UInt64, through end: UInt64, to out: inout [Op]) throws {
         guard end > start else { return }
+        if unknownOrigins == nil {
+            // The migration that starts chains (v3) reads ops before `unknown_op` exists (v4).
+            unknownOrigins = try db.tableExists("unknown_op") ? Set(try Int64.fetchAll(db, sql: "SELECT DISTINCT origin FROM unknown_op")) : []
+        }
+        guard unknownOrigins?.contains(originIndex) == true else {
+            return try appendLogged(origin: origin, originIndex: originIndex, after: start, through: end, to: &out)
+        }
+        var logged: [Op] = []
+        try appendLogged(origin: origin, originIndex: originIndex, after: start, through: end, to: &logged)
+        let unknown = try ReplicaStore.unknownOps(db, originIndex: originIndex, origin: origin, origins: origins, after: start, through: end)
+        var a = 0
+        var b = 0
+        while a < logged.count || b < unknown.count {
+            if b >= unknown.count || (a < logged.count && logged[a].dot.counter < unknown[b].dot.counter) {
+                out.append(logged[a])
+                a += 1
+            } else {
+                out.append(unknown[b])
+                b += 1
+            }
+        }
+    }
+
+    private mutating func appendLogged(origin: ReplicaID, originIndex: Int64, after start: UInt64, through end: UInt64, to out: inout [Op]) throws {
         let rows = try Row.fetchCursor(
             db, sql: "SELECT id & \(OpKey.maxCounter), hlc, target, value, supersedes FROM op WHERE id > ? AND id <= ? ORDER BY id",
             arguments: [OpKey.id(originIndex, min(start, OpKey.maxCounter)), OpKey.id(originIndex, min(end, OpKey.maxCounter))])
@@ -207,7 +265,7 @@ struct OpReader {
             let reference = OpTarget.reference(target)
             let fieldIndex = OpTarget.field(target)
             let record = try name(reference)
-            guard let kind = EntityKind(code: reference & 3), fieldIndex < EntitySchema.fields(kind).count else {
+            guard let kind = OpTarget.decode(reference).kind, fieldIndex < EntitySchema.fields(kind).count else {
                 throw SyncError(.corrupt, "Nhật ký thao tác có trường không tồn tại.")
             }
             out.append(

@@ -11,6 +11,9 @@ public struct ApplyReport: Sendable, Equatable, Codable {
     public var heldBack = 0
     /// Fields in conflict after the batch, among the records it touched.
     public var conflicts = 0
+    /// Of `applied`, ops naming a kind or field this program does not know: stored, counted and
+    /// relayed, applied by the upgrade that knows them (`unknown_op`).
+    public var unknown = 0
 
     public init() {}
 }
@@ -62,6 +65,13 @@ extension ReplicaStore {
     /// test): each `create`/`write` is the same local write as `createRecord`/`writeRecord`, and
     /// either all of them are committed or none.
     public func localWrites<T: Sendable>(_ body: (inout LocalWriteBatch) throws -> T) throws -> T {
+        try localWrites(checkingPlan: true, body)
+    }
+
+    /// As `localWrites`; `checkingPlan: false` writes activities and tasks without checking them
+    /// against the plan of their date, as releases before the plan was data did (tests build such
+    /// databases with it).
+    func localWrites<T: Sendable>(checkingPlan: Bool, _ body: (inout LocalWriteBatch) throws -> T) throws -> T {
         // GRDB's write closure is @Sendable; `body` runs inside this call only, on its thread.
         nonisolated(unsafe) let body = body
         return try write { db in
@@ -78,6 +88,7 @@ extension ReplicaStore {
             }
             session.signer = (me.replica, key)
             var batch = LocalWriteBatch(session: session, me: me)
+            batch.checkPlan = checkingPlan
             let out = try body(&batch)
             // A replica registers its public key after its unit (its first ops), or, made by the
             // release before signing, with its first write since.

@@ -25,7 +25,9 @@ public final class ReplicaStore: Sendable {
     /// A command gets one connection; with `concurrentReaders` (the hub's server) reads run on
     /// their own connections beside the writer. Either way the file is in WAL mode, every commit
     /// is durable (`synchronous = FULL`), and opening takes no write lock unless a migration is due.
-    public static func open(path: String, create: Bool = false, catalog: Catalog = .standard, concurrentReaders: Bool = false) throws
+    public static func open(
+        path: String, create: Bool = false, catalog: Catalog = .standard, concurrentReaders: Bool = false, schema: SchemaVersion = .current
+    ) throws
         -> ReplicaStore
     {
         let fm = FileManager.default
@@ -114,24 +116,70 @@ public final class ReplicaStore: Sendable {
             if mapped.code == .unavailable { throw mapped }
             throw SyncError(.database, "Không mở được cơ sở dữ liệu «\(path)»: \(error)", field: "db", value: path, cause: error)
         }
-        return ReplicaStore(path: path, pool: pool, catalog: catalog)
+        let store = ReplicaStore(path: path, pool: pool, catalog: catalog, schema: schema)
+        try store.completeGenesis()
+        try store.applyOpsNowKnown()
+        return store
     }
 
-    private init(path: String, pool: any DatabaseWriter, catalog: Catalog) {
+    /// Applies the ops kept in `unknown_op` that this program's schema knows (a replica upgraded
+    /// after receiving a newer program's ops): they are already in the vector and the chain, so
+    /// only the records change. An op that still breaks a rule stays where it is. Takes the
+    /// write lock only when such ops wait.
+    func applyOpsNowKnown() throws {
+        guard try read({ db in try Bool.fetchOne(db, sql: "SELECT EXISTS(SELECT 1 FROM unknown_op)") }) == true else { return }
+        try write { db in
+            let origins = try OriginTable.load(db)
+            let rows = try Row.fetchAll(
+                db, sql: "SELECT counter, hlc, value, supersedes, origin, record, field FROM unknown_op ORDER BY origin, counter")
+            var session = try ApplySession(db: db, rules: self.rules)
+            var applied: [(Int64, Int64)] = []
+            for row in rows {
+                let originIndex: Int64 = row[4]
+                let origin = try origins.replica(originIndex, in: "Bảng unknown_op")
+                let op = try OpRow.decode(row, origin: origin, origins: origins, record: row[5], field: row[6], valueColumn: 2)
+                let source: OpSource = origin == .genesis ? .genesis : .peer(authenticated: nil, unit: nil)
+                guard let (slot, field, value) = try? session.validate(op, source: source) else { continue }
+                try session.applyValidated(op, slot: slot, field: field, value: value)
+                applied.append((originIndex, Int64(op.dot.counter)))
+            }
+            guard !applied.isEmpty else { return }
+            for (o, c) in applied { try db.execute(sql: "DELETE FROM unknown_op WHERE origin = ? AND counter = ?", arguments: [o, c]) }
+            try session.finish()
+        }
+    }
+
+    /// Applies the genesis ops an initialised database made by an earlier release lacks (genesis
+    /// is append-only: `Genesis`). Takes the write lock only when some are due.
+    func completeGenesis() throws {
+        let genesis = Genesis.ops(catalog: catalog)
+        let have = try read { db in try Int.fetchOne(db, sql: "SELECT value FROM local_state WHERE key = 'genesis'") }
+        guard let have, have < genesis.count else { return }
+        try write { db in
+            guard let applied = try Int.fetchOne(db, sql: "SELECT value FROM local_state WHERE key = 'genesis'"), applied < genesis.count
+            else { return }
+            var session = try ApplySession(db: db, rules: self.rules)
+            try session.apply(OpBatch(ops: Array(genesis[applied...])), source: .genesis)
+            try session.finish()
+            try db.execute(sql: "UPDATE local_state SET value = ? WHERE key = 'genesis'", arguments: [genesis.count])
+        }
+    }
+
+    private init(path: String, pool: any DatabaseWriter, catalog: Catalog, schema: SchemaVersion = .current) {
         self.path = path
         self.pool = pool
         self.catalog = catalog
-        self.rules = OpRules(catalog: catalog)
+        self.rules = OpRules(catalog: catalog, schema: schema)
     }
 
     /// A replica in memory, for tests and benchmarks of the merge through real SQL.
-    public static func inMemory(catalog: Catalog = .standard) throws -> ReplicaStore {
+    public static func inMemory(catalog: Catalog = .standard, schema: SchemaVersion = .current) throws -> ReplicaStore {
         do {
             var config = Configuration()
             config.foreignKeysEnabled = true
             let queue = try DatabaseQueue(configuration: config)
             try Migrations.migrator.migrate(queue)
-            return ReplicaStore(path: ":memory:", pool: queue, catalog: catalog)
+            return ReplicaStore(path: ":memory:", pool: queue, catalog: catalog, schema: schema)
         } catch {
             throw map(error)
         }

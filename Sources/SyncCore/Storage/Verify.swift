@@ -305,22 +305,28 @@ extension ReplicaStore {
         scan.bind(1, OpKey.id(index, 0))
         scan.bind(2, OpKey.id(index, min(counter, OpKey.maxCounter)))
         defer { scan.reset() }
+        // Ops of kinds or fields this program does not know are in `unknown_op`, in the chain like any other.
+        var unknown = try ReplicaStore.unknownOps(db, originIndex: index, origin: origin, origins: origins, after: 0, through: counter)
+        var scanned: Op?
+        var scanDone = false
         walk: while true {
-            do {
-                guard try scan.step(db) else { break }
-            } catch {
-                problem(.opLog, "\(origin):\(done + 1)", "không đọc được thao tác sau số \(done): \(describe(error))")
-                firstBad = (done + 1, false)
-                break
-            }
             let expected = done + 1
             let op: Op
-            do {
-                op = try reader.op(scan, origin: origin)
-            } catch {
-                problem(.opLog, "\(origin):\(expected)", "thao tác không đọc được: \(describe(error))")
-                firstBad = (expected, false)
-                break
+            if let u = unknown.first, u.dot.counter == expected {
+                op = unknown.removeFirst()
+            } else {
+                if scanned == nil && !scanDone {
+                    do {
+                        if try scan.step(db) { scanned = try reader.op(scan, origin: origin) } else { scanDone = true }
+                    } catch {
+                        problem(.opLog, "\(origin):\(expected)", "không đọc được thao tác sau số \(done): \(describe(error))")
+                        firstBad = (expected, false)
+                        break
+                    }
+                }
+                guard let next = scanned ?? unknown.first else { break }
+                if scanned != nil { scanned = nil } else { unknown.removeFirst() }
+                op = next
             }
             guard op.dot.counter == expected else {
                 problem(.opLog, "\(origin):\(expected)", "thiếu thao tác \(origin):\(expected) (véc-tơ phiên bản ghi đến \(counter)).")
@@ -608,7 +614,7 @@ struct CheckedOpReader {
         default: throw SyncError(.corrupt, "cột «supersedes» không phải dữ liệu nhị phân.")
         }
         let reference = OpTarget.reference(target)
-        guard let kind = EntityKind(code: reference & 3) else { throw SyncError(.corrupt, "cột «target» không chỉ loại bản ghi nào (\(target)).") }
+        guard let kind = OpTarget.decode(reference).kind else { throw SyncError(.corrupt, "cột «target» không chỉ loại bản ghi nào (\(target)).") }
         let fields = EntitySchema.fields(kind)
         let fieldIndex = OpTarget.field(target)
         guard fieldIndex < fields.count else { throw SyncError(.corrupt, "cột «target» chỉ trường không tồn tại (\(target)).") }
@@ -624,10 +630,11 @@ struct CheckedOpReader {
             lookups = try EntityKind.allCases.map { RawStatement(try db.cachedStatement(sql: "SELECT id FROM \($0.table) WHERE rowid = ?")) }
         }
         let lookup = lookups[Int(kind.code)]
-        lookup.bind(1, reference >> 2)
+        let rowid = OpTarget.decode(reference).rowid
+        lookup.bind(1, rowid)
         defer { lookup.reset() }
         guard try lookup.step(db), lookup.type(0) == SQLITE_TEXT else {
-            throw SyncError(.corrupt, "thao tác tham chiếu bản ghi không tồn tại (dòng \(reference >> 2) của bảng «\(kind.table)»).")
+            throw SyncError(.corrupt, "thao tác tham chiếu bản ghi không tồn tại (dòng \(rowid) của bảng «\(kind.table)»).")
         }
         let n = lookup.text(0)
         names[reference] = n

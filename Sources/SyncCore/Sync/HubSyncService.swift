@@ -35,6 +35,15 @@ public struct HubSyncService: Sendable {
         }
         let response = try store.receive(
             request, unit: sender.unit, nonce: claims.nonce, nonceExpiresAt: claims.timestamp + SyncProtocol.nonceLifetime, now: now)
+        // A client of the release before schema versions (no `x-cchc-schema`) refuses plan
+        // entries, and would refuse the whole page: its ops are kept (committed above), and it is
+        // told to upgrade instead of meeting an error it cannot explain.
+        if headers[SyncProtocol.Header.schema] == nil, response.ops.contains(where: { $0.record.hasPrefix("KH.") }) {
+            throw SyncError(
+                .invalidInput,
+                "Máy này dùng phiên bản chương trình cũ, chưa nhận được Kế hoạch dạng dữ liệu mà Văn phòng đã sửa đổi. Hub đã nhận \(response.applied) thao tác mới của máy (không mất gì); hãy nâng cấp chương trình trên máy này (scripts/install.sh) rồi đồng bộ lại.",
+                field: "protocol", value: "x-cchc-schema")
+        }
         let out = try WireCodec.encode(response)
         return Outcome(
             body: out, signature: SyncAuth.signResponse(body: out, nonce: claims.nonce, key: sender.key), replica: claims.replica,
@@ -83,6 +92,57 @@ public struct HubSyncService: Sendable {
         }
         return BundleImport(
             replica: bundle.replica, unit: sender.unit, received: request.ops.count, applied: response.applied, duplicates: response.duplicates)
+    }
+
+    /// Imports the bundle in the file at `path`: one of version 2 is read, checked and applied page
+    /// by page in one transaction (`BundleStream`): its HMAC first, its SHA-256 by the last page,
+    /// before anything is committed. One of version 1 is read whole (`importBundle(_:path:now:)`).
+    public func importBundle(path: String, now: Int64) throws -> BundleImport {
+        guard try BundleStream.isStreamed(path: path) else {
+            return try importBundle(UserFile.read(path, field: "file"), path: path, now: now)
+        }
+        let reader = try BundleStream.Reader(path: path)
+        guard reader.direction == .toHub else {
+            throw SyncError(
+                .invalidInput, "Gói tin «\(path)» là gói hub gửi cho bản sao \(reader.replica), không phải gói gửi hub.", field: "direction",
+                value: reader.direction.rawValue)
+        }
+        let sender = try store.sender(reader.replica)
+        try reader.verify(key: sender.key, now: now)
+        let fields = try reader.requestFields()
+        guard fields.replica == reader.replica, reader.unit == sender.unit else {
+            throw SyncError(
+                .forbidden, "Gói tin «\(path)» ghi bản sao/đơn vị không khớp với ghi danh (\(reader.replica)/\(sender.unit)).", field: "replica",
+                value: fields.replica.rawValue)
+        }
+        let report: ApplyReport
+        do {
+            report = try store.applyFromEnrolled(
+                pages: { try reader.next() }, replica: reader.replica, unit: sender.unit, machineKey: fields.machineKey,
+                reportedVector: fields.versionVector, nonce: reader.nonce, nonceExpiresAt: reader.created + SyncProtocol.bundleLifetime, now: now,
+                source: "bundle")
+        } catch var e as SyncError where e.code == .fork && e.value?.hasPrefix("\(reader.replica):") == true {
+            if let c = e.value.flatMap({ $0.split(separator: ":").last }).flatMap({ UInt64($0) }) {
+                try store.resendOwnOps(of: reader.replica, from: c)
+            }
+            e.message +=
+                " Hãy xuất gói mới cho bản sao này («hub bundle export --replica \(reader.replica)»), nhập gói đó vào máy của đơn vị («unit-client bundle import»): máy đó tự khôi phục và ghi lại công việc dưới số mới; rồi gửi gói mới của nó về hub."
+            throw e
+        }
+        return BundleImport(
+            replica: reader.replica, unit: sender.unit, received: reader.opsRead, applied: report.applied, duplicates: report.duplicates)
+    }
+
+    /// Writes to `path` a bundle (version 2) with everything `replica` lacks, page by page from one
+    /// snapshot, signed with that replica's key.
+    public func exportBundle(for replica: ReplicaID, to path: String, now: Int64) throws -> (ops: Int, bytes: Int) {
+        let sender = try store.sender(replica)
+        return try BundleStream.write(
+            to: path, direction: .toReplica, replica: replica, unit: sender.unit, created: now, key: sender.key, kind: WireCodec.responseKind
+        ) { sink in
+            try store.forEachPageLacked(
+                by: replica, start: { vv in try sink.begin(fields: BundleStream.responseFields(hubVersionVector: vv)) }, { try sink.add($0) })
+        }
     }
 
     /// A bundle with everything `replica` lacks, signed with that replica's key.

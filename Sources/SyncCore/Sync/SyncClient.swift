@@ -43,10 +43,39 @@ public struct SyncSummary: Sendable, Codable, Equatable {
     public var conflicts = 0
     public var roundTrips = 0
     public var retries = 0
+    /// The hub's schema version as its last reply gave it (nil: a hub of the release before
+    /// schema versions, which knows no plan entries).
+    public var hubSchema: Int?
+    /// Ops this replica holds but its program does not know (a newer program's): they wait for
+    /// this machine's upgrade (`ReplicaStore.unknownOpCount`).
+    public var waitingForUpgrade = 0
 
     enum CodingKeys: String, CodingKey {
         case sent, received, conflicts, retries
         case roundTrips = "round_trips"
+        case hubSchema = "hub_schema"
+        case waitingForUpgrade = "waiting_for_upgrade"
+    }
+
+    /// What the user should know about program versions after this sync, in Vietnamese (nil: nothing).
+    public var versionAdvice: String? {
+        var lines: [String] = []
+        let mine = SchemaVersion.current.version
+        if let hub = hubSchema, hub < mine {
+            lines.append(
+                "Hub dùng phiên bản dữ liệu cũ hơn máy này (lược đồ \(hub), máy này \(mine)): hãy nâng cấp chương trình trên hub; thao tác hub chưa hiểu vẫn được hub giữ và chuyển tiếp."
+            )
+        } else if hubSchema == nil && roundTrips > 0 {
+            lines.append(
+                "Hub dùng phiên bản chương trình cũ hơn máy này (chưa báo phiên bản lược đồ dữ liệu): hãy nâng cấp chương trình trên hub, nếu không hub sẽ từ chối các thay đổi Kế hoạch."
+            )
+        }
+        if waitingForUpgrade > 0 {
+            lines.append(
+                "Có \(waitingForUpgrade) thao tác của phiên bản chương trình mới hơn đang được giữ (đã đồng bộ, đã kiểm tra, chưa áp dụng): hãy nâng cấp chương trình trên máy này; sau khi nâng cấp chúng được áp dụng ngay."
+            )
+        }
+        return lines.isEmpty ? nil : lines.joined(separator: "\n")
     }
 }
 
@@ -110,6 +139,7 @@ public struct SyncClient: Sendable {
             }
             summary.retries += retries
             summary.roundTrips += 1
+            summary.hubSchema = response.hubSchema
             // The hub's copy of this replica's own ops must be this replica's: a database put
             // back to an old copy that wrote on holds other ops under the same counters.
             if response.yourCounter > 0, let mine = try store.chainHash(of: me, at: response.yourCounter),
@@ -139,6 +169,7 @@ public struct SyncClient: Sendable {
         }
         try Self.checkComplete(store: store, me: me, hubVector: hubVector)
         summary.conflicts = try store.conflicts().count
+        summary.waitingForUpgrade = try store.unknownOpCount()
         return summary
     }
 
@@ -203,7 +234,8 @@ public struct SyncClient: Sendable {
         var attempt = 0
         while true {
             attempt += 1
-            let headers = SyncAuth.signRequest(body: body, replica: credentials.replica, key: credentials.key, now: clock())
+            var headers = SyncAuth.signRequest(body: body, replica: credentials.replica, key: credentials.key, now: clock())
+            headers[SyncProtocol.Header.schema] = String(SchemaVersion.current.version)
             let failure: SyncError
             do {
                 let reply = try await transport.post(body: body, headers: headers)
@@ -211,7 +243,9 @@ public struct SyncClient: Sendable {
                     try SyncAuth.verifyResponse(
                         body: reply.body, nonce: headers[SyncProtocol.Header.nonce] ?? "", signature: reply.headers[SyncProtocol.Header.signature],
                         key: credentials.key)
-                    return (try WireCodec.decodeResponse(reply.body), attempt - 1)
+                    var response = try WireCodec.decodeResponse(reply.body)
+                    response.hubSchema = reply.headers[SyncProtocol.Header.schema].flatMap { Int($0) }
+                    return (response, attempt - 1)
                 }
                 let e = Self.error(fromStatus: reply.status, body: reply.body)
                 if reply.status < 500 && reply.status != 408 && reply.status != 429 { throw e }
@@ -272,6 +306,25 @@ public struct SyncClient: Sendable {
         return (try bundle.encoded(key: credentials.key), ops.count)
     }
 
+    /// Writes to `path` a bundle (version 2) for the hub: this replica's vector and its own ops the
+    /// hub has not acknowledged, page by page from one snapshot.
+    public static func exportBundle(store: ReplicaStore, credentials: HubCredentials, to path: String, now: Int64) throws -> (ops: Int, bytes: Int) {
+        let me = credentials.replica
+        let acked = try store.peer("hub")?.acked[me] ?? 0
+        try store.prepareToSend()
+        let key = try store.machineKey()
+        var after = VersionVector()
+        after[me] = acked
+        return try BundleStream.write(
+            to: path, direction: .toHub, replica: me, unit: credentials.unit, created: now, key: credentials.key, kind: WireCodec.requestKind
+        ) { sink in
+            try store.forEachOpsPage(
+                after: after, only: me,
+                start: { vv in try sink.begin(fields: BundleStream.requestFields(replica: me, versionVector: vv, machineKey: key)) },
+                { try sink.add($0) })
+        }
+    }
+
     /// Why the transport failed, in Vietnamese (the system's own text is English); the original
     /// error stays in `SyncError.cause` for logs.
     static func networkReason(_ error: any Error) -> String {
@@ -303,6 +356,55 @@ public struct SyncClient: Sendable {
         }
         try bundle.verify(hmac: hmac, key: credentials.key, now: now, path: path)
         return (try WireCodec.decodeResponse(bundle.payload), bundle)
+    }
+
+    /// A bundle (version 2) from the hub, checked (direction, replica, length, signature, age) but
+    /// not yet read further.
+    static func openStreamedBundle(path: String, credentials: HubCredentials, now: Int64) throws -> BundleStream.Reader {
+        let reader = try BundleStream.Reader(path: path)
+        guard reader.direction == .toReplica else {
+            throw SyncError(
+                .invalidInput, "Gói tin «\(path)» là gói gửi hub, không phải gói hub gửi bản sao.", field: "direction",
+                value: reader.direction.rawValue)
+        }
+        guard reader.replica == credentials.replica else {
+            throw SyncError(
+                .forbidden, "Gói tin «\(path)» dành cho bản sao \(reader.replica), không phải bản sao này (\(credentials.replica)).",
+                field: "replica", value: reader.replica.rawValue)
+        }
+        try reader.verify(key: credentials.key, now: now)
+        return reader
+    }
+
+    /// Imports the bundle from the hub in the file at `path`: one of version 2 page by page in one
+    /// transaction (its HMAC checked first, its SHA-256 by the last page, before anything is
+    /// committed), one of version 1 whole. One imported before is refused and changes nothing.
+    public static func importBundle(path: String, store: ReplicaStore, credentials: HubCredentials, now: Int64) throws -> ApplyReport {
+        guard try BundleStream.isStreamed(path: path) else {
+            return try importBundle(UserFile.read(path, field: "file"), path: path, store: store, credentials: credentials, now: now)
+        }
+        let reader = try openStreamedBundle(path: path, credentials: credentials, now: now)
+        let hubVector = try reader.responseFields()
+        return try store.applyFromHub(
+            pages: { try reader.next() }, hubVector: hubVector, hubURL: nil, nonce: reader.nonce,
+            nonceExpiresAt: reader.created + SyncProtocol.bundleLifetime, now: now)
+    }
+
+    /// This replica's own ops in the hub's bundle at `path` (checked whole: its signature and
+    /// checksum), for recovery after a restore; the other origins' ops are not kept.
+    public static func ownOpsInBundle(path: String, credentials: HubCredentials, now: Int64) throws -> OpBatch {
+        guard try BundleStream.isStreamed(path: path) else {
+            let (response, _) = try openBundle(UserFile.read(path, field: "file"), path: path, credentials: credentials, now: now)
+            return response.batch
+        }
+        let reader = try openStreamedBundle(path: path, credentials: credentials, now: now)
+        _ = try reader.responseFields()
+        var own = OpBatch()
+        while let page = try reader.next() {
+            own.ops += page.ops.filter { $0.dot.origin == credentials.replica }
+            own.heads += page.heads.filter { $0.origin == credentials.replica }
+        }
+        return own
     }
 
     /// Imports a bundle from the hub; one imported before is refused and changes nothing.

@@ -29,6 +29,9 @@ public enum SyncProtocol {
         public static let timestamp = "x-cchc-timestamp"
         public static let nonce = "x-cchc-nonce"
         public static let signature = "x-cchc-signature"
+        /// The sender's schema version (`SchemaVersion.current`), on requests and replies: a
+        /// header, so that a hub of the release before it (which sends none) is recognised.
+        public static let schema = "x-cchc-schema"
     }
 }
 
@@ -91,6 +94,8 @@ public struct SyncResponse: Sendable, Equatable {
     /// is sent (docs/PROTOCOL.md, "Forks").
     public var yourCounter: UInt64 = 0
     public var yourDigest: UInt64 = 0
+    /// The hub's schema version, from the reply's header (not part of the body).
+    public var hubSchema: Int?
 
     public init(
         hubVersionVector: VersionVector, batch: OpBatch, more: Bool, applied: Int = 0, duplicates: Int = 0,

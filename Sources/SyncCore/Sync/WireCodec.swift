@@ -118,6 +118,14 @@ public enum WireCodec {
         SyncError(.corrupt, "Thông điệp đồng bộ bị hỏng: \(why).", field: "body")
     }
 
+    /// What is wrong, without the words "sync message" (for errors about a file).
+    static func reason(_ e: SyncError) -> String {
+        let prefix = "Thông điệp đồng bộ bị hỏng: "
+        guard e.message.hasPrefix(prefix) else { return e.message }
+        let rest = e.message.dropFirst(prefix.count)
+        return rest.prefix(1).uppercased() + rest.dropFirst()
+    }
+
     static func writeString(_ s: String, to w: inout VarintWriter) {
         let u = Array(s.utf8)
         w.write(u.count)

@@ -15,8 +15,7 @@ struct HubBundleCommand: AsyncParsableCommand {
         var file: String
 
         func run() async throws {
-            let data = try UserFile.read(file, field: "file")
-            let r = try HubSyncService(store: store.open()).importBundle(data, path: file, now: Int64(Date().timeIntervalSince1970))
+            let r = try HubSyncService(store: store.open()).importBundle(path: file, now: Int64(Date().timeIntervalSince1970))
             print("Đã nhập gói của bản sao \(r.replica) (\(r.unit)): \(r.applied) thao tác mới, \(r.duplicates) đã có.")
         }
     }
@@ -32,8 +31,7 @@ struct HubBundleCommand: AsyncParsableCommand {
 
         func run() async throws {
             let id = try ReplicaID.parse(replica)
-            let (data, n) = try HubSyncService(store: store.open()).exportBundle(for: id, now: Int64(Date().timeIntervalSince1970))
-            try UserFile.write(data, to: out, field: "out")
+            let (n, _) = try HubSyncService(store: store.open()).exportBundle(for: id, to: out, now: Int64(Date().timeIntervalSince1970))
             print("Đã xuất \(n) thao tác cho bản sao \(id) ra \(out).")
         }
     }

@@ -13,7 +13,9 @@ struct HubReportCommand: AsyncParsableCommand {
             kỳ đó được tính vào kỳ tiếp theo, ghi chú «nhập muộn».
             """)
     @OptionGroup var store: HubStoreOptions
-    @Option(help: "Kỳ báo cáo: 2026-Q1…Q4, 2026-H1, 2026-Y; hoặc dùng --from/--to cho báo cáo đột xuất.", transform: ReportPeriod.reading("period"))
+    @Option(
+        help: "Kỳ báo cáo: 2026-Q1…Q4, 2026-H1, 2026-9M, 2026-Y; hoặc dùng --from/--to cho báo cáo đột xuất.",
+        transform: ReportPeriod.reading("period"))
     var period: ReportPeriod?
     @Option(help: "Ngày đầu (YYYY-MM-DD) của báo cáo đột xuất.")
     var from: String?
@@ -69,7 +71,7 @@ struct HubReportCommand: AsyncParsableCommand {
         }
         let s = try store.open()
         let heading = ReportHeading(
-            catalog: s.catalog, number: number?.trimmingCharacters(in: .whitespaces), date: day,
+            catalog: try s.planBook().plan(for: p), number: number?.trimmingCharacters(in: .whitespaces), date: day,
             signerName: signer.map { VietnameseText.nfc($0.trimmingCharacters(in: .whitespaces)) })
         let report = try ReportSource(store: s).consolidatedReport(for: p, heading: heading)
         let data = try report.export(fmt)

@@ -14,9 +14,12 @@ struct HubStatusReport: Codable {
     var replicas: [Enrolment]
     /// Forks met and not closed (two different ops under one dot).
     var forks: [ForkRecord]
+    /// Ops of a newer program's kinds or fields, kept and relayed until the hub is upgraded.
+    var waitingForUpgrade: Int
 
     enum CodingKeys: String, CodingKey {
         case db, ops, pending, conflicts, units, replicas, forks
+        case waitingForUpgrade = "waiting_for_upgrade"
         case versionVector = "version_vector"
     }
 }
@@ -34,7 +37,8 @@ struct HubStatusCommand: AsyncParsableCommand {
         for r in replicas where r.revokedAt == nil { units[r.unit, default: 0] += 1 }
         let report = HubStatusReport(
             db: store.path, versionVector: try s.versionVector(), ops: try s.opCount(), pending: try s.pendingCount(),
-            conflicts: try s.conflicts().count, units: units, replicas: replicas, forks: try s.forks())
+            conflicts: try s.conflicts().count, units: units, replicas: replicas, forks: try s.forks(),
+            waitingForUpgrade: try s.unknownOpCount())
         if output.json {
             try printJSON(report)
             return
@@ -43,6 +47,11 @@ struct HubStatusCommand: AsyncParsableCommand {
         print("Véc-tơ:         \(report.versionVector)")
         print("Thao tác:       \(report.ops) (chờ khoảng trống: \(report.pending))")
         print("Xung đột mở:    \(report.conflicts)")
+        if report.waitingForUpgrade > 0 {
+            print(
+                "Chờ nâng cấp:   \(report.waitingForUpgrade) thao tác của phiên bản chương trình mới hơn (đã nhận, đã kiểm tra, được chuyển tiếp; chưa áp dụng): hãy nâng cấp chương trình hub."
+            )
+        }
         print("Đơn vị:         " + units.keys.sorted().map { "\($0) (\(units[$0] ?? 0) bản sao)" }.joined(separator: ", "))
         print("Bản sao:")
         if replicas.isEmpty { print("  (chưa có bản sao nào được ghi danh)") }

@@ -110,6 +110,7 @@ enum HubServer {
             var h = HTTPFields()
             h[.contentType] = SyncProtocol.mediaType
             if let name = FieldName(SyncProtocol.Header.signature) { h[name] = outcome.signature }
+            if let name = FieldName(SyncProtocol.Header.schema) { h[name] = String(SchemaVersion.current.version) }
             return Response(status: .ok, headers: h, body: ResponseBody(byteBuffer: ByteBuffer(bytes: outcome.body)))
         }
         return router

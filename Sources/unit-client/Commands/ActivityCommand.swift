@@ -28,7 +28,7 @@ struct ActivityCommand: AsyncParsableCommand {
             let s = try store.open()
             let me = try s.requireIdentity()
             var changes = fields.changes()
-            try checkURLRequirement(catalog: s.catalog, form: fields.form, url: fields.url)
+            try checkURLRequirement(store: s, date: fields.date, form: fields.form, url: fields.url)
             changes.insert(("unit", .text(me.unit)), at: 0)
             changes.append(("recorded", .text(ISO8601DateFormatter().string(from: Date()))))
             changes.append(("deleted", .int(0)))
@@ -44,7 +44,7 @@ struct ActivityCommand: AsyncParsableCommand {
             discussion: "Tìm kiếm không phân biệt dấu và hoa thường: --search \"dong dang\" tìm thấy «Đồng Đăng».")
         @OptionGroup var store: StoreOptions
         @OptionGroup var output: OutputOptions
-        @Option(help: "Kỳ báo cáo: 2026-Q1, 2026-H1, 2026-Q3, 2026-Y… (theo ngày chốt số liệu).", transform: ReportPeriod.reading("period"))
+        @Option(help: "Kỳ báo cáo: 2026-Q1, 2026-H1, 2026-Q3, 2026-9M, 2026-Y… (theo ngày chốt số liệu).", transform: ReportPeriod.reading("period"))
         var period: ReportPeriod?
         @Option(help: "Tìm trong tiêu đề, mô tả, ghi chú (không phân biệt dấu).")
         var search: String?
@@ -108,7 +108,7 @@ struct ActivityCommand: AsyncParsableCommand {
             }
             let s = try store.open()
             guard rid.kind == .activity, let current = try s.activity(rid.rawValue) else { throw SyncError.notFound("hoạt động", id) }
-            try checkURLRequirement(catalog: s.catalog, form: fields.form ?? current.form, url: fields.url ?? current.url)
+            try checkURLRequirement(store: s, date: fields.date ?? current.date, form: fields.form ?? current.form, url: fields.url ?? current.url)
             let ops = try s.writeRecord(rid, changes: changes)
             print(ops.isEmpty ? "Không có gì thay đổi." : "Đã sửa hoạt động \(id) (\(ops.count) trường).")
         }

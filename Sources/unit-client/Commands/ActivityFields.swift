@@ -43,9 +43,12 @@ extension ActivityCommand {
     }
 }
 
-/// Web articles and social posts (HT06, HT07) must carry the URL of what was published.
-func checkURLRequirement(catalog: Catalog, form: String?, url: String?) throws {
-    guard let form, let f = catalog.form(form.uppercased()), f.requiresURL else { return }
+/// Forms the plan marks (web articles and social posts, HT06, HT07 in 2026) must carry the URL of
+/// what was published: checked against the plan of the activity's date.
+func checkURLRequirement(store: ReplicaStore, date: String?, form: String?, url: String?) throws {
+    guard let form, let date, CalendarDay.isValid(date), let plan = try store.planBook().plan(year: PlanBook.planYear(of: date)),
+        let f = plan.form(form.uppercased()), f.requiresURL
+    else { return }
     if url == nil || url?.isEmpty == true {
         throw SyncError.invalid("url", "", "hình thức \(f.code) (\(f.title)) cần đường dẫn tới bài đã đăng (--url).")
     }

@@ -16,9 +16,8 @@ struct BundleCommand: AsyncParsableCommand {
 
         func run() async throws {
             let s = try store.open()
-            let (data, n) = try SyncClient.exportBundle(
-                store: s, credentials: try s.requireCredentials(), now: Int64(Date().timeIntervalSince1970))
-            try UserFile.write(data, to: out, field: "out")
+            let (n, _) = try SyncClient.exportBundle(
+                store: s, credentials: try s.requireCredentials(), to: out, now: Int64(Date().timeIntervalSince1970))
             print("Đã xuất gói \(out): \(n) thao tác gửi hub.")
         }
     }
@@ -31,23 +30,22 @@ struct BundleCommand: AsyncParsableCommand {
         var file: String
 
         func run() async throws {
-            let data = try UserFile.read(file, field: "file")
             var s = try store.open()
             let creds = try s.requireCredentials()
             let now = Int64(Date().timeIntervalSince1970)
             let r: ApplyReport
             do {
-                r = try SyncClient.importBundle(data, path: file, store: s, credentials: creds, now: now)
+                r = try SyncClient.importBundle(path: file, store: s, credentials: creds, now: now)
             } catch let e as SyncError where e.code == .fork && e.value?.hasPrefix("\(creds.replica):") == true {
                 // This replica's own ops in the bundle differ from its own: the database was
                 // restored from an old copy and wrote on. The hub's copy is taken back and the
                 // work done since is written again under new counters.
-                let (response, _) = try SyncClient.openBundle(data, path: file, credentials: creds, now: now)
+                let own = try SyncClient.ownOpsInBundle(path: file, credentials: creds, now: now)
                 let acked = try s.peer("hub")?.acked[creds.replica] ?? 0
-                guard let from = try Recovery.divergence(store: s, hubOwn: response.batch, after: acked) else { throw e }
-                let rec = try Recovery.recoverFromRestore(store: s, hubOwn: response.batch, from: from)
+                guard let from = try Recovery.divergence(store: s, hubOwn: own, after: acked) else { throw e }
+                let rec = try Recovery.recoverFromRestore(store: s, hubOwn: own, from: from)
                 s = try store.open()
-                r = try SyncClient.importBundle(data, path: file, store: s, credentials: creds, now: now)
+                r = try SyncClient.importBundle(path: file, store: s, credentials: creds, now: now)
                 print(
                     "Đã khôi phục sau khi cơ sở dữ liệu bị đưa về bản sao lưu cũ: ghi lại \(rec.setAside) thao tác từ số \(rec.replica):\(rec.from) "
                         + "(\(rec.recordsRewritten) bản ghi sửa, \(rec.recordsRecreated) bản ghi tạo lại với mã mới); tệp cũ giữ tại \(rec.oldFile). "

@@ -34,17 +34,37 @@ struct OpsCommand: AsyncParsableCommand {
             let s = try store.open()
             let me = try s.requireIdentity()
             try s.prepareToSend()
-            let batch = try s.ops(after: vv)
-            let have = try s.versionVector()
-            let file = OpsFile(replica: me.replica, unit: me.unit, versionVector: have, batch: batch)
-            try UserFile.write(format == .json ? try file.encoded() : try file.encodedCompact(), to: out, field: "out")
+            var have = VersionVector()
+            let count: Int
+            let heads: Int
+            if format == .json {
+                // The readable form is built in memory (for reading and small files); the compact
+                // form is written page by page.
+                let batch = try s.ops(after: vv)
+                have = try s.versionVector()
+                let file = OpsFile(replica: me.replica, unit: me.unit, versionVector: have, batch: batch)
+                try UserFile.write(try file.encoded(), to: out, field: "out")
+                (count, heads) = (batch.count, batch.heads.count)
+            } else {
+                var writer: OpsFileWriter?
+                try s.forEachOpsPage(
+                    after: vv,
+                    start: { v in
+                        have = v
+                        writer = try OpsFileWriter(path: out, replica: me.replica, unit: me.unit, versionVector: v)
+                    },
+                    { page in try writer?.write(page) })
+                guard let writer else { throw SyncError(.internal, "Không bắt đầu được tệp «\(out)».") }
+                try writer.finish()
+                (count, heads) = (writer.ops, writer.heads)
+            }
             // Ops received from the release before signing (not yet covered by their author's
             // signature) cannot be verified by a receiver, so they are not carried.
             var lacking: UInt64 = 0
             for (o, c) in have.sorted where o != .genesis && c > vv[o] { lacking += c - vv[o] }
-            let left = lacking > UInt64(batch.count) ? lacking - UInt64(batch.count) : 0
+            let left = lacking > UInt64(count) ? lacking - UInt64(count) : 0
             print(
-                "Đã xuất \(batch.count) thao tác (\(batch.heads.count) chữ ký) ra \(out)."
+                "Đã xuất \(count) thao tác (\(heads) chữ ký) ra \(out)."
                     + (left > 0 ? " \(left) thao tác cũ chưa được tác giả ký không được xuất; chúng sẽ đến qua hub." : ""))
         }
     }
@@ -59,8 +79,16 @@ struct OpsCommand: AsyncParsableCommand {
 
         func run() async throws {
             let s = try store.open()
-            let f = try OpsFile.read(path: file)
-            let r = try s.apply(f.batch, source: .peer(authenticated: nil, unit: nil))
+            // The compact form is read, verified and applied page by page in one transaction: a
+            // file found cut or damaged at any page changes nothing (docs/PROTOCOL.md, "Ops files").
+            let r: ApplyReport
+            do {
+                let reader = try OpsFileReader(path: file)
+                r = try s.apply(pages: { try reader.next() }, source: .peer(authenticated: nil, unit: nil))
+            } catch var e as SyncError where e.code == .corrupt && e.field == "file" {
+                e.message += " Không nhập thao tác nào của tệp; cơ sở dữ liệu không thay đổi."
+                throw e
+            }
             print("Đã nhập: \(r.applied) mới, \(r.duplicates) đã có, \(r.heldBack) chờ, \(r.conflicts) xung đột.")
         }
     }

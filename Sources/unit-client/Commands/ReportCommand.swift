@@ -14,7 +14,7 @@ struct ReportCommand: AsyncParsableCommand {
         subcommands: [Draft.self, Show.self, Submit.self], defaultSubcommand: Show.self)
 
     struct PeriodOption: ParsableArguments {
-        @Option(help: "Kỳ báo cáo: 2026-Q1…Q4, 2026-H1 (6 tháng), 2026-Y (năm).", transform: ReportPeriod.reading("period"))
+        @Option(help: "Kỳ báo cáo: 2026-Q1…Q4, 2026-H1 (6 tháng), 2026-9M (9 tháng), 2026-Y (năm).", transform: ReportPeriod.reading("period"))
         var period: ReportPeriod
 
         /// A unit reports for a quarter, the half year or the year, not for an ad-hoc window.

@@ -16,12 +16,15 @@ struct StatusReport: Codable {
     var hubURL: String?
     var lastSync: String?
     var machineKey: String?
+    /// Ops of a newer program's kinds or fields, kept until this machine's program is upgraded.
+    var waitingForUpgrade: Int
     /// Forks met and not closed: two different ops under one dot (docs/SYNC-CONTRACT.md).
     var forks: [ForkRecord]
 
     enum CodingKeys: String, CodingKey {
         case replicaID = "replica_id"
         case machineKey = "machine_key"
+        case waitingForUpgrade = "waiting_for_upgrade"
         case unit, db, ops, pending, conflicts, unacknowledged, forks
         case versionVector = "version_vector"
         case hubURL = "hub_url"
@@ -43,7 +46,7 @@ struct StatusCommand: AsyncParsableCommand {
             replicaID: me.replica.rawValue, unit: me.unit, db: store.path, versionVector: try s.versionVector(), ops: try s.opCount(),
             pending: try s.pendingCount(), conflicts: try s.conflicts().count,
             unacknowledged: try s.unacknowledgedCount(acked: hub?.acked ?? VersionVector()), hubURL: hub?.url, lastSync: hub?.lastSync,
-            machineKey: try s.machineKey()?.fingerprint, forks: try s.forks())
+            machineKey: try s.machineKey()?.fingerprint, waitingForUpgrade: try s.unknownOpCount(), forks: try s.forks())
         if output.json { return try printJSON(r) }
         print("Bản sao:        \(r.replicaID)")
         print("Đơn vị:         \(r.unit) (\(s.catalog.unit(r.unit)?.name ?? ""))")
@@ -54,6 +57,11 @@ struct StatusCommand: AsyncParsableCommand {
         print("Chưa gửi hub:   \(r.unacknowledged)")
         print("Hub:            \(r.hubURL ?? "chưa cấu hình")\(r.lastSync.map { ", đồng bộ lần cuối \($0)" } ?? "")")
         print("Khóa ký:        \(r.machineKey ?? "chưa có (tạo ở lần ghi đầu tiên)")")
+        if r.waitingForUpgrade > 0 {
+            print(
+                "Chờ nâng cấp:   \(r.waitingForUpgrade) thao tác của phiên bản chương trình mới hơn (đã nhận, đã kiểm tra, được chuyển tiếp; chưa áp dụng): hãy nâng cấp chương trình trên máy này."
+            )
+        }
         printForks(r.forks)
     }
 }

@@ -80,6 +80,7 @@ struct SyncCommand: AsyncParsableCommand {
         print(
             "Đồng bộ xong với \(raw): đã gửi \(summary.sent), đã nhận \(summary.received), xung đột \(summary.conflicts) "
                 + "(\(summary.roundTrips) lượt, \(summary.retries) lần thử lại); hai bên giữ cùng dữ liệu.")
+        if let advice = summary.versionAdvice { print(advice) }
     }
 }
 

@@ -154,10 +154,36 @@ struct ApplySession {
 
     /// Checks one op against the schema, its origin and authority; returns its record's slot, the
     /// field's index and the value normalised (the op itself is not copied).
-    mutating func validate(_ op: Op, source: OpSource) throws -> (slot: Int, field: Int, value: Value) {
-        let slot = try slot(forRaw: op.record)
+    /// Nil when the op names a kind or field this program's schema does not know (a later
+    /// program's): its origin is checked as far as it can be, and the caller keeps it.
+    mutating func validate(_ op: Op, source: OpSource) throws -> (slot: Int, field: Int, value: Value)? {
+        // A peer's op, or a genesis op of a release whose schema is newer than the one given
+        // (a store opened with an older `SchemaVersion`), may name what this schema lacks.
+        let isPeer: Bool
+        switch source {
+        case .peer, .genesis: isPeer = true
+        case .local: isPeer = false
+        }
+        let slot: Int
+        do {
+            slot = try self.slot(forRaw: op.record)
+        } catch {
+            guard isPeer, RecordID.isLaterKind(op.record) else { throw error }
+            try checkOriginOfUnknown(op, source: source)
+            return nil
+        }
         let record = records[slot].id
-        let (field, value) = try rules.field(of: op, in: record.kind)
+        let specs = EntitySchema.fields(record.kind)
+        guard let field = specs.firstIndex(where: { $0.name == op.field }), rules.completeSchema || rules.schema.knows(record.kind, field: field)
+        else {
+            guard isPeer, SchemaVersion.isFieldName(op.field) else {
+                throw SyncError.invalid("field", op.field, "\(record.kind.label) không có trường này.")
+            }
+            let registered = try unit(of: op.dot.origin)
+            try rules.checkOrigin(of: op, record: record, value: op.value, source: source, registeredUnit: registered)
+            return nil
+        }
+        let value = try rules.validator.normalise(op.value, for: specs[field])
         if case .genesis = source { return (slot, field, value) }
         // The chain hashed the value as sent: the stored one must be that same value.
         guard value == op.value else {
@@ -234,8 +260,16 @@ struct ApplySession {
     /// Applies one op whose origin is at `vv[origin] + 1` and whose chain hash is `hash` (nil for
     /// the plan's seed); the caller advances the vector.
     mutating func applyOne(_ op: Op, source: OpSource, hash: ChainHash?) throws {
-        let (slot, field, value) = try validate(op, source: source)
+        guard let (slot, field, value) = try validate(op, source: source) else {
+            if let hash { chains[op.dot.origin] = hash }
+            return try keepUnknown(op)
+        }
         if let hash { chains[op.dot.origin] = hash }
+        try applyValidated(op, slot: slot, field: field, value: value)
+    }
+
+    /// Applies an op `validate` accepted: the op log's row, the register, the record's winner.
+    mutating func applyValidated(_ op: Op, slot: Int, field: Int, value: Value) throws {
         let originIndex = try index(of: op.dot.origin)
         for d in op.supersedes where d.origin != op.dot.origin { _ = try index(of: d.origin) }
         if records[slot].rowid == 0 { try reserveRowid(slot) }
@@ -263,6 +297,37 @@ struct ApplySession {
         }
         hlc = HLC.receive(last: hlc, remote: op.hlc)
         report.applied += 1
+    }
+
+    /// The origin rules for an op whose record kind this program does not know: an authenticated
+    /// sender writes only as itself, and the origin has registered its unit.
+    private mutating func checkOriginOfUnknown(_ op: Op, source: OpSource) throws {
+        if case .genesis = source { return }
+        if case .peer(let sender?, _) = source, op.dot.origin != sender {
+            throw SyncError(
+                .forbidden, "Thao tác \(op.dot) không phải của bản sao đã xác thực \(sender).", field: "origin", value: op.dot.origin.rawValue)
+        }
+        guard try unit(of: op.dot.origin) != nil else {
+            throw SyncError(
+                .forbidden, "Bản sao \(op.dot.origin) chưa đăng ký đơn vị (thao tác \(op.dot)).", field: "origin", value: op.dot.origin.rawValue)
+        }
+    }
+
+    /// Keeps an op this program does not know in `unknown_op`: in the vector and the chain like
+    /// any other, relayed with its origin's ops, applied by the upgrade that knows it.
+    private mutating func keepUnknown(_ op: Op) throws {
+        let originIndex = try index(of: op.dot.origin)
+        for d in op.supersedes where d.origin != op.dot.origin { _ = try index(of: d.origin) }
+        try RegisterCodec.encodeSupersedes(op.supersedes, origins: origins, into: &buffer)
+        try db.cachedStatement(
+            sql: "INSERT INTO unknown_op(origin, counter, hlc, record, field, value, supersedes) VALUES (?, ?, ?, ?, ?, ?, ?)"
+        ).execute(arguments: [
+            originIndex, Int64(op.dot.counter), op.hlc.storageValue, op.record, op.field, op.value,
+            buffer.bytes.isEmpty ? nil : Data(buffer.bytes),
+        ])
+        hlc = HLC.receive(last: hlc, remote: op.hlc)
+        report.applied += 1
+        report.unknown += 1
     }
 
     /// A new record gets its rowid (and so its op-log reference) at its first op and its row once,

@@ -17,7 +17,7 @@ struct LoadedRecord {
         columns = Array(repeating: .null, count: EntitySchema.fields(id.kind).count)
     }
 
-    var reference: Int64 { rowid << 2 | id.kind.code }
+    var reference: Int64 { OpTarget.reference(kind: id.kind, rowid: rowid) }
 
     /// The op log's `target` of field `field` of this record: the reference and the field in one integer.
     func target(_ field: Int) -> Int64 { reference << OpTarget.fieldBits | Int64(field) }

@@ -53,10 +53,42 @@ public struct LocalWriteBatch {
     let me: ReplicaStore.Identity
     /// Whether any op was written (a batch that wrote none leaves the database untouched).
     var wrote = false
+    /// Whether activities and tasks are checked against the plan in force (`PlanBook`); off only
+    /// for the tasks a plan import derives from the plan it writes in the same batch.
+    var checkPlan = true
+    /// The plans as the batch started (read on first need; plan entries the batch writes are
+    /// stored at its end).
+    var plans: PlanBook?
+
+    /// Checks the codes an activity or task names against the plan of its date, when the change
+    /// touches them (a peer's op is checked for their shape only: `FieldValidator`).
+    private mutating func checkAgainstPlan(_ record: RecordID, changes: [(String, Value)]) throws {
+        guard checkPlan, record.kind == .activity || record.kind == .task else { return }
+        let names = Set(changes.map(\.0))
+        if changes.contains(where: { $0.0 == "deleted" && $0.1 == .int(1) }) { return }
+        let current = try session.load(record)
+        let specs = EntitySchema.fields(record.kind)
+        func value(_ field: String) throws -> Value {
+            guard let i = specs.firstIndex(where: { $0.name == field }) else { return .null }
+            if let c = changes.last(where: { $0.0 == field }) { return try session.rules.validator.normalise(c.1, for: specs[i]) }
+            return current.columns[i]
+        }
+        if plans == nil { plans = try ReplicaStore.planBook(session.db, base: session.rules.validator.catalog) }
+        guard let plans else { return }
+        if record.kind == .activity {
+            guard !names.isDisjoint(with: ["date", "form", "content"]), let date = try value("date").text else { return }
+            let content = (try value("content").text ?? "").split(separator: ",").map(String.init)
+            try plans.checkActivity(date: date, form: try value("form").text, content: content)
+        } else {
+            guard !names.isDisjoint(with: ["item", "due"]), let item = try value("item").text else { return }
+            try plans.checkTaskItem(item, on: try value("due").text ?? CalendarDay.today())
+        }
+    }
 
     /// As `ReplicaStore.createRecord`: a record owned by `owner` with a fresh id, returned.
     public mutating func create(kind: EntityKind, owner: String, changes: [(String, Value)], nowMillis: UInt64? = nil) throws -> RecordID {
         let record = session.newRecordID(kind: kind, owner: owner, me: me)
+        try checkAgainstPlan(record, changes: changes)
         let ops = try session.makeLocalOps(
             record: record, changes: changes, delete: false, resolve: true, me: me, nowMillis: nowMillis ?? ReplicaStore.nowMillis())
         try session.apply(OpBatch(ops: ops), source: .local)
@@ -69,11 +101,13 @@ public struct LocalWriteBatch {
     public mutating func write(_ record: RecordID, changes: [(String, Value)], delete: Bool = false, resolve: Bool = false, nowMillis: UInt64? = nil)
         throws -> [Op]
     {
+        try checkAgainstPlan(record, changes: changes)
         let ops = try session.makeLocalOps(
             record: record, changes: changes, delete: delete, resolve: resolve, me: me, nowMillis: nowMillis ?? ReplicaStore.nowMillis())
         if ops.isEmpty { return [] }
         try session.apply(OpBatch(ops: ops), source: .local)
         wrote = true
+        if record.kind == .plan { plans = nil }
         return ops
     }
 }

@@ -30,10 +30,25 @@ enum OpKey {
 }
 
 /// How the op log names a record and field in one integer (`op.target`): the record's reference
-/// (typed rowid × 4 + the kind's code) shifted left by `fieldBits`, plus the field's schema index.
+/// shifted left by `fieldBits`, plus the field's schema index. The reference of a record of the
+/// first four kinds (codes 0–3, as v1 stored them) is `typed rowid × 4 + code`, ≥ 0; kinds added
+/// later (code ≥ 4, from the plan's entries on) take the negative references
+/// `~(typed rowid × 64 + code − 4)`, so no stored target ever changes meaning.
 enum OpTarget {
     /// Bits for the field's schema index: every kind has fewer than 32 fields (checked by a test).
     static let fieldBits: Int64 = 5
     static func reference(_ target: Int64) -> Int64 { target >> fieldBits }
     static func field(_ target: Int64) -> Int { Int(target & (1 << fieldBits - 1)) }
+
+    /// The reference of the record of `kind` at `rowid`.
+    static func reference(kind: EntityKind, rowid: Int64) -> Int64 {
+        kind.code < 4 ? rowid << 2 | kind.code : ~(rowid << 6 | (kind.code - 4))
+    }
+
+    /// The kind and typed rowid a reference names (nil kind: no kind has that code).
+    static func decode(_ reference: Int64) -> (kind: EntityKind?, rowid: Int64) {
+        if reference >= 0 { return (EntityKind(code: reference & 3), reference >> 2) }
+        let r = ~reference
+        return (EntityKind(code: (r & 63) + 4), r >> 6)
+    }
 }

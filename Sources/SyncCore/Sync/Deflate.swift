@@ -285,7 +285,7 @@ extension Deflate {
             while Int(stream.pointee.avail_out) == space {
                 if stream.pointee.avail_in == 0 { try refill() }
                 let before = stream.pointee.avail_in
-                let status = inflate(stream, Z_NO_FLUSH)
+                let status = CCHCZlib.inflate(stream, Z_NO_FLUSH)
                 switch status {
                 case Z_STREAM_END:
                     ended = true

@@ -60,7 +60,7 @@ add CPCM-QHXDMT --form HT07 --content ND10 --date 2026-02-03 --title "Bài đăn
 add CPCM-QHXDMT --form HT06 --content ND05 --date 2026-03-16 --title "Tin bài dịch vụ công trực tuyến (sau ngày chốt quý I)" --quantity 1 \
   --url https://bqlkktck.langson.gov.vn/tin-tuc/dvc-truc-tuyen >/dev/null
 leaflets=$(add TTQLCK --form HT04 --content ND04,ND05 --date 2026-02-10 --title "Phát tờ rơi an toàn giao thông và dịch vụ công tại cửa khẩu Hữu Nghị" --quantity 500)
-add TTQLCK --form HT01 --content ND04 --date 2026-03-12 --title "Tuyên truyền Luật An toàn giao thông cho lái xe tại bãi xe Tân Thanh" --quantity 2 --participants 120 >/dev/null
+add TTQLCK --form HT01 --content ND04 --date 2026-03-12 --title "Tuyên truyền Luật Trật tự, an toàn giao thông đường bộ cho lái xe tại bãi xe Tân Thanh" --quantity 2 --participants 120 >/dev/null
 uc TTQLCK activity list --period 2026-Q1
 
 step "Sửa đồng thời: VP và TTQLCK cùng ghi chú tiến độ nhiệm vụ TN06 của TTQLCK khi chưa đồng bộ"

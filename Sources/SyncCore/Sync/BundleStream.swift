@@ -16,21 +16,8 @@ public enum BundleStream {
     static let magicLine = "CCHC-BUNDLE/2"
     static let magic = Array((magicLine + "\n").utf8)
 
-    /// The header line.
-    struct Header: Codable {
-        var direction: SyncBundle.Direction
-        var replica: String
-        var unit: String
-        var created: Int64
-        var nonce: String
-        var length: Int
-        var sha256: String
-        var hmac: String
-
-        var signedText: String {
-            "cchc-bundle/2\n\(direction.rawValue)\n\(replica)\n\(unit)\n\(created)\n\(nonce)\n\(length)\n\(sha256)"
-        }
-    }
+    /// The header line: the fields of version 1's (`SyncBundle.Header`), signed as version 2.
+    typealias Header = SyncBundle.Header
 
     /// Whether the file at `path` is a bundle of version 2.
     public static func isStreamed(path: String) throws -> Bool {
@@ -277,5 +264,12 @@ public enum BundleStream {
                 return batch
             }
         }
+    }
+}
+
+extension SyncBundle.Header {
+    /// What the HMAC of a version-2 bundle covers.
+    var signedText: String {
+        "cchc-bundle/2\n\(direction.rawValue)\n\(replica)\n\(unit)\n\(created)\n\(nonce)\n\(length)\n\(sha256)"
     }
 }

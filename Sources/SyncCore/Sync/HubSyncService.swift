@@ -59,36 +59,52 @@ public struct HubSyncService: Sendable {
         public var duplicates: Int
     }
 
+    /// A bundle (either version) imported at the hub must be one a replica wrote for it.
+    static func checkToHub(path: String, direction: SyncBundle.Direction, replica: ReplicaID) throws {
+        guard direction == .toHub else {
+            throw SyncError(
+                .invalidInput, "Gói tin «\(path)» là gói hub gửi cho bản sao \(replica), không phải gói gửi hub.", field: "direction",
+                value: direction.rawValue)
+        }
+    }
+
+    /// The replica a bundle's payload names and the unit its header names must be its enrolment's.
+    static func checkSender(path: String, named: ReplicaID, unit: String, replica: ReplicaID, enrolledUnit: String) throws {
+        guard named == replica, unit == enrolledUnit else {
+            throw SyncError(
+                .forbidden, "Gói tin «\(path)» ghi bản sao/đơn vị không khớp với ghi danh (\(replica)/\(enrolledUnit)).", field: "replica",
+                value: named.rawValue)
+        }
+    }
+
+    /// Runs a bundle's import; when the replica's own ops clash with what this hub holds (it was
+    /// restored from an old copy), its next bundle from here carries its own ops back so it can
+    /// recover, and the message says what to do.
+    private func recoveringRestored<T>(_ replica: ReplicaID, _ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch var e as SyncError where e.code == .fork && e.value?.hasPrefix("\(replica):") == true {
+            if let c = e.value.flatMap({ $0.split(separator: ":").last }).flatMap({ UInt64($0) }) {
+                try store.resendOwnOps(of: replica, from: c)
+            }
+            e.message +=
+                " Hãy xuất gói mới cho bản sao này («hub bundle export --replica \(replica)»), nhập gói đó vào máy của đơn vị («unit-client bundle import»): máy đó tự khôi phục và ghi lại công việc dưới số mới; rồi gửi gói mới của nó về hub."
+            throw e
+        }
+    }
+
     /// Imports a replica's bundle: the same checks as a request, with the bundle's own lifetime.
     public func importBundle(_ data: Data, path: String, now: Int64) throws -> BundleImport {
         let (bundle, hmac) = try SyncBundle.parse(data, path: path)
-        guard bundle.direction == .toHub else {
-            throw SyncError(
-                .invalidInput, "Gói tin «\(path)» là gói hub gửi cho bản sao \(bundle.replica), không phải gói gửi hub.", field: "direction",
-                value: bundle.direction.rawValue)
-        }
+        try Self.checkToHub(path: path, direction: bundle.direction, replica: bundle.replica)
         let sender = try store.sender(bundle.replica)
         try bundle.verify(hmac: hmac, key: sender.key, now: now, path: path)
         let request = try WireCodec.decodeRequest(bundle.payload)
-        guard request.replica == bundle.replica, bundle.unit == sender.unit else {
-            throw SyncError(
-                .forbidden, "Gói tin «\(path)» ghi bản sao/đơn vị không khớp với ghi danh (\(bundle.replica)/\(sender.unit)).", field: "replica",
-                value: request.replica.rawValue)
-        }
-        let response: SyncResponse
-        do {
-            response = try store.receive(
+        try Self.checkSender(path: path, named: request.replica, unit: bundle.unit, replica: bundle.replica, enrolledUnit: sender.unit)
+        let response = try recoveringRestored(bundle.replica) {
+            try store.receive(
                 request, unit: sender.unit, nonce: bundle.nonce, nonceExpiresAt: bundle.created + SyncProtocol.bundleLifetime, now: now,
                 pageLimit: 1, source: "bundle")
-        } catch var e as SyncError where e.code == .fork && e.value?.hasPrefix("\(bundle.replica):") == true {
-            // The replica's own ops clash with what this hub holds: it was restored from an old
-            // copy. Its next bundle from here carries its own ops back so it can recover.
-            if let c = e.value.flatMap({ $0.split(separator: ":").last }).flatMap({ UInt64($0) }) {
-                try store.resendOwnOps(of: bundle.replica, from: c)
-            }
-            e.message +=
-                " Hãy xuất gói mới cho bản sao này («hub bundle export --replica \(bundle.replica)»), nhập gói đó vào máy của đơn vị («unit-client bundle import»): máy đó tự khôi phục và ghi lại công việc dưới số mới; rồi gửi gói mới của nó về hub."
-            throw e
         }
         return BundleImport(
             replica: bundle.replica, unit: sender.unit, received: request.ops.count, applied: response.applied, duplicates: response.duplicates)
@@ -102,32 +118,16 @@ public struct HubSyncService: Sendable {
             return try importBundle(UserFile.read(path, field: "file"), path: path, now: now)
         }
         let reader = try BundleStream.Reader(path: path)
-        guard reader.direction == .toHub else {
-            throw SyncError(
-                .invalidInput, "Gói tin «\(path)» là gói hub gửi cho bản sao \(reader.replica), không phải gói gửi hub.", field: "direction",
-                value: reader.direction.rawValue)
-        }
+        try Self.checkToHub(path: path, direction: reader.direction, replica: reader.replica)
         let sender = try store.sender(reader.replica)
         try reader.verify(key: sender.key, now: now)
         let fields = try reader.requestFields()
-        guard fields.replica == reader.replica, reader.unit == sender.unit else {
-            throw SyncError(
-                .forbidden, "Gói tin «\(path)» ghi bản sao/đơn vị không khớp với ghi danh (\(reader.replica)/\(sender.unit)).", field: "replica",
-                value: fields.replica.rawValue)
-        }
-        let report: ApplyReport
-        do {
-            report = try store.applyFromEnrolled(
+        try Self.checkSender(path: path, named: fields.replica, unit: reader.unit, replica: reader.replica, enrolledUnit: sender.unit)
+        let report = try recoveringRestored(reader.replica) {
+            try store.applyFromEnrolled(
                 pages: { try reader.next() }, replica: reader.replica, unit: sender.unit, machineKey: fields.machineKey,
                 reportedVector: fields.versionVector, nonce: reader.nonce, nonceExpiresAt: reader.created + SyncProtocol.bundleLifetime, now: now,
                 source: "bundle")
-        } catch var e as SyncError where e.code == .fork && e.value?.hasPrefix("\(reader.replica):") == true {
-            if let c = e.value.flatMap({ $0.split(separator: ":").last }).flatMap({ UInt64($0) }) {
-                try store.resendOwnOps(of: reader.replica, from: c)
-            }
-            e.message +=
-                " Hãy xuất gói mới cho bản sao này («hub bundle export --replica \(reader.replica)»), nhập gói đó vào máy của đơn vị («unit-client bundle import»): máy đó tự khôi phục và ghi lại công việc dưới số mới; rồi gửi gói mới của nó về hub."
-            throw e
         }
         return BundleImport(
             replica: reader.replica, unit: sender.unit, received: reader.opsRead, applied: report.applied, duplicates: report.duplicates)

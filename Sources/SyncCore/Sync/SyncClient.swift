@@ -340,20 +340,23 @@ public struct SyncClient: Sendable {
         }
     }
 
+    /// A bundle (either version) must come from the hub and be for this replica.
+    static func checkAddressed(path: String, direction: SyncBundle.Direction, replica: ReplicaID, credentials: HubCredentials) throws {
+        guard direction == .toReplica else {
+            throw SyncError(
+                .invalidInput, "Gói tin «\(path)» là gói gửi hub, không phải gói hub gửi bản sao.", field: "direction", value: direction.rawValue)
+        }
+        guard replica == credentials.replica else {
+            throw SyncError(
+                .forbidden, "Gói tin «\(path)» dành cho bản sao \(replica), không phải bản sao này (\(credentials.replica)).",
+                field: "replica", value: replica.rawValue)
+        }
+    }
+
     /// A bundle from the hub, checked (direction, replica, checksum, signature, age) but not applied.
     public static func openBundle(_ data: Data, path: String, credentials: HubCredentials, now: Int64) throws -> (SyncResponse, SyncBundle) {
         let (bundle, hmac) = try SyncBundle.parse(data, path: path)
-        guard bundle.direction == .toReplica else {
-            throw SyncError(
-                .invalidInput, "Gói tin «\(path)» là gói gửi hub, không phải gói hub gửi bản sao.", field: "direction",
-                value: bundle.direction.rawValue)
-        }
-        guard bundle.replica == credentials.replica else {
-            throw SyncError(
-                .forbidden, "Gói tin «\(path)» dành cho bản sao \(bundle.replica), không phải bản sao này (\(credentials.replica)).",
-                field: "replica",
-                value: bundle.replica.rawValue)
-        }
+        try checkAddressed(path: path, direction: bundle.direction, replica: bundle.replica, credentials: credentials)
         try bundle.verify(hmac: hmac, key: credentials.key, now: now, path: path)
         return (try WireCodec.decodeResponse(bundle.payload), bundle)
     }
@@ -362,16 +365,7 @@ public struct SyncClient: Sendable {
     /// not yet read further.
     static func openStreamedBundle(path: String, credentials: HubCredentials, now: Int64) throws -> BundleStream.Reader {
         let reader = try BundleStream.Reader(path: path)
-        guard reader.direction == .toReplica else {
-            throw SyncError(
-                .invalidInput, "Gói tin «\(path)» là gói gửi hub, không phải gói hub gửi bản sao.", field: "direction",
-                value: reader.direction.rawValue)
-        }
-        guard reader.replica == credentials.replica else {
-            throw SyncError(
-                .forbidden, "Gói tin «\(path)» dành cho bản sao \(reader.replica), không phải bản sao này (\(credentials.replica)).",
-                field: "replica", value: reader.replica.rawValue)
-        }
+        try checkAddressed(path: path, direction: reader.direction, replica: reader.replica, credentials: credentials)
         try reader.verify(key: credentials.key, now: now)
         return reader
     }

@@ -107,7 +107,6 @@ public struct LocalWriteBatch {
         if ops.isEmpty { return [] }
         try session.apply(OpBatch(ops: ops), source: .local)
         wrote = true
-        if record.kind == .plan { plans = nil }
         return ops
     }
 }

@@ -92,6 +92,16 @@ uc TTQLCK report draft --period 2026-Q1 --results "Phát 500 tờ rơi, tuyên t
   --issues "Sóng di động tại cửa khẩu không ổn định." >/dev/null
 for unit in VP CPCM-QLDTDN CPCM-QHXDMT TTQLCK; do uc "$unit" report submit --period 2026-Q1 >/dev/null; done
 for unit in VP CPCM-QLDTDN CPCM-QHXDMT; do uc "$unit" sync; done
+
+step "Văn phòng ghi văn bản chỉ đạo và lập dự thảo tổng hợp của Ban (gợi ý từ số liệu, bổ sung nguyên nhân, đề xuất)"
+uc VP directive add --symbol 15/BQLKKTCK-VP --issued 2026-01-06 \
+  --summary "về việc triển khai Kế hoạch tuyên truyền cải cách hành chính năm 2026" >/dev/null
+uc VP directive add --symbol 86/BQLKKTCK-VP --issued 2026-03-02 \
+  --summary "về việc đôn đốc cung cấp tin, bài tuyên truyền cải cách hành chính quý I năm 2026" >/dev/null
+uc VP report consolidate --period 2026-Q1 \
+  --causes "Một số phòng, đơn vị chưa bố trí công chức phụ trách tin, bài; sóng di động tại khu vực cửa khẩu không ổn định." \
+  --proposals "Đề nghị Sở Nội vụ tổ chức tập huấn kỹ năng truyền thông số về cải cách hành chính cho công chức phụ trách."
+uc VP sync >/dev/null
 uc TTQLCK bundle export --out "$dir/ttqlck-to-hub-2.bundle"
 "$HUB" bundle import --db "$dir/hub.sqlite" "$dir/ttqlck-to-hub-2.bundle"
 "$HUB" bundle export --db "$dir/hub.sqlite" --replica "$tt_replica" --out "$dir/hub-to-ttqlck-2.bundle"
@@ -106,11 +116,16 @@ for unit in VP CPCM-QLDTDN CPCM-QHXDMT TTQLCK; do
 done
 
 step "Hub lập báo cáo tổng hợp quý I gửi UBND tỉnh và Sở Nội vụ"
-"$HUB" report --db "$dir/hub.sqlite" --period 2026-Q1 --format docx --number 05 --date 2026-03-16 --out "$dir/bao-cao-quy-I-2026.docx"
-"$HUB" report --db "$dir/hub.sqlite" --period 2026-Q1 --format md --number 05 --date 2026-03-16 --out "$dir/bao-cao-quy-I-2026.md"
-sed -n '1,40p' "$dir/bao-cao-quy-I-2026.md"
+# The registry gives the number at issue: the report leaves it blank («Số:      /BC-BQLKKTCK»).
+"$HUB" report --db "$dir/hub.sqlite" --period 2026-Q1 --format docx --date 2026-03-16 --out "$dir/bao-cao-quy-I-2026.docx"
+"$HUB" report --db "$dir/hub.sqlite" --period 2026-Q1 --format md --date 2026-03-16 --out "$dir/bao-cao-quy-I-2026.md"
+"$HUB" report --db "$dir/hub.sqlite" --period 2026-Q1 --audience internal --format md --date 2026-03-16 --out "$dir/noi-bo-quy-I-2026.md" >/dev/null
+"$HUB" report --db "$dir/hub.sqlite" --period 2026-Q1 --part section --format docx --out "$dir/phan-tuyen-truyen-quy-I-2026.docx" >/dev/null
+sed -n '1,60p' "$dir/bao-cao-quy-I-2026.md"
 
 step "Xong. Báo cáo:"
 echo "  DOCX:     $dir/bao-cao-quy-I-2026.docx"
 echo "  Markdown: $dir/bao-cao-quy-I-2026.md"
+echo "  Bản nội bộ (Văn phòng): $dir/noi-bo-quy-I-2026.md"
+echo "  Phần tuyên truyền để lồng ghép vào báo cáo CCHC: $dir/phan-tuyen-truyen-quy-I-2026.docx"
 echo "  Cơ sở dữ liệu và nhật ký hub: $dir"

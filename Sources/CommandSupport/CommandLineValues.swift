@@ -29,6 +29,16 @@ extension ReportFormat: CommandLineValue {
     }
 }
 
+/// `--audience`: external or internal.
+extension ReportAudience: CommandLineValue {
+    public static func parse(_ raw: String, field: String) throws -> ReportAudience { try parse(raw) }
+}
+
+/// `--part`: full or section.
+extension ReportPart: CommandLineValue {
+    public static func parse(_ raw: String, field: String) throws -> ReportPart { try parse(raw) }
+}
+
 /// `--period`: 2026-Q1…Q4, 2026-H1, 2026-Y, or an ad-hoc window `YYYY-MM-DD_YYYY-MM-DD`.
 extension ReportPeriod: CommandLineValue {}
 

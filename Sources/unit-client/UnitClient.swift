@@ -14,7 +14,8 @@ struct UnitClient: AsyncParsableCommand {
             """,
         subcommands: [
             InitCommand.self, PlanCommand.self, TaskCommand.self, ActivityCommand.self,
-            ConflictsCommand.self, HistoryCommand.self, StatusCommand.self, DumpCommand.self, OpsCommand.self, ReportCommand.self, SyncCommand.self,
+            DirectiveCommand.self, ConflictsCommand.self, HistoryCommand.self, StatusCommand.self, DumpCommand.self, OpsCommand.self,
+            ReportCommand.self, SyncCommand.self,
             BundleCommand.self, RehomeCommand.self, VerifyCommand.self, RepairCommand.self,
         ]
     )

@@ -203,7 +203,7 @@ struct StoreHistory {
             switch id.kind {
             case .activity, .report: return id.owner == me.unit
             case .task: return me.unit == office || (id.owner == me.unit && (c.field == "status" || c.field == "note"))
-            case .plan: return me.unit == office
+            case .plan, .directive, .draft: return me.unit == office
             case .replica: return false
             }
         }

@@ -17,6 +17,10 @@ public struct Authority: Sendable {
             guard record.owner == writer.rawValue else { throw deny("chỉ bản sao đó tự đăng ký.") }
         case .activity, .report:
             guard record.owner == writerUnit else { throw deny("chỉ đơn vị sở hữu được ghi.") }
+        case .directive, .draft:
+            guard writerUnit == officeCode, record.owner == officeCode else {
+                throw deny("chỉ Văn phòng (\(officeCode)) ghi văn bản chỉ đạo và dự thảo báo cáo tổng hợp của Ban.")
+            }
         case .plan:
             guard writerUnit == officeCode else {
                 throw deny("chỉ Văn phòng (\(officeCode)) chủ trì, đề xuất và sửa đổi Kế hoạch.")

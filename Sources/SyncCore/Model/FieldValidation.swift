@@ -155,6 +155,12 @@ public struct FieldValidator: Sendable {
                 throw SyncError.invalid(name, raw, "cần mã nội dung (ND01…) hoặc nhiệm vụ (TN01…) của Kế hoạch.")
             }
             return .text(t)
+        case .duty:
+            let t = s.trimmingCharacters(in: .whitespaces).uppercased()
+            guard Self.isPlanCode(Substring(t), prefix: "TN") else {
+                throw SyncError.invalid(name, raw, "cần mã nhiệm vụ của Kế hoạch (TN01…).")
+            }
+            return .text(t)
         case .form:
             let t = s.trimmingCharacters(in: .whitespaces).uppercased()
             guard Self.isPlanCode(Substring(t), prefix: "HT") else {

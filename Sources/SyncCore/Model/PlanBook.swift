@@ -81,6 +81,26 @@ public struct PlanBook: Sendable {
         }
     }
 
+    /// Checks the duty an activity of `unit` on `date` names: a duty of that plan, in force, that
+    /// the plan gives the unit.
+    public func checkDuty(_ code: String, unit: String, date: String) throws {
+        let plan = try requirePlan(forDay: date)
+        guard let d = plan.duty(code) else {
+            throw SyncError.invalid(
+                "duty", code, "nhiệm vụ không có trong Kế hoạch năm \(plan.plan.year) (\(plan.duties.map(\.code).joined(separator: ", "))).")
+        }
+        guard Catalog.inForce(validFrom: d.validFrom, retiredOn: d.retiredOn, on: date) else {
+            throw SyncError.invalid("duty", code, Self.notInForce(d.validFrom, d.retiredOn, date))
+        }
+        guard d.units.contains(unit) else {
+            let mine = plan.duties.filter { $0.units.contains(unit) }.map(\.code)
+            throw SyncError.invalid(
+                "duty", code,
+                "Kế hoạch giao nhiệm vụ này cho \(d.units.joined(separator: ", ")), không phải \(unit) (nhiệm vụ của \(unit): \(mine.isEmpty ? "không có" : mine.joined(separator: ", ")))."
+            )
+        }
+    }
+
     /// Checks a task's item (a content item or a duty) against the plan of `day`.
     public func checkTaskItem(_ item: String, on day: String) throws {
         let plan = try requirePlan(forDay: day, field: "due")

@@ -14,6 +14,12 @@ public enum EntityKind: String, Sendable, CaseIterable, Codable {
     /// `KH.<year>.<code>`: one entry of a year's plan (its heading `KH.<year>.CHUNG`, a content
     /// item ND.., a form HT.., a duty TN..), written only by the Office. `owner` is the year.
     case plan
+    /// `VB.<unit>.<replica>.<counter>`: a direction or steering document the Office issued
+    /// (số, ngày, trích yếu), cited in section I of the consolidated report. Office only.
+    case directive
+    /// `TH.<unit>.<period>`: the Office's consolidated draft of a period: the Ban's assessment,
+    /// next period's tasks and proposals, written into sections I, III–V. Office only.
+    case draft
 
     public var prefix: String {
         switch self {
@@ -22,6 +28,8 @@ public enum EntityKind: String, Sendable, CaseIterable, Codable {
         case .activity: return "HD"
         case .report: return "BC"
         case .plan: return "KH"
+        case .directive: return "VB"
+        case .draft: return "TH"
         }
     }
 
@@ -33,6 +41,8 @@ public enum EntityKind: String, Sendable, CaseIterable, Codable {
         case .activity: return "activity"
         case .report: return "unit_report"
         case .plan: return "plan_entry"
+        case .directive: return "directive"
+        case .draft: return "consolidated_draft"
         }
     }
 
@@ -44,6 +54,8 @@ public enum EntityKind: String, Sendable, CaseIterable, Codable {
         case .activity: return 2
         case .report: return 3
         case .plan: return 4
+        case .directive: return 5
+        case .draft: return 6
         }
     }
 
@@ -60,6 +72,8 @@ public enum EntityKind: String, Sendable, CaseIterable, Codable {
         case .activity: return "hoạt động"
         case .report: return "báo cáo"
         case .plan: return "mục Kế hoạch"
+        case .directive: return "văn bản chỉ đạo"
+        case .draft: return "dự thảo báo cáo tổng hợp"
         }
     }
 }
@@ -108,7 +122,9 @@ public struct RecordID: Hashable, Sendable, CustomStringConvertible {
     public static func parse(_ raw: String, field: String = "id") throws -> RecordID {
         func bad() -> SyncError {
             SyncError.invalid(
-                field, raw, "mã bản ghi có dạng HD.<đơn vị>.<bản sao>.<số>, NV.<đơn vị>.<mã>, BC.<đơn vị>.<kỳ>, KH.<năm>.<mã> hoặc RE.<bản sao>.")
+                field, raw,
+                "mã bản ghi có dạng HD.<đơn vị>.<bản sao>.<số>, NV.<đơn vị>.<mã>, BC.<đơn vị>.<kỳ>, KH.<năm>.<mã>, VB.<đơn vị>.<bản sao>.<số>, TH.<đơn vị>.<kỳ> hoặc RE.<bản sao>."
+            )
         }
         // Every part is 1–40 of A–Z, a–z, 0–9 and '-' (ASCII only), and there are 2–4 parts:
         // checked in one pass over the bytes, which finds the parts' bounds too (parsing runs
@@ -172,6 +188,12 @@ public struct RecordID: Hashable, Sendable, CustomStringConvertible {
             case (UInt8(ascii: "K"), UInt8(ascii: "H")):
                 guard parts == 3, owner.count == 4, owner.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else { return nil }
                 kind = .plan
+            case (UInt8(ascii: "V"), UInt8(ascii: "B")):
+                guard parts == 4, isReplica(part(ends.1 + 1, ends.2)), isCounter(part(ends.2 + 1, ends.3)) else { return nil }
+                kind = .directive
+            case (UInt8(ascii: "T"), UInt8(ascii: "H")):
+                guard parts == 3 else { return nil }
+                kind = .draft
             default:
                 return nil
             }

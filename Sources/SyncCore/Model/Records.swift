@@ -25,6 +25,42 @@ public struct ActivityRow: Codable, Sendable, Equatable {
     public var url: String?
     public var note: String?
     public var recorded: String
+    /// The duty (TN..) the activity serves, when it serves one.
+    public var duty: String? = nil
+}
+
+/// A direction or steering document the Office issued (section I of the consolidated report).
+public struct DirectiveRow: Codable, Sendable, Equatable {
+    public var id: String
+    public var unit: String
+    /// Số, ký hiệu: `12/KH-BQLKKTCK`.
+    public var symbol: String
+    /// Ngày ban hành `YYYY-MM-DD`.
+    public var issued: String
+    /// Trích yếu.
+    public var summary: String
+}
+
+/// The Office's consolidated draft of one period: the Ban's own text (docs/REPORTS.md).
+public struct DraftRow: Codable, Sendable, Equatable {
+    public var id: String
+    public var unit: String
+    public var period: String
+    /// Section I, after the plan and the documents: how the Office directed and urged the units.
+    public var direction: String?
+    /// Section III: ưu điểm, tồn tại hạn chế, nguyên nhân.
+    public var strengths: String?
+    public var weaknesses: String?
+    public var causes: String?
+    /// Section IV: next period's tasks, one per line.
+    public var nextTasks: String?
+    /// Section V: the Ban's proposals, one per line.
+    public var proposals: String?
+
+    enum CodingKeys: String, CodingKey {
+        case id, unit, period, direction, strengths, weaknesses, causes, proposals
+        case nextTasks = "next_tasks"
+    }
 }
 
 /// A unit period report as stored.

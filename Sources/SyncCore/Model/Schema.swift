@@ -24,6 +24,8 @@ public enum FieldType: Sendable, Hashable {
     case flag
     /// An ISO 8601 timestamp.
     case timestamp
+    /// A duty code (TN..) of the plan.
+    case duty
     /// A reporting period code (`2026-Q1`…).
     case period
     /// An Ed25519 public key, 32 bytes in base64 (a replica's signing key).
@@ -62,6 +64,8 @@ public enum EntitySchema {
         case .activity: return activityFields
         case .report: return reportFields
         case .plan: return planFields
+        case .directive: return directiveFields
+        case .draft: return draftFields
         }
     }
 
@@ -95,6 +99,9 @@ public enum EntitySchema {
         FieldSpec("note", .text(maxLength: 4000), "ghi chú"),
         FieldSpec("recorded", .timestamp, "thời điểm nhập", optional: false),
         FieldSpec("deleted", .flag, "đã xóa", optional: false),
+        // Appended in schema 3: the duty (TN..) the activity serves, so that duties are reported
+        // from their evidence.
+        FieldSpec("duty", .duty, "nhiệm vụ phục vụ"),
     ]
 
     static let reportFields: [FieldSpec] = [
@@ -136,6 +143,28 @@ public enum EntitySchema {
         FieldSpec("assumed", .flag, "giả định"),
     ]
 
+    /// A direction or steering document of the Office (section I of the consolidated report).
+    static let directiveFields: [FieldSpec] = [
+        FieldSpec("unit", .unit, "đơn vị", optional: false),
+        FieldSpec("symbol", .text(maxLength: 100), "số, ký hiệu", optional: false),
+        FieldSpec("issued", .date, "ngày ban hành", optional: false),
+        FieldSpec("summary", .text(maxLength: 2000), "trích yếu", optional: false),
+        FieldSpec("deleted", .flag, "đã xóa", optional: false),
+    ]
+
+    /// The Office's consolidated draft of one period: the Ban's own text of sections I, III, IV, V.
+    static let draftFields: [FieldSpec] = [
+        FieldSpec("unit", .unit, "đơn vị", optional: false),
+        FieldSpec("period", .period, "kỳ báo cáo", optional: false),
+        FieldSpec("direction", .text(maxLength: 20000), "công tác chỉ đạo, điều hành"),
+        FieldSpec("strengths", .text(maxLength: 20000), "ưu điểm"),
+        FieldSpec("weaknesses", .text(maxLength: 20000), "tồn tại, hạn chế"),
+        FieldSpec("causes", .text(maxLength: 20000), "nguyên nhân"),
+        FieldSpec("next_tasks", .text(maxLength: 20000), "nhiệm vụ kỳ tới"),
+        FieldSpec("proposals", .text(maxLength: 20000), "đề xuất, kiến nghị"),
+        FieldSpec("deleted", .flag, "đã xóa", optional: false),
+    ]
+
     /// The index of a field in its entity's schema.
     public static func index(of field: String, in kind: EntityKind) -> Int? {
         fields(kind).firstIndex { $0.name == field }
@@ -162,9 +191,13 @@ public struct SchemaVersion: Sendable, Hashable, CustomStringConvertible {
     /// The releases before the plan was data: no plan entries.
     public static let v1 = SchemaVersion(version: 1, fieldCounts: [.replica: 3, .task: 7, .activity: 12, .report: 14])
 
+    /// The release with the plan as data, before activities named their duty and the Office kept
+    /// its consolidated drafts.
+    public static let v2 = SchemaVersion(version: 2, fieldCounts: [.replica: 3, .task: 7, .activity: 12, .report: 14, .plan: 12])
+
     /// What this program knows: every kind and field of `EntitySchema`.
     public static let current = SchemaVersion(
-        version: 2, fieldCounts: Dictionary(uniqueKeysWithValues: EntityKind.allCases.map { ($0, EntitySchema.fields($0).count) }))
+        version: 3, fieldCounts: Dictionary(uniqueKeysWithValues: EntityKind.allCases.map { ($0, EntitySchema.fields($0).count) }))
 
     public var description: String { String(version) }
 

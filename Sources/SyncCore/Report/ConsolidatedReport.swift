@@ -8,12 +8,21 @@ public struct ReportInput: Sendable {
     /// Every unit report (all periods: earlier submissions decide late entries).
     public var reports: [UnitReportRow]
     public var tasks: [TaskRow]
+    /// The Office's direction documents issued in the period's window.
+    public var directives: [DirectiveRow]
+    /// The Office's consolidated draft of the period, when it has one.
+    public var draft: DraftRow?
 
-    public init(catalog: Catalog, activities: [ActivityRow], reports: [UnitReportRow], tasks: [TaskRow]) {
+    public init(
+        catalog: Catalog, activities: [ActivityRow], reports: [UnitReportRow], tasks: [TaskRow], directives: [DirectiveRow] = [],
+        draft: DraftRow? = nil
+    ) {
         self.catalog = catalog
         self.activities = activities
         self.reports = reports
         self.tasks = tasks
+        self.directives = directives
+        self.draft = draft
     }
 }
 
@@ -187,8 +196,9 @@ public struct ReportTotals: Codable, Sendable, Equatable {
 
 /// The hub's consolidated report for one period, assembled from every unit's raw records.
 public struct ConsolidatedReport: Codable, Sendable, Equatable {
-    /// Version of this JSON shape, for systems that read the export.
-    public var schema = 1
+    /// Version of this JSON shape, for systems that read the export: 2 added `directives`,
+    /// `legalBasis`, `duties`, `targets`, `text` and `assignedTasks` (docs/REPORTS.md).
+    public var schema = 2
     public var heading: ReportHeading
     public var period: String
     public var periodName: String
@@ -208,6 +218,18 @@ public struct ConsolidatedReport: Codable, Sendable, Equatable {
     public var openTasks: [TaskRow]
     /// Every counted activity, by date then unit: the evidence annex.
     public var evidence: [EvidenceItem]
+    /// The provincial plans the Ban's plan implements (section I's legal basis).
+    public var legalBasis: [Catalog.LegalReference] = []
+    /// The Office's direction and steering documents issued in the window.
+    public var directives: [DirectiveRow] = []
+    /// Each duty of the plan with its evidence in the period (never a status set by hand).
+    public var duties: [DutyResult] = []
+    /// The plan's targets the period's figures measure.
+    public var targets: [TargetCheck] = []
+    /// The Ban's own text: the Office's consolidated draft, or the computed suggestion.
+    public var text = BanText()
+    /// Progress of the tasks the Office assigned (not the plan's standing duties).
+    public var assignedTasks: [ProgressCount] = []
 
     /// The year used in the heading when no date is given.
     public var year: Int { Int(to.prefix(4)) ?? 2026 }
@@ -230,6 +252,8 @@ public struct ConsolidatedReport: Codable, Sendable, Equatable {
         var evidence: [EvidenceItem] = []
         evidence.reserveCapacity(input.activities.count)
         var contents: [Int] = []
+        var counted: [ActivityRow] = []
+        counted.reserveCapacity(input.activities.count)
         for a in input.activities {
             let placement = rule.placement(unit: a.unit, day: a.date, recorded: a.recorded)
             let lateFrom: String?
@@ -252,6 +276,7 @@ public struct ConsolidatedReport: Codable, Sendable, Equatable {
                 if let i = empty.contentIndex[c] { contents.append(i) }
             }
             let form = empty.formIndex[a.form]
+            counted.append(a)
             perUnit[slot].add(a, lateFrom: lateFrom, form: form, contents: contents)
             total.add(a, lateFrom: lateFrom, form: form, contents: contents)
             evidence.append(
@@ -295,14 +320,31 @@ public struct ConsolidatedReport: Codable, Sendable, Equatable {
             activities: totalFigures.activities, peopleReached: totalFigures.peopleReached, lateEntries: total.lateCount,
             byContent: totalFigures.byContent, byForm: totalFigures.byForm)
 
-        let (byDuty, byUnit, open) = progress(tasks: input.tasks, catalog: catalog, unitCodes: unitCodes)
-        return ConsolidatedReport(
+        // The plan's standing duties (`NV.<unit>.<TN>`) are reported from their evidence; tasks the
+        // Office assigned keep their status.
+        let year = catalog.plan.year
+        let standing = Set(catalog.duties.flatMap { d in d.units.map { ReplicaStore.dutyTaskID(unit: $0, duty: d.code, year: year).rawValue } })
+        let assigned = input.tasks.filter { !standing.contains($0.id) }
+        let (byDuty, byUnit, _) = progress(tasks: input.tasks, catalog: catalog, unitCodes: unitCodes)
+        let (assignedByItem, _, open) = progress(tasks: assigned, catalog: catalog, unitCodes: unitCodes)
+        let submittedCodes = units.filter { $0.status == .submitted }.map(\.unit)
+        var report = ConsolidatedReport(
             heading: heading, period: code, periodName: period.vietnameseName, from: w.from, to: w.to,
             subject: "Kết quả công tác thông tin, tuyên truyền cải cách hành chính \(period.vietnameseName)",
             planTitle: catalog.plan.title, totals: totals, units: units,
-            submitted: units.filter { $0.status == .submitted }.map(\.unit),
+            submitted: submittedCodes,
             notSubmitted: units.filter { $0.status != .submitted }.map(\.unit),
             publicServices: services, tasksByDuty: byDuty, tasksByUnit: byUnit, openTasks: open, evidence: evidence)
+        report.legalBasis = catalog.legalReferences.filter {
+            $0.symbol.contains("/KH-UBND") && $0.title.contains("năm \(year)") && VietnameseText.fold($0.title).contains("cchc")
+        }
+        report.directives = input.directives.filter { $0.issued >= w.from && $0.issued <= w.to }
+        report.duties = dutyResults(catalog: catalog, counted: counted, submitted: submittedCodes.count, expected: units.count)
+        report.targets = targetChecks(catalog: catalog, services: services)
+        report.assignedTasks = assignedByItem.filter { $0.total > 0 }
+        let suggestion = report.suggestedText()
+        report.text = input.draft.map { BanText(draft: $0, suggestion: suggestion) } ?? suggestion
+        return report
     }
 
     static func progress(tasks: [TaskRow], catalog: Catalog, unitCodes: [String]) -> ([ProgressCount], [ProgressCount], [TaskRow]) {

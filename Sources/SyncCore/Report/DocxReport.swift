@@ -5,6 +5,10 @@ import Foundation
 /// figure tables in Phụ lục I and the evidence list in Phụ lục II.
 struct DocxReport {
     let report: ConsolidatedReport
+    var audience: ReportAudience = .external
+    var part: ReportPart = .full
+
+    var isInternal: Bool { audience == .internal }
 
     typealias P = WordML.Para
     typealias R = WordML.Run
@@ -16,19 +20,47 @@ struct DocxReport {
     /// `word/document.xml` as UTF-8 bytes, part by part in the order of the document.
     func document() -> [UInt8] {
         var w = WordML.document(capacity: 65_536 + 700 * report.evidence.count)
-        let body = BodyText(report: report)
+        let body = BodyText(report: report, audience: audience)
+        if part == .section {
+            // The section to paste into the Ban's periodic CCHC report, then its figure annex.
+            var title = P(align: "center", firstLine: 0, before: 0)
+            title.keepNext = true
+            w.paragraph(title, [R("CÔNG TÁC THÔNG TIN, TUYÊN TRUYỀN CẢI CÁCH HÀNH CHÍNH", bold: true, size: 14)])
+            w.paragraph(
+                P(align: "center", firstLine: 0, before: 60, after: 240),
+                [R(ReportHeading.dataWindow(from: report.from, to: report.to), italic: true, size: 14)])
+            writeBlocks(&w, body.blocks(part: .section))
+            w.endSection(restartNumbering: false)
+            writeFigureAnnex(&w)
+            w.finishDocument(restartNumbering: true)
+            return w.bytes
+        }
         writeHeading(&w)
         writeTitle(&w)
-        writeDirection(&w, body)
-        writeResults(&w, body)
-        writeAssessment(&w, body)
-        writeNextPeriod(&w, body)
-        writeProposals(&w, body)
+        writeBlocks(&w, body.blocks())
+        // Kept with the Nơi nhận and signature table: a signature never stands alone on a page.
+        var closing = P()
+        closing.keepNext = true
+        w.paragraph(closing, [R(body.closingLine)])
         writeRecipientsAndSignature(&w)
+        // Each annex is a section of its own whose pages are numbered from 1 (Nghị định 30: the
+        // annex's numbering does not continue the body's).
+        w.endSection(restartNumbering: false)
         writeFigureAnnex(&w)
+        w.endSection(restartNumbering: true)
         writeEvidenceAnnex(&w)
-        w.finishDocument()
+        w.finishDocument(restartNumbering: true)
         return w.bytes
+    }
+
+    /// Sections I–V: headings in the `Heading` style, paragraphs as body text.
+    func writeBlocks(_ w: inout WordML, _ blocks: [BodyBlock]) {
+        for b in blocks {
+            switch b {
+            case .heading(let t): w.sectionHeading(t)
+            case .paragraph(let t): w.paragraph(t)
+            }
+        }
     }
 
     // MARK: Heading and title
@@ -55,9 +87,8 @@ struct DocxReport {
         mottoPara.ruleBelow = true
         mottoPara.indentLeft = 950
         mottoPara.indentRight = 950
-        let left =
-            p(centre, [R(h.parent.uppercased(), size: 12.5)]) + p(centre, [R(h.agency.uppercased(), bold: true, size: 12.5)])
-            + p(leftRule, [R("", size: 3)])
+        let agency = Self.headingLines(h.agency.uppercased(), width: 32).map { p(centre, [R($0, bold: true, size: 12.5)]) }.joined()
+        let left = p(centre, [R(h.parent.uppercased(), size: 12.5)]) + agency + p(leftRule, [R("", size: 3)])
         let right =
             p(centre, [R("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", bold: true, size: 12.5)])
             + p(mottoPara, [R("Độc lập - Tự do - Hạnh phúc", bold: true, size: 13.5)])
@@ -66,6 +97,28 @@ struct DocxReport {
         let number = p(spaced, [R(h.numberLine, size: 13)])
         let date = p(spaced, [R(h.placeAndDate(year: report.year), italic: true, size: 14)])
         w.raw(WordML.table(widths: [4300, 5450], rows: [[left, right], [number, date]], borders: false, indent: -200))
+    }
+
+    /// The agency's name in lines of at most `width` characters, broken between words, so that
+    /// the heading's narrow column never breaks it where the layout would
+    /// (`BAN QUẢN LÝ KHU KINH TẾ CỬA KHẨU` / `ĐỒNG ĐĂNG - LẠNG SƠN`, not `…CỬA` / `KHẨU…`).
+    static func headingLines(_ text: String, width: Int) -> [String] {
+        var lines: [String] = []
+        var line = ""
+        for word in text.split(separator: " ") {
+            if !line.isEmpty, line.count + 1 + word.count > width {
+                lines.append(line)
+                line = ""
+            }
+            line += line.isEmpty ? String(word) : " " + word
+        }
+        // A line never starts with the dash that joins two names.
+        if !line.isEmpty { lines.append(line) }
+        for i in lines.indices.dropFirst() where lines[i].hasPrefix("- ") {
+            lines[i - 1] += " -"
+            lines[i].removeFirst(2)
+        }
+        return lines
     }
 
     /// `BÁO CÁO`, the subject and the short rule under it.
@@ -80,105 +133,6 @@ struct DocxReport {
         subjectRule.ruleBelow = true
         subjectRule.after = 240
         w.paragraph(subjectRule, [R("", size: 3)])
-    }
-
-    // MARK: Sections I–V
-
-    /// I. Công tác chỉ đạo, điều hành.
-    func writeDirection(_ w: inout WordML, _ body: BodyText) {
-        w.sectionHeading("I. CÔNG TÁC CHỈ ĐẠO, ĐIỀU HÀNH")
-        for l in body.directionLines { w.paragraph(l) }
-    }
-
-    /// II. Kết quả thực hiện: totals, by content, by form, by unit, online services, task
-    /// progress and who submitted.
-    func writeResults(_ w: inout WordML, _ body: BodyText) {
-        func heading(_ t: String) { w.sectionHeading(t) }
-        func text(_ t: String) { w.paragraph(t) }
-        heading("II. KẾT QUẢ THỰC HIỆN")
-        let t = report.totals
-        text(
-            "Từ ngày \(CalendarDay.vietnamese(report.from)) đến ngày \(CalendarDay.vietnamese(report.to)), các phòng, đơn vị đã thực hiện \(VN.number(t.activities)) hoạt động thông tin, tuyên truyền cải cách hành chính, tiếp cận \(VN.number(t.peopleReached)) lượt người."
-        )
-        heading("1. Kết quả theo nội dung tuyên truyền")
-        let contents = t.byContent.filter { $0.activities > 0 }
-        if contents.isEmpty { text("Trong kỳ chưa ghi nhận hoạt động theo các nội dung của Kế hoạch.") }
-        for c in contents {
-            // "0 lượt người được tiếp cận" reads oddly in a signed report: say nothing of people then.
-            let people = c.participants > 0 ? ", \(VN.number(c.participants)) lượt người được tiếp cận" : ""
-            text("- \(c.title) (\(c.code)): \(VN.number(c.activities)) hoạt động\(people).")
-        }
-        heading("2. Kết quả theo hình thức tuyên truyền")
-        let forms = t.byForm.filter { $0.activities > 0 }
-        if forms.isEmpty { text("Trong kỳ chưa ghi nhận hoạt động.") }
-        for f in forms {
-            text("- \(f.title) (\(f.code)): \(VN.measure(f)) (\(VN.number(f.activities)) hoạt động).")
-        }
-        heading("3. Kết quả theo đơn vị")
-        for u in report.units {
-            let late = u.figures.lateEntries == 0 ? "" : ", trong đó \(u.figures.lateEntries) hoạt động nhập muộn của kỳ trước"
-            let people = u.figures.peopleReached > 0 ? ", tiếp cận \(VN.number(u.figures.peopleReached)) lượt người" : ""
-            text("- \(u.name): \(VN.number(u.figures.activities)) hoạt động\(late)\(people).")
-        }
-        heading("4. Kết quả cung cấp, sử dụng dịch vụ công trực tuyến")
-        let ps = report.publicServices
-        if ps.tthcTotal == 0 && ps.dossiersTotal == 0 {
-            text("Các đơn vị chưa báo cáo số liệu dịch vụ công trực tuyến trong kỳ.")
-        } else {
-            text(
-                "- Số TTHC được cung cấp dịch vụ công trực tuyến toàn trình: \(VN.number(ps.tthcOnline))/\(VN.number(ps.tthcTotal)) TTHC đủ điều kiện, đạt \(VN.percent(ps.tthcOnlinePercent))."
-            )
-            text(
-                "- Số hồ sơ tiếp nhận, xử lý trực tuyến: \(VN.number(ps.dossiersOnline))/\(VN.number(ps.dossiersTotal)) hồ sơ, đạt \(VN.percent(ps.dossiersOnlinePercent))."
-            )
-        }
-        heading("5. Tiến độ thực hiện nhiệm vụ")
-        for d in report.tasksByDuty where d.total > 0 {
-            text("- \(d.code) – \(d.title): \(body.progressText(d)).")
-        }
-        heading("6. Tình hình gửi báo cáo của các đơn vị")
-        let names = Dictionary(report.units.map { ($0.unit, $0.name) }, uniquingKeysWith: { a, _ in a })
-        func list(_ codes: [String]) -> String { codes.isEmpty ? "không có" : codes.map { names[$0] ?? $0 }.joined(separator: "; ") }
-        text("- Đơn vị đã gửi báo cáo: \(list(report.submitted)).")
-        text("- Đơn vị chưa gửi báo cáo: \(list(report.notSubmitted)).")
-        if t.lateEntries > 0 {
-            text(
-                "- Có \(t.lateEntries) hoạt động nhập sau thời điểm đơn vị gửi báo cáo kỳ trước, được tổng hợp vào kỳ này (ghi chú «nhập muộn» tại Phụ lục II)."
-            )
-        }
-        let changed = report.units.filter { $0.frozenMatches == false }.map(\.unit)
-        if !changed.isEmpty {
-            text(
-                "- Số liệu của \(list(changed)) đã thay đổi sau khi gửi báo cáo (hoạt động được sửa hoặc xóa sau thời điểm gửi); báo cáo này dùng số liệu tính lại từ dữ liệu gốc."
-            )
-        }
-        text("(Chi tiết số liệu tại Phụ lục I và danh mục minh chứng tại Phụ lục II kèm theo.)")
-    }
-
-    /// III. Đánh giá: the units' own results and issues.
-    func writeAssessment(_ w: inout WordML, _ body: BodyText) {
-        w.sectionHeading("III. ĐÁNH GIÁ")
-        w.sectionHeading("1. Kết quả đạt được")
-        for l in body.narrative(\.results, empty: "Các đơn vị chưa gửi nội dung đánh giá kết quả.") { w.paragraph("- \(l)") }
-        w.sectionHeading("2. Tồn tại, hạn chế")
-        for l in body.narrative(\.issues, empty: "Các đơn vị chưa nêu tồn tại, hạn chế.") { w.paragraph("- \(l)") }
-    }
-
-    /// IV. Phương hướng, nhiệm vụ kỳ tới.
-    func writeNextPeriod(_ w: inout WordML, _ body: BodyText) {
-        w.sectionHeading("IV. PHƯƠNG HƯỚNG, NHIỆM VỤ KỲ TỚI")
-        for l in body.nextLines { w.paragraph("- \(l)") }
-    }
-
-    /// V. Đề xuất, kiến nghị, and the closing sentence of the body.
-    func writeProposals(_ w: inout WordML, _ body: BodyText) {
-        w.sectionHeading("V. ĐỀ XUẤT, KIẾN NGHỊ")
-        let proposals = body.narrative(\.proposals, empty: "Không có đề xuất, kiến nghị.")
-        for l in proposals { w.paragraph("- \(l)") }
-        // Kept with the Nơi nhận and signature table: a signature never stands alone on a page.
-        var closing = P()
-        closing.keepNext = true
-        w.paragraph(closing, [R(body.closingLine)])
     }
 
     // MARK: Nơi nhận and signature
@@ -204,9 +158,7 @@ struct DocxReport {
         let h = report.heading
         let dateText = h.date.flatMap(ReportHeading.longDate).map { " \($0)" } ?? ""
         let attachment = "(Kèm theo Báo cáo số \(h.number ?? "    ")/BC-\(h.agencyShort)\(dateText) của \(h.agencyName))"
-        var first = P(align: "center", firstLine: 0, before: 0)
-        first.pageBreakBefore = true
-        w.paragraph(first, [R(label, bold: true)])
+        w.paragraph(P(align: "center", firstLine: 0, before: 0), [R(label, bold: true)])
         w.paragraph(P(align: "center", firstLine: 0, before: 60), [R(title, bold: true)])
         w.paragraph(
             P(align: "center", firstLine: 0, before: 60), [R(ReportHeading.dataWindow(from: report.from, to: report.to), italic: true, size: 13)])
@@ -229,11 +181,16 @@ struct DocxReport {
         Self.writeCaption(&w, "2. Theo hình thức tuyên truyền")
         w.raw(WordML.table(widths: [600, 3655, 1150, 1150, 1500, 1300], rows: formRows(), borders: true, header: true))
         Self.writeCaption(&w, "3. Theo đơn vị")
-        w.raw(WordML.table(widths: [600, 3555, 1300, 1400, 1100, 1400], rows: unitRows(), borders: true, header: true))
+        let unitWidths = isInternal ? [600, 3555, 1300, 1400, 1100, 1400] : [600, 5255, 1700, 1800]
+        w.raw(WordML.table(widths: unitWidths, rows: unitRows(), borders: true, header: true))
         Self.writeCaption(&w, "4. Dịch vụ công trực tuyến")
         w.raw(WordML.table(widths: [2955, 2000, 1100, 2200, 1100], rows: publicServiceRows(), borders: true, header: true))
-        Self.writeCaption(&w, "5. Tiến độ thực hiện nhiệm vụ")
-        w.raw(WordML.table(widths: [1300, 4055, 800, 1100, 1050, 1050], rows: taskRows(), borders: true, header: true))
+        Self.writeCaption(&w, "5. Kết quả thực hiện nhiệm vụ theo Kế hoạch")
+        w.raw(WordML.table(widths: [600, 3555, 2200, 3000], rows: dutyRows(), borders: true, header: true))
+        if isInternal, !report.assignedTasks.isEmpty {
+            Self.writeCaption(&w, "6. Tiến độ nhiệm vụ Văn phòng giao")
+            w.raw(WordML.table(widths: [1300, 4055, 800, 1100, 1050, 1050], rows: taskRows(), borders: true, header: true))
+        }
     }
 
     /// Header cells: bold, centred except the named column.
@@ -245,7 +202,7 @@ struct DocxReport {
         var rows = [Self.headerRow(["STT", "Nội dung", "Số hoạt động", "Số lượt người"], left: 1)]
         for (i, x) in report.totals.byContent.enumerated() {
             rows.append([
-                cell(String(i + 1), align: centre), cell("\(x.code). \(x.title)"), cell(VN.number(x.activities), align: right),
+                cell(String(i + 1), align: centre), cell(isInternal ? "\(x.code). \(x.title)" : x.title), cell(VN.number(x.activities), align: right),
                 cell(VN.number(x.participants), align: right),
             ])
         }
@@ -257,7 +214,7 @@ struct DocxReport {
         var rows = [Self.headerRow(["STT", "Hình thức", "Số hoạt động", "Số lượng", "Đơn vị tính", "Số lượt người"], left: 1)]
         for (i, f) in t.byForm.enumerated() {
             rows.append([
-                cell(String(i + 1), align: centre), cell("\(f.code). \(f.title)"), cell(VN.number(f.activities), align: right),
+                cell(String(i + 1), align: centre), cell(isInternal ? "\(f.code). \(f.title)" : f.title), cell(VN.number(f.activities), align: right),
                 cell(VN.number(f.quantity), align: right), cell(f.quantityUnit, align: centre), cell(VN.number(f.participants), align: right),
             ])
         }
@@ -270,10 +227,24 @@ struct DocxReport {
 
     func unitRows() -> [[String]] {
         let t = report.totals
+        guard isInternal else {
+            var rows = [Self.headerRow(["STT", "Đơn vị", "Số hoạt động", "Số lượt người"], left: 1)]
+            for (i, u) in report.units.enumerated() {
+                rows.append([
+                    cell(String(i + 1), align: centre), cell(u.name), cell(VN.number(u.figures.activities), align: right),
+                    cell(VN.number(u.figures.peopleReached), align: right),
+                ])
+            }
+            rows.append([
+                cell(""), cell("Tổng cộng", bold: true), cell(VN.number(t.activities), bold: true, align: right),
+                cell(VN.number(t.peopleReached), bold: true, align: right),
+            ])
+            return rows
+        }
         var rows = [Self.headerRow(["STT", "Đơn vị", "Số hoạt động", "Số lượt người", "Nhập muộn", "Báo cáo kỳ"], left: 1)]
         for (i, u) in report.units.enumerated() {
             rows.append([
-                cell(String(i + 1), align: centre), cell(u.name), cell(VN.number(u.figures.activities), align: right),
+                cell(String(i + 1), align: centre), cell("\(u.name) (\(u.unit))"), cell(VN.number(u.figures.activities), align: right),
                 cell(VN.number(u.figures.peopleReached), align: right), cell(String(u.figures.lateEntries), align: right),
                 cell(u.status.label, align: centre),
             ])
@@ -283,6 +254,21 @@ struct DocxReport {
             cell(VN.number(t.peopleReached), bold: true, align: right),
             cell(String(t.lateEntries), bold: true, align: right), cell(""),
         ])
+        return rows
+    }
+
+    /// Each duty of the plan: who carries it out and what served it in the period.
+    func dutyRows() -> [[String]] {
+        let body = BodyText(report: report, audience: audience)
+        let names = Dictionary(report.units.map { ($0.unit, $0.name) }, uniquingKeysWith: { a, _ in a })
+        var rows = [Self.headerRow(["STT", "Nhiệm vụ", "Đơn vị thực hiện", "Kết quả trong kỳ"], left: 1)]
+        for (i, d) in report.duties.enumerated() {
+            let text = body.evidenceText(d)
+            rows.append([
+                cell(String(i + 1), align: centre), cell(body.dutyTitle(d)), cell(d.units.map { names[$0] ?? $0 }.joined(separator: "; ")),
+                cell(text.prefix(1).uppercased() + text.dropFirst()),
+            ])
+        }
         return rows
     }
 
@@ -305,7 +291,7 @@ struct DocxReport {
 
     func taskRows() -> [[String]] {
         var rows = [Self.headerRow(["Mã", "Nhiệm vụ / đơn vị", "Tổng", "Hoàn thành", "Đang thực hiện", "Chưa thực hiện"], left: 1)]
-        for d in report.tasksByDuty + report.tasksByUnit {
+        for d in report.assignedTasks {
             rows.append([
                 cell(d.code, align: centre), cell(d.title), cell(String(d.total), align: right), cell(String(d.done), align: right),
                 cell(String(d.inProgress), align: right), cell(String(d.notStarted), align: right),
@@ -326,6 +312,9 @@ struct DocxReport {
         let centred = "<w:tc><w:p><w:r><w:t>"
         let close = "</w:t></w:r></w:p></w:tc>"
         let note = "<w:r><w:br/></w:r><w:r><w:rPr><w:rStyle w:val=\"EvNote\"/></w:rPr>"
+        // The external version names units and forms, not their codes.
+        let unitNames = Dictionary(report.units.map { ($0.unit, $0.name) }, uniquingKeysWith: { a, _ in a })
+        let formNames = Dictionary(report.totals.byForm.map { ($0.code, $0.title) }, uniquingKeysWith: { a, _ in a })
         for (i, e) in report.evidence.enumerated() {
             w.raw("<w:tr><w:trPr><w:cantSplit/></w:trPr>")
             w.raw(centred)
@@ -335,10 +324,10 @@ struct DocxReport {
             w.day(e.date)
             w.raw(close)
             w.raw(centred)
-            w.text(e.unit)
+            w.text(isInternal ? e.unit : unitNames[e.unit] ?? e.unit)
             w.raw(close)
             w.raw(centred)
-            w.text(e.form)
+            w.text(isInternal ? e.form : formNames[e.form] ?? e.form)
             w.raw(close)
             w.raw("<w:tc><w:p><w:pPr><w:pStyle w:val=\"EvL\"/></w:pPr><w:r>")
             w.textElement(e.title)
@@ -348,7 +337,7 @@ struct DocxReport {
                 w.textElement(u)
                 w.raw("</w:r>")
             }
-            if let l = e.lateFrom {
+            if isInternal, let l = e.lateFrom {
                 w.raw(note)
                 w.textElement("Nhập muộn (kỳ \(l))")
                 w.raw("</w:r>")

@@ -22,13 +22,14 @@ public enum ReportFormat: String, Sendable, CaseIterable {
 }
 
 extension ConsolidatedReport {
-    /// The report in `format`, as the bytes of the file.
-    public func export(_ format: ReportFormat) throws -> Data {
+    /// The report in `format`, as the bytes of the file. The audience and the part shape the
+    /// documents (DOCX, Markdown); CSV and JSON are data for other systems and always whole.
+    public func export(_ format: ReportFormat, audience: ReportAudience = .external, part: ReportPart = .full) throws -> Data {
         switch format {
         case .json: return try jsonData()
         case .csv: return csvData()
-        case .md: return Data(markdown().utf8)
-        case .docx: return try DocxReport(report: self).data()
+        case .md: return Data(markdown(audience: audience, part: part).utf8)
+        case .docx: return try DocxReport(report: self, audience: audience, part: part).data()
         }
     }
 }

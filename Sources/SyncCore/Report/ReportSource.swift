@@ -19,7 +19,10 @@ public struct ReportSource: Sendable {
         // A task belongs to the plan year of its due date; one without a due date, to the first plan.
         let first = book.firstYear ?? plan.plan.year
         let tasks = try store.tasks(unit: unit).filter { t in (t.due.map(PlanBook.planYear(of:)) ?? first) == plan.plan.year }
-        return ReportInput(catalog: plan, activities: activities, reports: reports, tasks: tasks)
+        let w = period.window
+        let directives = try store.directives(from: w.from, to: w.to)
+        let draft = try store.draft(period: period.description, unit: plan.officeCode)
+        return ReportInput(catalog: plan, activities: activities, reports: reports, tasks: tasks, directives: directives, draft: draft)
     }
 
     /// The consolidated report for `period` from everything the store holds.

@@ -144,10 +144,19 @@ struct WordML {
         return w
     }
 
-    /// Closes a `document(capacity:)` writer with the page set-up.
-    mutating func finishDocument() {
-        raw(Self.sectionProperties)
+    /// Closes a `document(capacity:)` writer with the page set-up of its last section
+    /// (`restartNumbering`: its pages are numbered from 1, as an annex's are).
+    mutating func finishDocument(restartNumbering: Bool = false) {
+        raw(Self.sectionProperties(restartNumbering: restartNumbering))
         raw("</w:body></w:document>")
+    }
+
+    /// Ends the current section (the next part starts on a new page with its own numbering):
+    /// WordprocessingML keeps a section's set-up in its last paragraph.
+    mutating func endSection(restartNumbering: Bool) {
+        raw("<w:p><w:pPr><w:pStyle w:val=\"TableText\"/>")
+        raw(Self.sectionProperties(restartNumbering: restartNumbering))
+        raw("</w:pPr></w:p>")
     }
 
     /// A table with the given column widths (twips). Cell contents are already-built paragraph XML.
@@ -233,12 +242,14 @@ struct WordML {
 
     /// The page set-up: A4 portrait; margins top/bottom 20 mm, left 30 mm, right 15 mm; page
     /// number header from page 2 (a different, empty first-page header).
-    static let sectionProperties = """
-        <w:sectPr><w:headerReference w:type="default" r:id="rIdHeaderDefault"/><w:headerReference w:type="first" r:id="rIdHeaderFirst"/>\
-        <w:pgSz w:w="11906" w:h="16838"/>\
-        <w:pgMar w:top="1134" w:right="850" w:bottom="1134" w:left="1701" w:header="567" w:footer="567" w:gutter="0"/>\
-        <w:titlePg/></w:sectPr>
+    static func sectionProperties(restartNumbering: Bool) -> String {
         """
+        <w:sectPr><w:headerReference w:type="default" r:id="rIdHeaderDefault"/><w:headerReference w:type="first" r:id="rIdHeaderFirst"/>\
+        <w:type w:val="nextPage"/><w:pgSz w:w="11906" w:h="16838"/>\
+        <w:pgMar w:top="1134" w:right="850" w:bottom="1134" w:left="1701" w:header="567" w:footer="567" w:gutter="0"/>\
+        \(restartNumbering ? "<w:pgNumType w:start=\"1\"/>" : "")<w:titlePg/></w:sectPr>
+        """
+    }
 
     /// The whole package. Entries get a fixed date so equal reports give equal bytes.
     static func package(document: [UInt8], title: String) throws -> Data {
@@ -310,7 +321,6 @@ struct WordML {
                     <w:r><w:rPr><w:sz w:val="26"/><w:szCs w:val="26"/></w:rPr><w:fldChar w:fldCharType="begin"/></w:r>\
                     <w:r><w:rPr><w:sz w:val="26"/><w:szCs w:val="26"/></w:rPr><w:instrText xml:space="preserve"> PAGE </w:instrText></w:r>\
                     <w:r><w:rPr><w:sz w:val="26"/><w:szCs w:val="26"/></w:rPr><w:fldChar w:fldCharType="separate"/></w:r>\
-                    <w:r><w:rPr><w:sz w:val="26"/><w:szCs w:val="26"/></w:rPr><w:t>2</w:t></w:r>\
                     <w:r><w:rPr><w:sz w:val="26"/><w:szCs w:val="26"/></w:rPr><w:fldChar w:fldCharType="end"/></w:r></w:p></w:hdr>
                     """
             ),

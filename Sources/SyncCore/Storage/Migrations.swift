@@ -248,6 +248,39 @@ enum Migrations {
                     ) WITHOUT ROWID;
                     """)
         }
+        m.registerMigration("v5-duties-and-drafts") { db in
+            // Schema 3 (docs/REPORTS.md): the duty an activity serves, the Office's direction
+            // documents and its consolidated draft of each period. Ops of these kinds and field
+            // that an older program kept in `unknown_op` are applied at open (`applyOpsNowKnown`).
+            try db.execute(
+                sql: """
+                    ALTER TABLE activity ADD COLUMN duty TEXT;
+
+                    CREATE TABLE directive (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        unit TEXT,
+                        symbol TEXT,
+                        issued TEXT,
+                        summary TEXT,
+                        deleted INTEGER NOT NULL DEFAULT 0 CHECK (deleted IN (0, 1)),
+                        meta BLOB NOT NULL
+                    );
+
+                    CREATE TABLE consolidated_draft (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        unit TEXT,
+                        period TEXT,
+                        direction TEXT,
+                        strengths TEXT,
+                        weaknesses TEXT,
+                        causes TEXT,
+                        next_tasks TEXT,
+                        proposals TEXT,
+                        deleted INTEGER NOT NULL DEFAULT 0 CHECK (deleted IN (0, 1)),
+                        meta BLOB NOT NULL
+                    );
+                    """)
+        }
         return m
     }
 }

@@ -95,7 +95,7 @@ extension ReplicaStore {
         RecordID(kind: .task, owner: unit, suffix: year == 2026 ? duty : "\(duty)-\(year)")
     }
 
-    private func requireOffice(_ what: String) throws -> Identity {
+    func requireOffice(_ what: String) throws -> Identity {
         let me = try requireIdentity()
         guard me.unit == catalog.officeCode else {
             throw SyncError(

@@ -33,7 +33,7 @@ extension ReplicaStore {
         ActivityRow(
             id: r[0], unit: r[1] ?? "", date: r[2] ?? "", form: r[3] ?? "",
             content: (r[4] as String?)?.split(separator: ",").map(String.init) ?? [], title: r[5] ?? "",
-            description: r[6], quantity: r[7], participants: r[8], url: r[9], note: r[10], recorded: r[11] ?? "")
+            description: r[6], quantity: r[7], participants: r[8], url: r[9], note: r[10], recorded: r[11] ?? "", duty: r[12])
     }
 
     /// Activities not deleted, filtered by unit, a date window and a diacritic-insensitive search,
@@ -44,7 +44,7 @@ extension ReplicaStore {
             try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT id, unit, date, form, content, title, description, quantity, participants, url, note, recorded
+                    SELECT id, unit, date, form, content, title, description, quantity, participants, url, note, recorded, duty
                     FROM activity
                     WHERE deleted = 0 AND (?1 IS NULL OR unit = ?1) AND (?2 IS NULL OR date >= ?2) AND (?3 IS NULL OR date <= ?3)
                     """, arguments: [unit, from, to]
@@ -67,7 +67,7 @@ extension ReplicaStore {
             try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT id, unit, date, form, content, title, description, quantity, participants, url, note, recorded
+                    SELECT id, unit, date, form, content, title, description, quantity, participants, url, note, recorded, duty
                     FROM activity WHERE id = ? AND deleted = 0
                     """, arguments: [id]
             ).first.map(Self.activityRow)
@@ -89,6 +89,36 @@ extension ReplicaStore {
                     status: UnitReportStatus(rawValue: r[6] ?? "") ?? .draft,
                     figures: r[7], figuresHash: r[8], submittedAt: r[9], tthcTotal: r[10], tthcOnline: r[11], dossiersTotal: r[12],
                     dossiersOnline: r[13])
+            }
+        }
+    }
+
+    /// The Office's direction documents not deleted, issued in `[from, to]` when given, by date then symbol.
+    public func directives(from: String? = nil, to: String? = nil) throws -> [DirectiveRow] {
+        try read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT id, unit, symbol, issued, summary FROM directive
+                    WHERE deleted = 0 AND (?1 IS NULL OR issued >= ?1) AND (?2 IS NULL OR issued <= ?2) ORDER BY issued, symbol, id
+                    """, arguments: [from, to]
+            ).map { r in DirectiveRow(id: r[0], unit: r[1] ?? "", symbol: r[2] ?? "", issued: r[3] ?? "", summary: r[4] ?? "") }
+        }
+    }
+
+    /// The consolidated draft of `period` by `unit` (the Office), when one exists and is not deleted.
+    public func draft(period: String, unit: String) throws -> DraftRow? {
+        try read { db in
+            try Row.fetchOne(
+                db,
+                sql: """
+                    SELECT id, unit, period, direction, strengths, weaknesses, causes, next_tasks, proposals
+                    FROM consolidated_draft WHERE id = ? AND deleted = 0
+                    """, arguments: [RecordID(kind: .draft, owner: unit, suffix: period).rawValue]
+            ).map { r in
+                DraftRow(
+                    id: r[0], unit: r[1] ?? "", period: r[2] ?? "", direction: r[3], strengths: r[4], weaknesses: r[5], causes: r[6],
+                    nextTasks: r[7], proposals: r[8])
             }
         }
     }

@@ -10,7 +10,7 @@ extension ReplicaStore {
             let rows = try Row.fetchCursor(
                 db,
                 sql: """
-                    SELECT id, unit, date, form, content, title, description, quantity, participants, url, note, recorded
+                    SELECT id, unit, date, form, content, title, description, quantity, participants, url, note, recorded, duty
                     FROM activity
                     WHERE deleted = 0 AND date >= ?1 AND date <= ?2 AND (?3 IS NULL OR unit = ?3)
                     ORDER BY date, unit, id

@@ -7,8 +7,13 @@ struct HubReportCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "report", abstract: "Lập báo cáo tổng hợp của Ban từ số liệu gốc của mọi đơn vị (DOCX theo Nghị định 30/2020, MD, CSV, JSON).",
         discussion: """
-            Ví dụ: hub report --period 2026-Q1 --format docx --out bao-cao-quy-1.docx --number 05 --date 2026-03-16
+            Ví dụ: hub report --period 2026-Q1 --format docx --out bao-cao-quy-1.docx --date 2026-03-16
+                   hub report --period 2026-Q1 --audience internal --format md --out noi-bo-quy-1.md
+                   hub report --period 2026-Q1 --part section --out phan-tuyen-truyen-quy-1.docx
                    hub report --from 2026-03-01 --to 2026-03-31 --format md --out thang-3.md
+            Bản gửi UBND tỉnh, Sở Nội vụ (--audience external, mặc định) gọi đơn vị bằng tên, không có mã nội bộ, tình hình
+            gửi báo cáo hay ghi chú nhập muộn; --audience internal giữ cả cho Văn phòng. Mục I, III–V lấy từ dự thảo tổng hợp
+            của Văn phòng (unit-client report consolidate); chưa có dự thảo thì là gợi ý tính từ số liệu.
             Mọi tổng số được tính lại từ các hoạt động gốc (các kỳ chồng lên nhau); hoạt động nhập sau khi đơn vị đã gửi báo cáo
             kỳ đó được tính vào kỳ tiếp theo, ghi chú «nhập muộn».
             """)
@@ -25,7 +30,15 @@ struct HubReportCommand: AsyncParsableCommand {
     var format: ReportFormat = .docx
     @Option(help: "Tệp kết quả.")
     var out: String
-    @Option(help: "Số văn bản (ví dụ 05); để trống nếu chưa cấp số.")
+    @Option(
+        help: "Bản gửi: external (UBND tỉnh, Sở Nội vụ; mặc định) hoặc internal (nội bộ Văn phòng, có mã và tình hình gửi báo cáo).",
+        transform: ReportAudience.reading("audience"))
+    var audience: ReportAudience = .external
+    @Option(
+        help: "Phần: full (cả báo cáo, mặc định) hoặc section (phần tuyên truyền và phụ lục số liệu để lồng ghép vào báo cáo CCHC định kỳ).",
+        transform: ReportPart.reading("part"))
+    var part: ReportPart = .full
+    @Option(help: "Số văn bản do văn thư cấp khi phát hành; mặc định để trống («Số:      /BC-…»).")
     var number: String?
     @Option(help: "Ngày ký (YYYY-MM-DD); mặc định hôm nay.")
     var date: String?
@@ -74,7 +87,7 @@ struct HubReportCommand: AsyncParsableCommand {
             catalog: try s.planBook().plan(for: p), number: number?.trimmingCharacters(in: .whitespaces), date: day,
             signerName: signer.map { VietnameseText.nfc($0.trimmingCharacters(in: .whitespaces)) })
         let report = try ReportSource(store: s).consolidatedReport(for: p, heading: heading)
-        let data = try report.export(fmt)
+        let data = try report.export(fmt, audience: audience, part: part)
         try UserFile.write(data, to: out, field: "out")
         print("Đã lập báo cáo \(report.subject) (\(fmt.rawValue)): \(outURL.path)")
         print(

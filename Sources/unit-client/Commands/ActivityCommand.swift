@@ -32,7 +32,19 @@ struct ActivityCommand: AsyncParsableCommand {
             changes.insert(("unit", .text(me.unit)), at: 0)
             changes.append(("recorded", .text(ISO8601DateFormatter().string(from: Date()))))
             changes.append(("deleted", .int(0)))
+            // The duty it serves: as given, or suggested from the unit, form and content.
+            var suggested: String?
+            if fields.duty == nil, let date = fields.date, let form = fields.form, CalendarDay.isValid(date),
+                let plan = try s.planBook().plan(year: PlanBook.planYear(of: date))
+            {
+                let content = (fields.content ?? "").uppercased().split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+                suggested = DutySuggestion.suggest(unit: me.unit, form: form.uppercased(), content: content, catalog: plan)
+                if let suggested { changes.append(("duty", .text(suggested))) }
+            }
             let id = try s.createRecord(kind: .activity, owner: me.unit, changes: changes)
+            if let suggested {
+                print("Nhiệm vụ phục vụ: \(suggested) (gợi ý theo hình thức; sửa bằng «activity edit \(id.rawValue) --duty TN..»).")
+            }
             print("Đã ghi nhận hoạt động:")
             print(id.rawValue)
         }

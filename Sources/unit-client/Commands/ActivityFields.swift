@@ -26,6 +26,11 @@ extension ActivityCommand {
         var url: String?
         @Option(help: "Ghi chú.")
         var note: String?
+        @Option(
+            help:
+                "Nhiệm vụ của Kế hoạch mà hoạt động phục vụ (TN01…, xem «unit-client plan»); khi thêm mà không ghi thì gợi ý theo đơn vị, hình thức và nội dung."
+        )
+        var duty: String?
 
         func changes() -> [(String, Value)] {
             var c: [(String, Value)] = []
@@ -38,6 +43,7 @@ extension ActivityCommand {
             if let participants { c.append(("participants", participants.value)) }
             if let url { c.append(("url", url.isEmpty ? .null : .text(url))) }
             if let note { c.append(("note", note.isEmpty ? .null : .text(note))) }
+            if let duty { c.append(("duty", duty.isEmpty ? .null : .text(duty.uppercased()))) }
             return c
         }
     }

@@ -11,7 +11,7 @@ struct ReportCommand: AsyncParsableCommand {
             quý III: 15/06 → 14/09; năm: → 14/12). Khi gửi, số liệu được chốt kèm mã băm SHA-256; hoạt động nhập sau thời điểm gửi
             được tính vào báo cáo kỳ tiếp theo và ghi chú «nhập muộn».
             """,
-        subcommands: [Draft.self, Show.self, Submit.self], defaultSubcommand: Show.self)
+        subcommands: [Draft.self, Show.self, Submit.self, Consolidate.self], defaultSubcommand: Show.self)
 
     struct PeriodOption: ParsableArguments {
         @Option(help: "Kỳ báo cáo: 2026-Q1…Q4, 2026-H1 (6 tháng), 2026-9M (9 tháng), 2026-Y (năm).", transform: ReportPeriod.reading("period"))

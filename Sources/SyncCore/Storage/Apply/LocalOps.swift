@@ -76,9 +76,10 @@ public struct LocalWriteBatch {
         if plans == nil { plans = try ReplicaStore.planBook(session.db, base: session.rules.validator.catalog) }
         guard let plans else { return }
         if record.kind == .activity {
-            guard !names.isDisjoint(with: ["date", "form", "content"]), let date = try value("date").text else { return }
+            guard !names.isDisjoint(with: ["date", "form", "content", "duty"]), let date = try value("date").text else { return }
             let content = (try value("content").text ?? "").split(separator: ",").map(String.init)
             try plans.checkActivity(date: date, form: try value("form").text, content: content)
+            if let duty = try value("duty").text { try plans.checkDuty(duty, unit: record.owner, date: date) }
         } else {
             guard !names.isDisjoint(with: ["item", "due"]), let item = try value("item").text else { return }
             try plans.checkTaskItem(item, on: try value("due").text ?? CalendarDay.today())

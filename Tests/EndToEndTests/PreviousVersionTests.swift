@@ -92,10 +92,13 @@ struct PreviousVersionTests {
         #expect(after == (try Run.ok(.unitClient, ["dump", "--db", unit], in: dir.url).stdout), "hub and unit differ after the upgrade")
     }
 
+    /// The CSV byte for byte; the JSON key by key: every key the previous release wrote has the value it wrote
+    /// (schema 2 only adds keys: duties, directives, the Ban's text, docs/REPORTS.md). The Markdown and DOCX
+    /// bodies were rewritten on purpose (issue 12: duties from evidence, the Ban's own text); their figures are
+    /// the JSON's.
     @Test(
         "The reports come out as the previous release wrote them",
         arguments: [
-            ("q1.md", ["--period", "2026-Q1", "--format", "md", "--number", "05", "--date", "2026-03-16"]),
             ("q1.csv", ["--period", "2026-Q1", "--format", "csv", "--number", "05", "--date", "2026-03-16"]),
             ("q1.json", ["--period", "2026-Q1", "--format", "json", "--number", "05", "--date", "2026-03-16"]),
             ("y.json", ["--period", "2026-Y", "--format", "json", "--date", "2026-12-20"]),
@@ -108,6 +111,17 @@ struct PreviousVersionTests {
         let written = String(decoding: try Data(contentsOf: URL(fileURLWithPath: out)), as: UTF8.self)
         var expected = String(decoding: try Self.fixture(file), as: UTF8.self)
         for (before, after) in Self.corrected { expected = expected.replacingOccurrences(of: before, with: after) }
-        #expect(written == expected, "\(file) differs from the previous release's (wording corrections aside)")
+        guard file.hasSuffix(".json") else {
+            #expect(written == expected, "\(file) differs from the previous release's (wording corrections aside)")
+            return
+        }
+        let now = try #require(try JSONSerialization.jsonObject(with: Data(written.utf8)) as? [String: Any])
+        let then = try #require(try JSONSerialization.jsonObject(with: Data(expected.utf8)) as? [String: Any])
+        #expect(then["schema"] as? Int == 1 && now["schema"] as? Int == 2)
+        func bytes(_ v: Any) throws -> Data { try JSONSerialization.data(withJSONObject: ["v": v], options: [.sortedKeys]) }
+        for (key, value) in then where key != "schema" {
+            let mine = try #require(now[key], "\(file): «\(key)» is gone")
+            #expect(try bytes(mine) == (try bytes(value)), "\(file): «\(key)» differs from the previous release's")
+        }
     }
 }

@@ -214,7 +214,7 @@ struct ReportCommandTests {
         #expect(r.status == 0, "\(r.stderr)")
         let text = try String(contentsOfFile: md, encoding: .utf8)
         #expect(text.contains("# BÁO CÁO") && text.contains("từ ngày 01/03/2026 đến ngày 31/03/2026"))
-        #expect(text.contains("Tổng số hoạt động: **3**"))
+        #expect(text.contains("các phòng, đơn vị đã thực hiện 03 hoạt động"), "\(text)")
     }
 
     @Test(

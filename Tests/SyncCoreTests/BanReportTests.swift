@@ -249,4 +249,57 @@ struct BanReportTests {
         #expect(try upgraded.dump() == vp.dump())
         #expect(try upgraded.directives().count == 1 && upgraded.draft(period: "2026-Q1", unit: "VP")?.causes == "Nguyên nhân")
     }
+
+    @Test("Periods as plan data: Nghị định 09 by default; a plan's own cut-off moves the windows, the late-entry rule and the deadline")
+    func reportingCalendar() throws {
+        // The default is exactly the code's Nghị định 09 windows, for every period of several years.
+        for y in 2026...2030 {
+            for p in [ReportPeriod.quarter(y, 1), .quarter(y, 2), .quarter(y, 3), .quarter(y, 4), .halfYear(y), .nineMonths(y), .year(y)] {
+                #expect(ReportingCalendar.decree09.window(p) == p.window, "\(p)")
+            }
+        }
+        #expect(ReportingCalendar.decree09.deadline(.quarter(2026, 1)) == "2026-03-20")
+        // A province closing data at month end, reports due on the 10th of the next month.
+        let monthEnd = ReportingCalendar(basis: "Quyết định 15/2026/QĐ-UBND", cutoffDay: 31, deadlineDay: 10)
+        #expect(monthEnd.window(.quarter(2027, 1)) == ("2026-12-15", "2027-03-31"))
+        #expect(monthEnd.window(.quarter(2027, 2)) == ("2027-04-01", "2027-06-30"))
+        #expect(monthEnd.window(.quarter(2027, 4)) == ("2027-10-01", "2027-12-14"))
+        #expect(monthEnd.window(.quarter(2028, 1)).from == "2027-12-15", "the plan year's bounds stay")
+        #expect(monthEnd.deadline(.quarter(2027, 1)) == "2027-04-10" && monthEnd.deadline(.year(2027)) == "2028-01-10")
+        #expect(ReportingCalendar(basis: "x", cutoffDay: 30, deadlineDay: 5).window(.quarter(2027, 1)).to == "2027-03-30")
+        // The Office imports a 2027 plan that sets it; a replica reads it from the synced heading.
+        let office = try ReplicaStore.inMemory()
+        try office.initialise(identity: .init(replica: try #require(ReplicaID("bbbb0041")), unit: "VP"))
+        var plan = Catalog.standard
+        plan.plan.year = 2027
+        plan.plan.title = "Kế hoạch tuyên truyền cải cách hành chính năm 2027"
+        var bad = plan
+        bad.reporting = ReportingCalendar(basis: "x", cutoffDay: 40, deadlineDay: 10)
+        do {
+            try office.importPlan(bad)
+            Issue.record("a cut-off of 40 was accepted")
+        } catch let e as SyncError {
+            #expect(e.field == "reporting.cutoffDay" && e.message.contains("40"))
+        }
+        plan.reporting = monthEnd
+        try office.importPlan(plan)
+        let hub = try ReplicaStore.inMemory()
+        try hub.initialise(identity: nil)
+        try hub.apply(try office.ops(after: hub.versionVector()), source: OpSource.peer(authenticated: nil, unit: nil))
+        #expect(try hub.planBook().plan(year: 2027)?.reporting == monthEnd)
+        #expect(try hub.planBook().plan(year: 2026)?.reporting == nil)
+        // An activity of 20/3/2027 is in 2027-Q1 under that plan (it would be Q2 under Nghị định 09).
+        try F.add(office, date: "2027-03-20", form: "HT08", content: ["ND05"], quantity: 1, title: "Bản tin tháng 3")
+        try hub.apply(try office.ops(after: hub.versionVector()), source: OpSource.peer(authenticated: nil, unit: nil))
+        let heading = ReportHeading(catalog: plan, date: "2027-04-05")
+        let q1 = try ReportSource(store: hub).consolidatedReport(for: .quarter(2027, 1), heading: heading)
+        let q2 = try ReportSource(store: hub).consolidatedReport(for: .quarter(2027, 2), heading: heading)
+        #expect(q1.to == "2027-03-31" && q1.totals.activities == 1 && q2.totals.activities == 0)
+        #expect(q1.deadline == "2027-04-10")
+        let inside = try Self.paragraphs(q1, .internal).joined(separator: "\n")
+        #expect(inside.contains("theo Quyết định 15/2026/QĐ-UBND: đến ngày 31/3/2027; hạn gửi báo cáo của Ban: ngày 10/4/2027"))
+        #expect(try DocxInspector(try q1.export(.docx)).paragraphs().contains("(Số liệu tính từ ngày 15/12/2026 đến ngày 31/3/2027)"))
+        // The unit's own figures use the same window.
+        #expect(try ReportSource(store: hub).unitFigures(unit: "VP", period: .quarter(2027, 1)).to == "2027-03-31")
+    }
 }

@@ -318,12 +318,15 @@ import Testing
             case ("HD", 4): return ReplicaID(parts[2]) == nil || UInt64(parts[3]) == nil ? nil : (.activity, parts[1])
             case ("BC", 3): return (.report, parts[1])
             case ("KH", 3): return parts[1].count == 4 && parts[1].allSatisfy { $0.isASCII && $0.isNumber } ? (.plan, parts[1]) : nil
+            case ("VB", 4): return ReplicaID(parts[2]) == nil || UInt64(parts[3]) == nil ? nil : (.directive, parts[1])
+            case ("TH", 3): return (.draft, parts[1])
             default: return nil
             }
         }
         var rng = SplitMix64(seed: 0x1D)
         let pieces = [
-            "RE", "NV", "HD", "BC", "KH", ".", ".", "VP", "a1b2c3d4", "7", "-", "Z", "ab", "Đ", "18446744073709551616", "x y", "", "HD.VP.", ".12",
+            "RE", "NV", "HD", "BC", "KH", "VB", "TH", ".", ".", "VP", "a1b2c3d4", "7", "-", "Z", "ab", "Đ", "18446744073709551616", "x y", "",
+            "HD.VP.", ".12",
             "2026", "KH.2026.",
         ]
         var valid = Set<EntityKind>()

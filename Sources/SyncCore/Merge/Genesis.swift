@@ -51,6 +51,8 @@ public enum PlanEntries {
         var legalReferences: [Catalog.LegalReference]
         var recipients: [String]
         var signer: Catalog.Signer
+        /// Absent in the 2026 plan (genesis bytes unchanged): Nghị định 09/2019.
+        var reporting: ReportingCalendar?
     }
 
     public static func record(year: Int, code: String) -> RecordID {
@@ -67,7 +69,7 @@ public enum PlanEntries {
         let p = catalog.plan
         let document = Document(
             agency: p.agency, agencyName: p.agencyName, agencyShort: p.agencyShort, parent: p.parent, place: p.place, targets: catalog.targets,
-            legalReferences: catalog.legalReferences, recipients: catalog.recipients, signer: catalog.signer)
+            legalReferences: catalog.legalReferences, recipients: catalog.recipients, signer: catalog.signer, reporting: catalog.reporting)
         let json = (try? JSONEncoder.canonical.encode(document)).map { String(decoding: $0, as: UTF8.self) }
         entry(headingCode, [("type", .text("plan")), ("title", text(p.title)), ("symbol", text(p.symbol)), ("document", text(json))])
         for i in catalog.contentItems {

@@ -100,6 +100,11 @@ public struct Catalog: Sendable, Codable {
     public var legalReferences: [LegalReference]
     public var recipients: [String]
     public var signer: Signer
+    /// The plan's reporting calendar; nil follows Nghị định 09/2019 (`ReportingCalendar.decree09`).
+    public var reporting: ReportingCalendar? = nil
+
+    /// The cut-offs and deadline of this plan's periods.
+    public var calendar: ReportingCalendar { reporting ?? .decree09 }
 
     public init(
         plan: Plan, units: [Unit], contentItems: [ContentItem], forms: [Form], duties: [Duty], targets: [Target],
@@ -117,7 +122,7 @@ public struct Catalog: Sendable, Codable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case plan, units, contentItems, forms, duties, targets, legalReferences, recipients, signer
+        case plan, units, contentItems, forms, duties, targets, legalReferences, recipients, signer, reporting
     }
 
     /// A plan file may leave out `units` (the organisation's units are not the plan's to change),
@@ -133,6 +138,7 @@ public struct Catalog: Sendable, Codable {
         legalReferences = try c.decodeIfPresent([LegalReference].self, forKey: .legalReferences) ?? []
         recipients = try c.decode([String].self, forKey: .recipients)
         signer = try c.decode(Signer.self, forKey: .signer)
+        reporting = try c.decodeIfPresent(ReportingCalendar.self, forKey: .reporting)
     }
 
     /// The catalog that ships with the programs, or why it could not be read. Read once.

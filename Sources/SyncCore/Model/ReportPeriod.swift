@@ -99,6 +99,12 @@ public enum CalendarDay {
         return Int64(era * 146_097 + doe - 719_468)
     }
 
+    /// The number of days of `month` (1–12) in `year`.
+    public static func daysIn(year: Int, month: Int) -> Int {
+        let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
+        return [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1]
+    }
+
     public static func isValid(_ s: String) -> Bool {
         let parts = s.split(separator: "-", omittingEmptySubsequences: false)
         // Digits only: `Int("+3")` would accept a sign.

@@ -205,7 +205,7 @@ extension ConsolidatedReport {
                 "Đẩy mạnh tuyên truyền, hướng dẫn tổ chức, cá nhân sử dụng dịch vụ công trực tuyến toàn trình để đạt chỉ tiêu 100% của Kế hoạch.")
         }
         let names = Dictionary(units.map { ($0.unit, $0.name) }, uniquingKeysWith: { a, _ in a })
-        for task in openTasks.prefix(20) {
+        for task in openAssignedTasks.prefix(20) {
             t.nextTasks.append("\(names[task.unit] ?? task.unit): \(task.title).")
         }
         if let next {

@@ -197,7 +197,7 @@ public struct ReportTotals: Codable, Sendable, Equatable {
 /// The hub's consolidated report for one period, assembled from every unit's raw records.
 public struct ConsolidatedReport: Codable, Sendable, Equatable {
     /// Version of this JSON shape, for systems that read the export: 2 added `directives`,
-    /// `legalBasis`, `duties`, `targets`, `text` and `assignedTasks` (docs/REPORTS.md).
+    /// `legalBasis`, `duties`, `targets`, `text`, `assignedTasks` and `openAssignedTasks` (docs/REPORTS.md).
     public var schema = 2
     public var heading: ReportHeading
     public var period: String
@@ -230,14 +230,19 @@ public struct ConsolidatedReport: Codable, Sendable, Equatable {
     public var text = BanText()
     /// Progress of the tasks the Office assigned (not the plan's standing duties).
     public var assignedTasks: [ProgressCount] = []
+    /// Of `openTasks`, those the Office assigned: next period's work in the suggested text.
+    public var openAssignedTasks: [TaskRow] = []
+    /// The reporting calendar of the period's plan, and the day this report is due.
+    public var reporting: ReportingCalendar = .decree09
+    public var deadline: String?
 
     /// The year used in the heading when no date is given.
     public var year: Int { Int(to.prefix(4)) ?? 2026 }
 
     public static func assemble(period: ReportPeriod, input: ReportInput, heading: ReportHeading) -> ConsolidatedReport {
         let catalog = input.catalog
-        let rule = LateEntryRule(period: period, reports: input.reports)
-        let w = period.window
+        let rule = LateEntryRule(period: period, reports: input.reports, calendar: catalog.calendar)
+        let w = catalog.calendar.window(period)
         let code = period.description
 
         // Units that existed at some point of the window, plus any unit with records in it.
@@ -325,8 +330,8 @@ public struct ConsolidatedReport: Codable, Sendable, Equatable {
         let year = catalog.plan.year
         let standing = Set(catalog.duties.flatMap { d in d.units.map { ReplicaStore.dutyTaskID(unit: $0, duty: d.code, year: year).rawValue } })
         let assigned = input.tasks.filter { !standing.contains($0.id) }
-        let (byDuty, byUnit, _) = progress(tasks: input.tasks, catalog: catalog, unitCodes: unitCodes)
-        let (assignedByItem, _, open) = progress(tasks: assigned, catalog: catalog, unitCodes: unitCodes)
+        let (byDuty, byUnit, open) = progress(tasks: input.tasks, catalog: catalog, unitCodes: unitCodes)
+        let (assignedByItem, _, openAssigned) = progress(tasks: assigned, catalog: catalog, unitCodes: unitCodes)
         let submittedCodes = units.filter { $0.status == .submitted }.map(\.unit)
         var report = ConsolidatedReport(
             heading: heading, period: code, periodName: period.vietnameseName, from: w.from, to: w.to,
@@ -342,6 +347,9 @@ public struct ConsolidatedReport: Codable, Sendable, Equatable {
         report.duties = dutyResults(catalog: catalog, counted: counted, submitted: submittedCodes.count, expected: units.count)
         report.targets = targetChecks(catalog: catalog, services: services)
         report.assignedTasks = assignedByItem.filter { $0.total > 0 }
+        report.openAssignedTasks = openAssigned
+        report.reporting = catalog.calendar
+        report.deadline = catalog.calendar.deadline(period)
         let suggestion = report.suggestedText()
         report.text = input.draft.map { BanText(draft: $0, suggestion: suggestion) } ?? suggestion
         return report

@@ -33,10 +33,10 @@ public struct LateEntryRule: Sendable {
         let to: String
         let predecessors: [Node]
 
-        init(period: ReportPeriod, predecessors: [Node]) {
+        init(period: ReportPeriod, calendar: ReportingCalendar, predecessors: [Node]) {
             self.period = period
             self.code = period.description
-            let w = period.window
+            let w = calendar.window(period)
             self.from = w.from
             self.to = w.to
             self.predecessors = predecessors
@@ -50,7 +50,7 @@ public struct LateEntryRule: Sendable {
     /// How far back a late entry may have rolled (periods): two years of quarters.
     static let maxDepth = 8
 
-    public init(period: ReportPeriod, reports: [UnitReportRow]) {
+    public init(period: ReportPeriod, reports: [UnitReportRow], calendar: ReportingCalendar = .decree09) {
         var subs: [String: [String: Int64]] = [:]
         for r in reports where r.status == .submitted {
             guard let at = r.submittedAt, let ms = Timestamp.epochMillis(at) else { continue }
@@ -59,13 +59,13 @@ public struct LateEntryRule: Sendable {
         self.submissions = subs
         let submittedPeriods = Set(subs.values.flatMap(\.keys))
         func build(_ p: ReportPeriod, depth: Int) -> Node {
-            guard depth > 0 else { return Node(period: p, predecessors: []) }
+            guard depth > 0 else { return Node(period: p, calendar: calendar, predecessors: []) }
             // Only a submitted predecessor can have late entries to pass on.
             let preds = Self.predecessors(of: p).filter { submittedPeriods.contains($0.description) }
-            return Node(period: p, predecessors: preds.map { build($0, depth: depth - 1) })
+            return Node(period: p, calendar: calendar, predecessors: preds.map { build($0, depth: depth - 1) })
         }
         if case .adHoc = period {
-            self.root = Node(period: period, predecessors: [])
+            self.root = Node(period: period, calendar: calendar, predecessors: [])
         } else {
             self.root = build(period, depth: Self.maxDepth)
         }

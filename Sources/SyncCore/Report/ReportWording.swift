@@ -232,6 +232,11 @@ struct BodyText {
             heading(6, "Tình hình gửi báo cáo của các đơn vị")
             let names = Dictionary(report.units.map { ($0.unit, $0.name) }, uniquingKeysWith: { a, _ in a })
             func list(_ codes: [String]) -> String { codes.isEmpty ? "không có" : codes.map { names[$0] ?? $0 }.joined(separator: "; ") }
+            if let deadline = report.deadline {
+                text(
+                    "- Thời gian chốt số liệu theo \(report.reporting.basis): đến ngày \(ReportHeading.officialDay(report.to)); hạn gửi báo cáo của Ban: ngày \(ReportHeading.officialDay(deadline))."
+                )
+            }
             text("- Đơn vị đã gửi báo cáo: \(list(report.submitted)).")
             text("- Đơn vị chưa gửi báo cáo: \(list(report.notSubmitted)).")
             if t.lateEntries > 0 {

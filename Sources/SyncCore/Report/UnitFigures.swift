@@ -113,8 +113,11 @@ struct FigureAccumulator {
     var counted: [(ActivityRow, String?)] = []
     /// Off for grand totals over every unit: their evidence is the annex already.
     var trackEvidence = true
+    /// The plan's cut-offs, for the window the figures name.
+    var calendar = ReportingCalendar.decree09
 
     init(catalog: Catalog) {
+        calendar = catalog.calendar
         byContent = catalog.contentItems.map { ContentTotal(code: $0.code, title: $0.title, activities: 0, participants: 0) }
         byForm = catalog.forms.map {
             FormTotal(
@@ -150,7 +153,7 @@ struct FigureAccumulator {
     }
 
     func figures(unit: String, period: ReportPeriod) -> UnitFigures {
-        let w = period.window
+        let w = calendar.window(period)
         return UnitFigures(
             unit: unit, period: period.description, from: w.from, to: w.to, activities: activities, peopleReached: peopleReached,
             lateEntries: lateCount, byContent: byContent, byForm: byForm, evidenceDigest: trackEvidence ? EvidenceDigest.of(counted) : "")

@@ -39,6 +39,7 @@ extension ReplicaStore {
                     agencyShort: doc.agencyShort, parent: doc.parent, place: doc.place),
                 units: base.units, contentItems: [], forms: [], duties: [], targets: doc.targets, legalReferences: doc.legalReferences,
                 recipients: doc.recipients, signer: doc.signer)
+            c.reporting = doc.reporting
             for r in items[year] ?? [] {
                 let code = String((r[0] as String).split(separator: ".")[2])
                 let title: String = r[2] ?? code
@@ -155,6 +156,7 @@ extension ReplicaStore {
         let year = plan.plan.year
         guard (2000...2100).contains(year) else { throw SyncError.invalid("plan.year", String(year), "năm của Kế hoạch phải từ 2000 đến 2100.") }
         if plan.plan.title.trimmingCharacters(in: .whitespaces).isEmpty { throw SyncError.invalid("plan.title", "", "Kế hoạch cần có tên.") }
+        try plan.reporting?.validate()
         var seen = Set<String>()
         func code(_ c: String, _ prefix: String, _ field: String) throws {
             guard FieldValidator.isPlanCode(Substring(c), prefix: prefix) else {

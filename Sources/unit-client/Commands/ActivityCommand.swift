@@ -66,7 +66,9 @@ struct ActivityCommand: AsyncParsableCommand {
         func run() async throws {
             let s = try store.open()
             if let unit { _ = try s.catalog.requireUnit(unit) }
-            let list = try s.activities(unit: unit, from: period?.window.from, to: period?.window.to, search: search)
+            // The period's window by its plan's reporting calendar (Nghị định 09 when the plan sets none).
+            let w = try period.map { p in try s.planBook().plan(for: p).calendar.window(p) }
+            let list = try s.activities(unit: unit, from: w?.from, to: w?.to, search: search)
             if output.json { return try printJSON(list) }
             if list.isEmpty { print("Không có hoạt động nào.") }
             for a in list {

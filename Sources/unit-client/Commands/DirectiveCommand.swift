@@ -41,7 +41,8 @@ struct DirectiveCommand: AsyncParsableCommand {
 
         func run() async throws {
             let s = try store.open()
-            let list = try s.directives(from: period?.window.from, to: period?.window.to)
+            let w = try period.map { p in try s.planBook().plan(for: p).calendar.window(p) }
+            let list = try s.directives(from: w?.from, to: w?.to)
             if output.json { return try printJSON(list) }
             if list.isEmpty { print("Không có văn bản chỉ đạo nào.") }
             for d in list { print("\(CalendarDay.vietnamese(d.issued))  \(d.symbol)  \(d.summary)\n    \(d.id)") }

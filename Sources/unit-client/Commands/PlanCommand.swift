@@ -58,6 +58,16 @@ struct PlanCommand: AsyncParsableCommand {
             }
             print("\nNhiệm vụ tổ chức thực hiện:")
             for d in c.duties { print("  \(d.code)  [\(d.units.joined(separator: ", "))] \(d.title)\(dates(d.validFrom, d.retiredOn))") }
+            let cal = c.calendar
+            print("\nKỳ báo cáo (theo \(cal.basis)\(c.reporting == nil ? ", mặc định" : "")):")
+            let py = c.plan.year
+            for p in [ReportPeriod.quarter(py, 1), .quarter(py, 2), .halfYear(py), .quarter(py, 3), .nineMonths(py), .quarter(py, 4), .year(py)] {
+                let w = cal.window(p)
+                let due = cal.deadline(p).map { "; hạn gửi \(CalendarDay.vietnamese($0))" } ?? ""
+                print(
+                    "  \(p.description.padding(toLength: 8, withPad: " ", startingAt: 0)) \(CalendarDay.vietnamese(w.from)) → \(CalendarDay.vietnamese(w.to))\(due)"
+                )
+            }
         }
     }
 

@@ -248,7 +248,20 @@ struct ReportCommandTests {
         ] {
             #expect(text.contains(expected), "PDF lacks «\(expected)»")
         }
-        // The page number appears at the top of page 2 but not on page 1
-        #expect(pages.count > 1 && pages[1].trimmingCharacters(in: .whitespacesAndNewlines).hasPrefix("2"))
+        // The page number appears at the top of page 2 but not on page 1 (the PAGE field computes it:
+        // the header holds no cached digits), and each annex is numbered from 1 again: its first page
+        // unnumbered, its second page "2" whatever the body's length.
+        func top(_ page: String) -> String { page.trimmingCharacters(in: .whitespacesAndNewlines) }
+        #expect(pages.count > 1 && top(pages[1]).hasPrefix("2"))
+        #expect(!top(pages[0]).hasPrefix("1"))
+        let annex = try #require(pages.firstIndex { top($0).hasPrefix("Phụ lục I\n") || top($0).hasPrefix("Phụ lục I ") || top($0) == "Phụ lục I" })
+        #expect(annex >= 2, "the body takes more than a page")
+        if annex + 1 < pages.count, !top(pages[annex + 1]).contains("Phụ lục II") {
+            #expect(top(pages[annex + 1]).hasPrefix("2"), "the figure annex's second page: \(top(pages[annex + 1]).prefix(40))")
+        }
+        // The agency's name breaks between its names in the rendered heading.
+        let lines = text.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+        #expect(lines.contains { $0.hasPrefix("KHU KINH TẾ CỬA KHẨU") } && lines.contains { $0.hasPrefix("ĐỒNG ĐĂNG - LẠNG SƠN") })
+        #expect(!lines.contains("KHẨU"), "the agency's name broke inside «cửa khẩu»")
     }
 }

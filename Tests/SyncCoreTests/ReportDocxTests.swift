@@ -77,7 +77,7 @@ struct ReportDocxTests {
         let paras = docx.paragraphs()
         let text = paras.joined(separator: "\n")
         for expected in [
-            "UBND TỈNH LẠNG SƠN", "BAN QUẢN LÝ KHU KINH TẾ CỬA KHẨU\nĐỒNG ĐĂNG - LẠNG SƠN", "Số: 05/BC-BQLKKTCK",
+            "UBND TỈNH LẠNG SƠN", "BAN QUẢN LÝ\nKHU KINH TẾ CỬA KHẨU\nĐỒNG ĐĂNG - LẠNG SƠN", "Số: 05/BC-BQLKKTCK",
             "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
             "Độc lập - Tự do - Hạnh phúc", "Lạng Sơn, ngày 16 tháng 3 năm 2026", "BÁO CÁO",
             "Kết quả công tác thông tin, tuyên truyền cải cách hành chính quý I năm 2026", "I. CÔNG TÁC CHỈ ĐẠO, ĐIỀU HÀNH", "II. KẾT QUẢ THỰC HIỆN",

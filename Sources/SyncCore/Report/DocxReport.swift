@@ -87,7 +87,7 @@ struct DocxReport {
         mottoPara.ruleBelow = true
         mottoPara.indentLeft = 950
         mottoPara.indentRight = 950
-        let agency = Self.headingLines(h.agency.uppercased(), width: 32).map { p(centre, [R($0, bold: true, size: 12.5)]) }.joined()
+        let agency = Self.headingLines(h.agency.uppercased(), width: 25).map { p(centre, [R($0, bold: true, size: 12.5)]) }.joined()
         let left = p(centre, [R(h.parent.uppercased(), size: 12.5)]) + agency + p(leftRule, [R("", size: 3)])
         let right =
             p(centre, [R("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", bold: true, size: 12.5)])
@@ -99,27 +99,48 @@ struct DocxReport {
         w.raw(WordML.table(widths: [4300, 5450], rows: [[left, right], [number, date]], borders: false, indent: -200))
     }
 
-    /// The agency's name in lines of at most `width` characters, broken between words, so that
-    /// the heading's narrow column never breaks it where the layout would
-    /// (`BAN QUẢN LÝ KHU KINH TẾ CỬA KHẨU` / `ĐỒNG ĐĂNG - LẠNG SƠN`, not `…CỬA` / `KHẨU…`).
+    /// The agency's name in the heading's narrow column (about 25 capitals of 12.5 pt fit in it, as
+    /// LibreOffice renders it): as few lines as fit in `width` characters, broken between words,
+    /// the longest line as short as it can be, and of equally good breaks the one that keeps later
+    /// lines whole (`BAN QUẢN LÝ` / `KHU KINH TẾ CỬA KHẨU` / `ĐỒNG ĐĂNG - LẠNG SƠN`, never `…CỬA` /
+    /// `KHẨU…`); no line starts or ends with the dash that joins two names, and no break falls inside
+    /// a word of two syllables that agency names use (`compounds`).
     static func headingLines(_ text: String, width: Int) -> [String] {
-        var lines: [String] = []
-        var line = ""
-        for word in text.split(separator: " ") {
-            if !line.isEmpty, line.count + 1 + word.count > width {
-                lines.append(line)
-                line = ""
+        let words = text.split(separator: " ").map(String.init)
+        guard text.count > width, words.count > 1 else { return [text] }
+        var best: [String]?
+        func better(_ a: [String], than b: [String]) -> Bool {
+            if a.count != b.count { return a.count < b.count }
+            let ma = a.map(\.count).max() ?? 0
+            let mb = b.map(\.count).max() ?? 0
+            if ma != mb { return ma < mb }
+            return Array(a.map(\.count).reversed()).lexicographicallyPrecedes(b.map(\.count).reversed(), by: >)
+        }
+        // Every way to cut the words into lines (a name has a dozen words at most).
+        func search(_ from: Int, _ lines: [String]) {
+            if from == words.count {
+                if best.map({ better(lines, than: $0) }) ?? true { best = lines }
+                return
             }
-            line += line.isEmpty ? String(word) : " " + word
+            if let b = best, lines.count >= b.count { return }
+            for end in (from + 1)...words.count {
+                let line = words[from..<end].joined(separator: " ")
+                if line.count > width { break }
+                if end < words.count, words[end] == "-" || words[end - 1] == "-" || compounds.contains("\(words[end - 1]) \(words[end])") {
+                    continue
+                }
+                search(end, lines + [line])
+            }
         }
-        // A line never starts with the dash that joins two names.
-        if !line.isEmpty { lines.append(line) }
-        for i in lines.indices.dropFirst() where lines[i].hasPrefix("- ") {
-            lines[i - 1] += " -"
-            lines[i].removeFirst(2)
-        }
-        return lines
+        if words.count <= 16 { search(0, []) }
+        return best ?? [text]
     }
+
+    /// Two-syllable words of agency names, never broken across lines in the heading.
+    static let compounds: Set<String> = [
+        "QUẢN LÝ", "KINH TẾ", "CỬA KHẨU", "ĐỒNG ĐĂNG", "LẠNG SƠN", "ỦY BAN", "NHÂN DÂN", "NỘI VỤ", "VĂN PHÒNG", "HÀNH CHÍNH", "TRUNG TÂM",
+        "CÔNG NGHIỆP", "CHẾ XUẤT", "CÔNG NGHỆ", "KHOA HỌC", "TÀI CHÍNH", "KẾ HOẠCH", "ĐẦU TƯ", "XÂY DỰNG", "GIAO THÔNG", "VẬN TẢI",
+    ]
 
     /// `BÁO CÁO`, the subject and the short rule under it.
     func writeTitle(_ w: inout WordML) {

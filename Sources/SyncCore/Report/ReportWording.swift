@@ -182,10 +182,7 @@ struct BodyText {
         if contents.reduce(0, { $0 + $1.activities }) > t.activities {
             text("(Một hoạt động có thể tuyên truyền nhiều nội dung, nên tổng số hoạt động theo nội dung lớn hơn tổng số hoạt động.)")
         }
-        let missing = t.byContent.filter { $0.activities == 0 }
-        if !missing.isEmpty, !contents.isEmpty {
-            text("Các nội dung chưa có hoạt động trong kỳ: \(missing.map { VN.lowerFirst($0.title) }.joined(separator: "; ")).")
-        }
+        // Items with no activity are named once, in the assessment (III.2) and next period's tasks (IV).
         heading(2, "Kết quả theo hình thức tuyên truyền")
         let forms = t.byForm.filter { $0.activities > 0 }
         if forms.isEmpty { text("Trong kỳ chưa ghi nhận hoạt động.") }

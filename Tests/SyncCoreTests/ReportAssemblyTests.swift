@@ -139,6 +139,98 @@ struct ReportAssemblyTests {
         #expect(r.publicServices.dossiersOnlinePercent == 90)  // 900/1000, not (10 + 98.9) / 2
     }
 
+    @Test("Totals over histories merged from several replicas with edits, deletes and concurrent edits match a count over the merged records")
+    func mergedHistoriesMatchIndependentCount() throws {
+        let seed =
+            ProcessInfo.processInfo.environment["CCHC_SEED"].flatMap { UInt64($0) } ?? UInt64(Date().timeIntervalSince1970 * 1000) & 0xFFFF_FFFF
+        print("ReportAssemblyTests.mergedHistoriesMatchIndependentCount seed = \(seed) (replay: CCHC_SEED=\(seed))")
+        var rng = SplitMix64(seed: seed)
+        let peer = OpSource.peer(authenticated: nil, unit: nil)
+        // Two machines of TTQLCK and two of the department edit and delete each other's records.
+        let machines = [("TTQLCK", "cccc0001"), ("TTQLCK", "cccc0002"), ("CPCM-QLDTDN", "cccc0003"), ("CPCM-QLDTDN", "cccc0004"), ("VP", "cccc0005")]
+        let stores = try machines.map { m -> ReplicaStore in
+            let s = try ReplicaStore.inMemory()
+            try s.initialise(identity: .init(replica: try #require(ReplicaID(m.1)), unit: m.0))
+            return s
+        }
+        let forms = Catalog.standard.forms.map(\.code)
+        let items = Catalog.standard.contentItems.map(\.code)
+        func randomDate() -> String { String(format: "2026-%02d-%02d", 1 + rng.below(12), 1 + rng.below(28)) }
+        var edits = 0
+        var deletes = 0
+        for n in 0..<200 {
+            let i = rng.below(stores.count)
+            let s = stores[i]
+            let unit = machines[i].0
+            switch rng.below(10) {
+            case 0..<4:
+                let form = forms[rng.below(forms.count)]
+                var changes: [(String, Value)] = [
+                    ("unit", .text(unit)), ("date", .text(randomDate())), ("form", .text(form)),
+                    ("content", .text(Set([items[rng.below(items.count)], items[rng.below(items.count)]]).sorted().joined(separator: ","))),
+                    ("title", .text("Hoạt động \(n)")), ("recorded", .text("2026-01-01T00:00:00Z")), ("deleted", .int(0)),
+                    ("quantity", .int(Int64(rng.below(900)))), ("participants", .int(Int64(rng.below(300)))),
+                ]
+                if form == "HT06" || form == "HT07" { changes.append(("url", .text("https://example.gov.vn/\(n)"))) }
+                try s.localWrites(checkingPlan: false) { _ = try $0.create(kind: .activity, owner: unit, changes: changes) }
+            case 4..<7:
+                // Edit a record of this unit the machine holds (maybe concurrently with its twin).
+                let mine = try s.activities(unit: unit)
+                guard !mine.isEmpty else { continue }
+                let id = try RecordID.parse(mine[rng.below(mine.count)].id)
+                let field = ["quantity", "participants", "date", "form", "content"][rng.below(5)]
+                let value: Value
+                switch field {
+                case "date": value = .text(randomDate())
+                case "form": value = .text(["HT01", "HT02", "HT04", "HT05"][rng.below(4)])
+                case "content": value = .text(items[rng.below(items.count)])
+                default: value = .int(Int64(rng.below(500)))
+                }
+                try s.localWrites(checkingPlan: false) { _ = try $0.write(id, changes: [(field, value)]) }
+                edits += 1
+            case 7:
+                let mine = try s.activities(unit: unit)
+                guard !mine.isEmpty else { continue }
+                try s.writeRecord(try RecordID.parse(mine[rng.below(mine.count)].id), changes: [], delete: true)
+                deletes += 1
+            default:
+                // Twins exchange what they have (so later edits supersede, or run concurrently when they did not).
+                let j = rng.below(stores.count)
+                try stores[j].apply(try s.ops(after: stores[j].versionVector()), source: peer)
+            }
+        }
+        let hub = try ReplicaStore.inMemory()
+        try hub.initialise(identity: nil)
+        for s in stores { try hub.apply(try s.ops(after: hub.versionVector()), source: peer) }
+        // The independent side: the merged records as the canonical dump shows them (winners of
+        // each field's register, from the op log), not the typed table the report reads.
+        let dump = try hub.dump()
+        var merged: [F.Recorded] = []
+        var deletedSeen = 0
+        for (id, fields) in dump.records where id.hasPrefix("HD.") {
+            func text(_ f: String) -> String? { fields[f]?.value.text }
+            func int(_ f: String) -> Int64? { if case .int(let v)? = fields[f]?.value { return v } else { return nil } }
+            if int("deleted") == 1 {
+                deletedSeen += 1
+                continue
+            }
+            merged.append(
+                F.Recorded(
+                    id: id, unit: text("unit") ?? "", date: text("date") ?? "", form: text("form") ?? "",
+                    content: (text("content") ?? "").split(separator: ",").map(String.init), quantity: int("quantity"),
+                    participants: int("participants"), recorded: text("recorded") ?? "", title: text("title") ?? "", url: text("url")))
+        }
+        #expect(deletedSeen > 0 && edits > 10 && !merged.isEmpty, "the history has deletes (\(deletedSeen)) and edits (\(edits))")
+        #expect(try hub.conflictCount() > 0 || edits < 20, "concurrent edits leave conflicts")
+        for code in ["2026-Q1", "2026-Q2", "2026-Q3", "2026-Q4", "2026-H1", "2026-9M", "2026-Y"] {
+            let (from, to) = try #require(Self.windows[code] ?? (code == "2026-Q4" ? ("2026-09-15", "2026-12-14") : nil))
+            let expected = merged.filter { $0.date >= from && $0.date <= to }
+            let report = try ReportSource(store: hub).consolidatedReport(for: try ReportPeriod.parse(code), heading: F.heading())
+            try ReportExportChecks.compareJSON(report.jsonData(), expected: expected, period: code)
+            try ReportExportChecks.compareCSV(report.csvData(), expected: expected, period: code)
+        }
+    }
+
     @Test("Totals by content, form, unit and people reached match an independent count (random histories)")
     func randomTotalsMatchIndependentCount() throws {
         let seed =
@@ -207,10 +299,23 @@ enum ReportExportChecks {
             let code = try #require(c["code"] as? String)
             #expect(c["activities"] as? Int == expected.filter { $0.content.contains(code) }.count, "\(period) \(code)")
         }
-        for u in try #require(root["units"] as? [[String: Any]]) {
+        // Every row the catalog has, not only the rows the export chose to print.
+        let formCodes = try #require(totals["byForm"] as? [[String: Any]]).compactMap { $0["code"] as? String }
+        let itemCodes = try #require(totals["byContent"] as? [[String: Any]]).compactMap { $0["code"] as? String }
+        #expect(formCodes == Catalog.standard.forms.map(\.code) && itemCodes == Catalog.standard.contentItems.map(\.code), "\(period)")
+        let units = try #require(root["units"] as? [[String: Any]])
+        #expect(Set(expected.map(\.unit)).isSubset(of: Set(units.compactMap { $0["unit"] as? String })), "\(period): a unit with records is missing")
+        for u in units {
             let code = try #require(u["unit"] as? String)
             let figures = try #require(u["figures"] as? [String: Any])
-            #expect(figures["activities"] as? Int == expected.filter { $0.unit == code }.count, "\(period) \(code)")
+            let mine = expected.filter { $0.unit == code }
+            #expect(figures["activities"] as? Int == mine.count, "\(period) \(code)")
+            #expect((figures["peopleReached"] as? NSNumber)?.int64Value == mine.reduce(0) { $0 + ($1.participants ?? 0) }, "\(period) \(code) people")
+            for f in try #require(figures["byForm"] as? [[String: Any]]) {
+                let form = try #require(f["code"] as? String)
+                let q = mine.filter { $0.form == form }.reduce(0) { $0 + ($1.quantity ?? 0) }
+                #expect((f["quantity"] as? NSNumber)?.int64Value == q, "\(period) \(code) \(form) quantity")
+            }
         }
         let evidence = try #require(root["evidence"] as? [[String: Any]])
         #expect(Set(evidence.compactMap { $0["id"] as? String }) == Set(expected.map(\.id)))

@@ -105,11 +105,31 @@ struct ReportDocxTests {
         let md = report.markdown()
         #expect(md.contains("Trên đây là báo cáo kết quả công tác thông tin, tuyên truyền cải cách hành chính quý I năm 2026 của Ban Quản lý"))
         #expect(!md.split(separator: "\n").contains("./."))
-        // Every total of the figures appears in the annex tables
-        #expect(paras.contains(String(report.totals.activities)))
-        #expect(paras.contains(VN.number(report.totals.peopleReached)))
-        for f in report.totals.byForm where f.activities > 0 { #expect(paras.contains(VN.number(f.quantity)), "\(f.code)") }
-        for c in report.totals.byContent where c.activities > 0 { #expect(paras.contains("\(c.code). \(c.title)")) }
+        // Every figure read from its own cell of the annex tables, every row of the catalog present.
+        let tables = docx.tables()
+        func table(_ second: String) throws -> [[String]] { try #require(tables.first { $0.first?.count ?? 0 > 1 && $0.first?[1] == second }) }
+        let byContent = try table("Nội dung")
+        #expect(byContent.count == 1 + report.totals.byContent.count)
+        for (row, c) in zip(byContent.dropFirst(), report.totals.byContent) {
+            #expect(row == [row[0], "\(c.code). \(c.title)", VN.number(c.activities), VN.number(c.participants)], "\(row)")
+        }
+        let byForm = try table("Hình thức")
+        #expect(byForm.count == 2 + report.totals.byForm.count)
+        for (row, f) in zip(byForm.dropFirst(), report.totals.byForm) {
+            #expect(
+                row == [row[0], "\(f.code). \(f.title)", VN.number(f.activities), VN.number(f.quantity), f.quantityUnit, VN.number(f.participants)],
+                "\(row)")
+        }
+        #expect(byForm.last == ["", "Tổng số hoạt động", VN.number(report.totals.activities), "", "", VN.number(report.totals.peopleReached)])
+        let byUnit = try table("Đơn vị")
+        for u in report.units {
+            let row = try #require(byUnit.first { $0.count > 1 && $0[1] == "\(u.name) (\(u.unit))" }, "\(u.unit)")
+            #expect(row[2] == VN.number(u.figures.activities) && row[3] == VN.number(u.figures.peopleReached), "\(row)")
+        }
+        #expect(byUnit.last?[2] == VN.number(report.totals.activities))
+        // The evidence annex has one row per counted activity.
+        let evidence = try table("Ngày")
+        #expect(evidence.count == 1 + report.evidence.count)
         // Sections come in order
         let order = ["BÁO CÁO", "I. CÔNG TÁC", "II. KẾT QUẢ", "III. ĐÁNH GIÁ", "IV. PHƯƠNG HƯỚNG", "V. ĐỀ XUẤT", "Nơi nhận:", "Phụ lục I"].map {
             key in

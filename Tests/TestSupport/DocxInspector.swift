@@ -37,6 +37,17 @@ public struct DocxInspector {
         return collector.paragraphs
     }
 
+    /// Every table of a part: its rows, each row's cells as text (paragraphs of a cell joined
+    /// by newlines), in document order.
+    public func tables(_ part: String = "word/document.xml") -> [[[String]]] {
+        guard let d = parts[part] else { return [] }
+        let collector = TableCollector()
+        let parser = XMLParser(data: d)
+        parser.delegate = collector
+        _ = parser.parse()
+        return collector.tables
+    }
+
     /// Attributes of the first element named `name` in a part.
     public func attributes(of name: String, in part: String = "word/document.xml") -> [String: String]? {
         guard let d = parts[part] else { return nil }
@@ -86,5 +97,42 @@ final class ElementFinder: NSObject, XMLParserDelegate {
     func parser(_ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?, attributes: [String: String] = [:])
     {
         if name == self.name && found == nil { found = attributes }
+    }
+}
+
+final class TableCollector: NSObject, XMLParserDelegate {
+    var tables: [[[String]]] = []
+    var open: [Int] = []
+    var cell: String?
+    var inText = false
+
+    func parser(_ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?, attributes: [String: String] = [:])
+    {
+        switch name {
+        case "w:tbl":
+            open.append(tables.count)
+            tables.append([])
+        case "w:tr": if let t = open.last { tables[t].append([]) }
+        case "w:tc": cell = ""
+        case "w:p": if let c = cell, !c.isEmpty { cell = c + "\n" }
+        case "w:br": cell? += "\n"
+        case "w:t": inText = true
+        default: break
+        }
+    }
+
+    func parser(_ parser: XMLParser, didEndElement name: String, namespaceURI: String?, qualifiedName: String?) {
+        switch name {
+        case "w:tbl": open.removeLast()
+        case "w:tc":
+            if let t = open.last, let c = cell, !tables[t].isEmpty { tables[t][tables[t].count - 1].append(c) }
+            cell = nil
+        case "w:t": inText = false
+        default: break
+        }
+    }
+
+    func parser(_ parser: XMLParser, foundCharacters string: String) {
+        if inText, cell != nil { cell? += string }
     }
 }

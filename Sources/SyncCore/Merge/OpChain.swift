@@ -71,12 +71,19 @@ public enum OpChain {
 
     /// The canonical bytes of an op, as hashed: varints and length-prefixed UTF-8.
     static func canonical(_ op: Op, into w: inout VarintWriter) {
-        writeString(op.dot.origin.rawValue, &w)
-        w.write(op.dot.counter)
-        w.write(op.hlc.rawValue)
-        writeString(op.record, &w)
-        writeString(op.field, &w)
-        switch op.value {
+        withUnsafePointer(to: op) { canonical($0, into: &w) }
+    }
+
+    /// As `canonical(_:into:)`, reading the op in place: a verifier hashes ops straight out of
+    /// the batch's buffer, and passing an element of it by value beside the `inout` writer made
+    /// Swift copy the whole op (a retain and release of each of its strings and arrays) per op.
+    static func canonical(_ op: UnsafePointer<Op>, into w: inout VarintWriter) {
+        writeString(op.pointee.dot.origin.rawValue, &w)
+        w.write(op.pointee.dot.counter)
+        w.write(op.pointee.hlc.rawValue)
+        writeString(op.pointee.record, &w)
+        writeString(op.pointee.field, &w)
+        switch op.pointee.value {
         case .null: w.write(0)
         case .int(let i):
             w.write(1)
@@ -86,19 +93,29 @@ public enum OpChain {
             writeString(s, &w)
         }
         // In dot order, as the op log stores them.
-        w.write(op.supersedes.count)
+        let supersedes = op.pointee.supersedes
+        w.write(supersedes.count)
+        if supersedes.isEmpty { return }
         var sorted = true
-        for i in op.supersedes.indices.dropFirst() where op.supersedes[i] < op.supersedes[i - 1] {
+        for i in supersedes.indices.dropFirst() where supersedes[i] < supersedes[i - 1] {
             sorted = false
             break
         }
-        for d in sorted ? op.supersedes : op.supersedes.sorted() {
+        for d in sorted ? supersedes : supersedes.sorted() {
             writeString(d.origin.rawValue, &w)
             w.write(d.counter)
         }
     }
 
     private static func writeString(_ s: String, _ w: inout VarintWriter) {
+        // Native strings are contiguous UTF-8: their bytes are appended without a copy of the string.
+        let appended =
+            s.utf8.withContiguousStorageIfAvailable { u in
+                w.write(u.count)
+                w.bytes.append(contentsOf: u)
+                return true
+            } ?? false
+        if appended { return }
         var s = s
         s.withUTF8 { u in
             w.write(u.count)
@@ -113,6 +130,11 @@ public enum OpChain {
     }
 
     static func next(_ previous: ChainHash, _ op: Op, buffer: inout VarintWriter) -> ChainHash {
+        withUnsafePointer(to: op) { next(previous, $0, buffer: &buffer) }
+    }
+
+    /// As `next(_:_:buffer:)`, reading the op in place (see `canonical`).
+    static func next(_ previous: ChainHash, _ op: UnsafePointer<Op>, buffer: inout VarintWriter) -> ChainHash {
         buffer.reset()
         buffer.bytes.append(contentsOf: opDomain)
         previous.append(to: &buffer.bytes)

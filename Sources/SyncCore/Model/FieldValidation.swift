@@ -60,8 +60,13 @@ public struct FieldValidator: Sendable {
     /// than newline and tab. Cc has no other members, so a scan of the UTF-8 bytes decides it
     /// exactly, without looking up each scalar's properties.
     static func hasControlCharacter(_ s: String) -> Bool {
+        // Over the contiguous bytes when the string has them (a native string always does).
+        s.utf8.withContiguousStorageIfAvailable { hasControlCharacter(bytes: $0) } ?? hasControlCharacter(bytes: s.utf8)
+    }
+
+    private static func hasControlCharacter<Bytes: Sequence<UInt8>>(bytes: Bytes) -> Bool {
         var afterC2 = false
-        for b in s.utf8 {
+        for b in bytes {
             if b < 0x20 {
                 if b != 0x0A && b != 0x09 { return true }
             } else if b == 0x7F || (afterC2 && b >= 0x80 && b <= 0x9F) {
@@ -85,10 +90,14 @@ public struct FieldValidator: Sendable {
     /// accepts, decided without splitting the string. Anything else goes to `CalendarDay`.
     static func isPlainDate(_ s: String) -> Bool {
         guard s.utf8.count == 10 else { return false }
+        return s.utf8.withContiguousStorageIfAvailable { isPlainDate(bytes: $0) } ?? isPlainDate(bytes: s.utf8)
+    }
+
+    private static func isPlainDate<Bytes: Sequence<UInt8>>(bytes: Bytes) -> Bool {
         var y = 0
         var m = 0
         var d = 0
-        for (i, c) in s.utf8.enumerated() {
+        for (i, c) in bytes.enumerated() {
             if i == 4 || i == 7 {
                 guard c == UInt8(ascii: "-") else { return false }
                 continue

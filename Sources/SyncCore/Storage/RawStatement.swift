@@ -8,7 +8,7 @@ import GRDBSQLite
 struct RawStatement {
     let statement: Statement
     private var handle: OpaquePointer { statement.sqliteStatement }
-    private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+    private static var transient: sqlite3_destructor_type { unsafeBitCast(-1, to: sqlite3_destructor_type.self) }
 
     init(_ statement: Statement) { self.statement = statement }
 
@@ -16,12 +16,30 @@ struct RawStatement {
         switch value {
         case .null: sqlite3_bind_null(handle, index)
         case .int(let i): sqlite3_bind_int64(handle, index, i)
-        case .text(let s): sqlite3_bind_text(handle, index, s, -1, Self.transient)
+        case .text(let s): bind(index, s)
         }
     }
 
     func bind(_ index: Int32, _ value: Int64) { sqlite3_bind_int64(handle, index, value) }
-    func bind(_ index: Int32, _ value: String) { sqlite3_bind_text(handle, index, value, -1, Self.transient) }
+
+    /// Binds text from the string's own UTF-8 storage (SQLite copies it). Passing the `String`
+    /// itself as a C string made Swift build a NUL-terminated copy first (`utf8CString`: an array
+    /// allocated and filled per bind). As before, the text ends at its first NUL byte, if any.
+    func bind(_ index: Int32, _ value: String) {
+        let bound =
+            value.utf8.withContiguousStorageIfAvailable { u -> Bool in
+                guard let base = u.baseAddress else {
+                    sqlite3_bind_text(handle, index, "", 0, Self.transient)
+                    return true
+                }
+                let length = memchr(base, 0, u.count).map { UnsafeRawPointer($0) - UnsafeRawPointer(base) } ?? u.count
+                base.withMemoryRebound(to: CChar.self, capacity: u.count) { p in
+                    _ = sqlite3_bind_text(handle, index, p, Int32(length), Self.transient)
+                }
+                return true
+            } ?? false
+        if !bound { sqlite3_bind_text(handle, index, value, -1, Self.transient) }
+    }
 
     /// Binds bytes (copied by SQLite); empty binds NULL when `emptyIsNull`, else an empty blob.
     func bind(_ index: Int32, bytes: [UInt8], emptyIsNull: Bool) {

@@ -14,8 +14,14 @@ public enum VietnameseText {
     /// Whether every scalar is below U+0300 or in U+1E00–U+1EFF, read from the UTF-8 bytes: such
     /// a scalar is ASCII, a two-byte sequence led by C2–CB, or E1 followed by B8–BB.
     static func isPrecomposedOnly(_ s: String) -> Bool {
+        // Over the string's contiguous bytes when it has them (a native string always does):
+        // iterating `String.UTF8View` itself costs a call per byte.
+        s.utf8.withContiguousStorageIfAvailable { isPrecomposedOnly(bytes: $0) } ?? isPrecomposedOnly(bytes: s.utf8)
+    }
+
+    private static func isPrecomposedOnly<Bytes: Sequence<UInt8>>(bytes: Bytes) -> Bool {
         var afterE1 = false
-        for b in s.utf8 {
+        for b in bytes {
             if afterE1 {
                 guard b >= 0xB8 && b <= 0xBB else { return false }
                 afterE1 = false

@@ -97,7 +97,7 @@ struct ApplySession {
     }
 
     private mutating func fetchSlot(_ id: RecordID) throws -> Int {
-        if records.isEmpty {
+        if records.capacity == 0 {
             records.reserveCapacity(1024)
             recordSlot.reserveCapacity(1024)
         }
@@ -118,7 +118,7 @@ struct ApplySession {
                 record.registers = try RegisterCodec.decode(bytes, fieldCount: fieldCount, origins: origins)
             }
             record.rowid = select.value(Int32(fieldCount + 1)).int ?? 0
-            record.hadConflicts = !record.conflictedFields.isEmpty
+            record.hadConflicts = record.hasConflictedFields
         }
         return record
     }
@@ -203,7 +203,18 @@ struct ApplySession {
     /// the same op), verifying chains and signatures, and holding back what no verified head covers
     /// yet (`Verification.swift`).
     mutating func apply(_ batch: OpBatch, source: OpSource) throws {
-        for op in batch.ops { try OpKey.checkStorable(op) }
+        // Only the parts checked: a `for op in` loop copies every op out of the array (a retain
+        // and release of each string and array in it).
+        for i in batch.ops.indices {
+            try OpKey.checkStorable(dot: batch.ops[i].dot, hlc: batch.ops[i].hlc, supersedes: batch.ops[i].supersedes)
+        }
+        if records.isEmpty {
+            // A page of 5,000 ops touches up to ~2,000 records: growing the slot table as it fills
+            // rehashes every id in it.
+            let expected = min(batch.ops.count, 8192)
+            records.reserveCapacity(max(expected, 16))
+            recordSlot.reserveCapacity(max(expected, 16))
+        }
         let heads = try Self.headsByOrigin(batch.heads)
         // Peers send ops in origin, counter order without repeats: then there is nothing to sort.
         var ordered = true

@@ -32,6 +32,25 @@ struct LoadedRecord {
         return (outcome, isNew, winner)
     }
 
+    /// Binds the typed row's parameters (the fields in schema order, `meta`, rowid and, for a new
+    /// row, the id) to `write`, the kind's update or insert; `buffer` is scratch for `meta`.
+    mutating func bindRow(to write: RawStatement, origins: OriginTable, buffer: inout VarintWriter) throws {
+        let deleted = deletedIndex
+        var parameter: Int32 = 1
+        for n in columns.indices {
+            if n == deleted, case .null = columns[n] {
+                write.bind(parameter, Int64(0))
+            } else {
+                write.bind(parameter, columns[n])
+            }
+            parameter += 1
+        }
+        try RegisterCodec.encode(registers, origins: origins, into: &buffer)
+        write.bind(parameter, bytes: buffer.bytes, emptyIsNull: false)
+        write.bind(parameter + 1, rowid)
+        if isNewRow { write.bind(parameter + 2, id.rawValue) }
+    }
+
     var deletedIndex: Int? { Self.deletedIndices[Int(id.kind.code)] }
 
     /// Each kind's `deleted` field index, by `EntityKind.code` (looked up by name once).
@@ -40,6 +59,15 @@ struct LoadedRecord {
         for kind in EntityKind.allCases { out[Int(kind.code)] = EntitySchema.index(of: "deleted", in: kind) }
         return out
     }()
+
+    /// Whether `conflictedFields` is not empty, decided without building the list of names.
+    var hasConflictedFields: Bool {
+        for (_, r) in registers.entries where r.isConflicted { return true }
+        guard let di = deletedIndex, columns[di] == .int(1), let deleteRegister = registers[di] else { return false }
+        return registers.entries.contains { i, r in
+            i != di && r.survivors.contains { !deleteRegister.covers($0.dot) }
+        }
+    }
 
     /// The fields in conflict: those with several survivors, plus `deleted` when the record is
     /// deleted while another field holds a value the deleter had not seen (a concurrent edit).

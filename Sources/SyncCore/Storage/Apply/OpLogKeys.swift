@@ -10,22 +10,24 @@ enum OpKey {
     /// a counter out of range (`OpKey.maxCounter`) in the op's dot or in what it supersedes, and
     /// a `supersedes` that names a later op of the same origin. Checked for the whole batch
     /// before anything is applied or held back.
-    static func checkStorable(_ op: Op) throws {
-        if op.supersedes.count > 10_000 {
-            throw SyncError.invalid("supersedes", String(op.supersedes.count), "thao tác \(op.dot) thay thế quá 10000 giá trị.")
+    /// Takes the three parts of the op it reads: the batch passes them out of its array, so its
+    /// ops are not copied whole (record, field, value) to be checked.
+    static func checkStorable(dot: Dot, hlc: HLC, supersedes: [Dot]) throws {
+        if supersedes.count > 10_000 {
+            throw SyncError.invalid("supersedes", String(supersedes.count), "thao tác \(dot) thay thế quá 10000 giá trị.")
         }
-        if let later = op.supersedes.first(where: { $0.origin == op.dot.origin && $0.counter >= op.dot.counter }) {
-            throw SyncError.invalid("supersedes", later.description, "thao tác \(op.dot) thay thế một thao tác không thể có trước nó.")
+        if let later = supersedes.first(where: { $0.origin == dot.origin && $0.counter >= dot.counter }) {
+            throw SyncError.invalid("supersedes", later.description, "thao tác \(dot) thay thế một thao tác không thể có trước nó.")
         }
-        guard op.hlc <= .latestAccepted else {
-            throw SyncError.invalid("hlc", String(op.hlc.rawValue), "thời điểm của thao tác \(op.dot) vượt quá năm 6429.")
+        guard hlc <= .latestAccepted else {
+            throw SyncError.invalid("hlc", String(hlc.rawValue), "thời điểm của thao tác \(dot) vượt quá năm 6429.")
         }
         func check(_ d: Dot) throws {
             guard d.counter == 0 || d.counter > OpKey.maxCounter else { return }
             throw SyncError.invalid("counter", String(d.counter), "bộ đếm của thao tác phải từ 1 đến \(OpKey.maxCounter).")
         }
-        try check(op.dot)
-        for d in op.supersedes { try check(d) }
+        try check(dot)
+        for d in supersedes { try check(d) }
     }
 }
 

@@ -19,32 +19,36 @@ enum RegisterCodec {
         buffer.reset()
         var base: Int64?
         var previousField = -1
-        for (field, register) in registers.entries {
-            let survivorCount = register.survivorCount
-            let contextCount = register.contextCount
-            buffer.write(UInt64(field - previousField - 1) << 4 | UInt64(min(survivorCount, 3)) << 2 | UInt64(min(contextCount, 3)))
-            previousField = field
-            if survivorCount >= 3 { buffer.write(survivorCount) }
-            if contextCount >= 3 { buffer.write(contextCount) }
-            func write(_ survivor: Version) throws {
-                buffer.write(try origins.index(survivor.dot.origin))
-                buffer.write(survivor.dot.counter)
-                let t = survivor.hlc.storageValue
-                if let base {
-                    writeHLCDelta(t &- base, into: &buffer)
-                } else {
-                    buffer.write(t)
-                    base = t
-                }
+        func write(_ survivor: Version) throws {
+            buffer.write(try origins.index(survivor.dot.origin))
+            buffer.write(survivor.dot.counter)
+            let t = survivor.hlc.storageValue
+            if let base {
+                writeHLCDelta(t &- base, into: &buffer)
+            } else {
+                buffer.write(t)
+                base = t
             }
-            func write(_ context: Dot) throws {
-                buffer.write(try origins.index(context.origin))
-                buffer.write(context.counter)
+        }
+        func write(_ context: Dot) throws {
+            buffer.write(try origins.index(context.origin))
+            buffer.write(context.counter)
+        }
+        // Read in place: a `for (field, register) in` loop copies each register (and its arrays).
+        try registers.entries.withUnsafeBufferPointer { entries in
+            for i in entries.indices {
+                let field = entries[i].field
+                let survivorCount = entries[i].register.survivorCount
+                let contextCount = entries[i].register.contextCount
+                buffer.write(UInt64(field - previousField - 1) << 4 | UInt64(min(survivorCount, 3)) << 2 | UInt64(min(contextCount, 3)))
+                previousField = field
+                if survivorCount >= 3 { buffer.write(survivorCount) }
+                if contextCount >= 3 { buffer.write(contextCount) }
+                if let w = entries[i].register.winner { try write(w) }
+                if !entries[i].register.losers.isEmpty { for s in entries[i].register.losers { try write(s) } }
+                if let d = entries[i].register.firstContext { try write(d) }
+                if !entries[i].register.moreContext.isEmpty { for d in entries[i].register.moreContext { try write(d) } }
             }
-            if let w = register.winner { try write(w) }
-            for s in register.losers { try write(s) }
-            if let d = register.firstContext { try write(d) }
-            for d in register.moreContext { try write(d) }
         }
     }
 

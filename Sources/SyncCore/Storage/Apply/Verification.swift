@@ -112,11 +112,14 @@ extension ApplySession {
         // per batch); the heads before it are stored as covered, and checked again before a page
         // is ever cut at one of them.
         var onRun: [(index: Int, counter: UInt64, signature: Data)] = []
-        for k in 0..<contiguous {
-            hash = OpChain.next(hash, ops[k], buffer: &hashBuffer)
-            hashes.append(hash)
-            if key == nil, ops[k].field == "key", ops[k].record == keyRecord, let t = ops[k].value.text { key = MachineKey(base64: t) }
-            if let signature = heads[ops[k].dot.counter] { onRun.append((k, ops[k].dot.counter, signature)) }
+        if let base = ops.baseAddress {
+            for k in 0..<contiguous {
+                // In place: `ops[k]` beside the inout buffer would be copied whole for each op.
+                hash = OpChain.next(hash, base + k, buffer: &hashBuffer)
+                hashes.append(hash)
+                if key == nil, ops[k].field == "key", ops[k].record == keyRecord, let t = ops[k].value.text { key = MachineKey(base64: t) }
+                if !heads.isEmpty, let signature = heads[ops[k].dot.counter] { onRun.append((k, ops[k].dot.counter, signature)) }
+            }
         }
         var verified = 0
         var legacyThrough: UInt64 = 0

@@ -48,26 +48,16 @@ extension ApplySession {
     /// registers (`meta`); inserts the row of a record new in this batch.
     private mutating func save(_ slot: Int) throws {
         let kind = records[slot].id.kind
-        let fieldCount = EntitySchema.fields(kind).count
         // Same parameters for both: the fields, meta, rowid (and, for a new row, the id).
-        let isNew = records[slot].isNewRow
-        let write = isNew ? try statements.recordInsert(kind, db) : try statements.recordUpdate(kind, db)
-        let deleted = records[slot].deletedIndex
-        var parameter: Int32 = 1
-        for n in 0..<fieldCount {
-            let v = records[slot].columns[n]
-            write.bind(parameter, n == deleted && v == .null ? .int(0) : v)
-            parameter += 1
-        }
+        let write = records[slot].isNewRow ? try statements.recordInsert(kind, db) : try statements.recordUpdate(kind, db)
         if kind == .replica, let ui = EntitySchema.index(of: "unit", in: .replica), let u = records[slot].columns[ui].text,
             let replica = ReplicaID(records[slot].id.owner)
         {
             replicaUnits[replica] = u
         }
-        try RegisterCodec.encode(records[slot].registers, origins: origins, into: &buffer)
-        write.bind(parameter, bytes: buffer.bytes, emptyIsNull: false)
-        write.bind(parameter + 1, records[slot].rowid)
-        if isNew { write.bind(parameter + 2, records[slot].id.rawValue) }
+        // A mutating call works on the record in place; reading it through the array's getter
+        // copied the whole record (ids, columns, registers) per save.
+        try records[slot].bindRow(to: write, origins: origins, buffer: &buffer)
         try write.execute(db)
         records[slot].isNewRow = false
     }

@@ -38,7 +38,7 @@ struct ReportWorkflowTests {
         #expect(row.status == .submitted)
         #expect(row.submittedAt == "2026-03-16T08:00:00Z")
         let figures = try #require(row.figures)
-        #expect(row.figuresHash == UnitFigures.sha256(figures))
+        #expect(row.figuresHash == (try independentSHA256(figures)))
         #expect(try JSONDecoder().decode(UnitFigures.self, from: Data(figures.utf8)).peopleReached == 12)
         let ops = try u.opCount()
         for attempt in [
@@ -72,7 +72,7 @@ struct ReportWorkflowTests {
         // Then the frozen figures keep the totals in a few kilobytes, far below the field's limit
         let json = try #require(row.figures)
         #expect(json.count < 10_000, "figures are \(json.count) characters")
-        #expect(row.figuresHash == UnitFigures.sha256(json))
+        #expect(row.figuresHash == (try independentSHA256(json)))
         let figures = try JSONDecoder().decode(UnitFigures.self, from: Data(json.utf8))
         #expect(figures.activities == count && figures.peopleReached == 40 && figures.lateEntries == 0)
         #expect(figures.byContent.first { $0.code == "ND05" }?.activities == count)
@@ -85,7 +85,7 @@ struct ReportWorkflowTests {
     }
 
     @Test("The evidence digest changes when a counted value, the set of activities or a late flag changes")
-    func evidenceDigest() {
+    func evidenceDigest() throws {
         let a = ActivityRow(
             id: "HD.VP.aaaa0001.1", unit: "VP", date: "2026-01-05", form: "HT01", content: ["ND02", "ND01"], title: "Hội nghị", description: nil,
             quantity: 1, participants: 30, url: nil, note: nil, recorded: "2026-01-05T10:00:00Z")
@@ -93,8 +93,8 @@ struct ReportWorkflowTests {
         b.id = "HD.VP.aaaa0001.2"
         let base = EvidenceDigest.of([(a, nil), (b, nil)])
         // The documented line format: id, date, form, sorted content codes, quantity, participants, late period
-        #expect(EvidenceDigest.of([(a, nil)]) == UnitFigures.sha256("HD.VP.aaaa0001.1\t2026-01-05\tHT01\tND01,ND02\t1\t30\t\n"))
-        #expect(EvidenceDigest.of([(a, "2025-Q4")]) == UnitFigures.sha256("HD.VP.aaaa0001.1\t2026-01-05\tHT01\tND01,ND02\t1\t30\t2025-Q4\n"))
+        #expect(EvidenceDigest.of([(a, nil)]) == (try independentSHA256("HD.VP.aaaa0001.1\t2026-01-05\tHT01\tND01,ND02\t1\t30\t\n")))
+        #expect(EvidenceDigest.of([(a, "2025-Q4")]) == (try independentSHA256("HD.VP.aaaa0001.1\t2026-01-05\tHT01\tND01,ND02\t1\t30\t2025-Q4\n")))
         // Order of reading does not matter: the evidence is sorted by id
         #expect(EvidenceDigest.of([(b, nil), (a, nil)]) == base)
         var edited = b

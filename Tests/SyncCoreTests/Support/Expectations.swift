@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 @testable import SyncCore
@@ -19,4 +20,21 @@ func expectSyncError<T>(
     } catch {
         Issue.record("expected a SyncError, got \(error)", sourceLocation: sourceLocation)
     }
+}
+
+/// SHA-256 of `text`'s UTF-8 bytes as lower-case hex, computed by coreutils' `sha256sum`, not by the
+/// code under test: the expected side of hash checks.
+func independentSHA256(_ text: String) throws -> String {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: "/usr/bin/sha256sum")
+    let input = Pipe()
+    let output = Pipe()
+    p.standardInput = input
+    p.standardOutput = output
+    try p.run()
+    input.fileHandleForWriting.write(Data(text.utf8))
+    try input.fileHandleForWriting.close()
+    let out = output.fileHandleForReading.readDataToEndOfFile()
+    p.waitUntilExit()
+    return String(decoding: out, as: UTF8.self).split(separator: " ").first.map(String.init) ?? ""
 }

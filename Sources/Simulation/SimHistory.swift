@@ -81,13 +81,19 @@ public final class SimHistory: @unchecked Sendable {
         if let existing {
             creds = existing
         } else {
-            let e = try hub.enrol(unit: unit, hubURL: "http://hub.sim", now: now)
+            let e = try hub.enrol(unit: unit, hubURL: "http://hub.sim", replica: newReplicaID(), now: now)
             creds = HubCredentials(enrolment: e)
         }
         let s = try ReplicaStore.open(path: path, create: true)
         try s.initialise(identity: .init(replica: creds.replica, unit: unit), label: name)
         try s.saveCredentials(creds)
         return Machine(path: path, credentials: creds, unit: unit, store: s)
+    }
+
+    /// Replica ids from the seed (the hub would pick random ones): records, their order and every
+    /// tie between origins are then the same on each replay.
+    func newReplicaID() -> ReplicaID {
+        ReplicaID(String(format: "%08x", UInt32(truncatingIfNeeded: rng.next() | 0x1000_0000)))!
     }
 
     func store(_ i: Int) throws -> ReplicaStore {
@@ -184,9 +190,10 @@ public final class SimHistory: @unchecked Sendable {
         default:
             note("\(label) · mạng giao yêu cầu trễ")
             try deliverHeld()
-            if bug == .hubForgets { try hubForgets() }
         }
-        if bug == .hubForgets, rng.chance(20) { try hub.backup(to: hubBackup()) }
+        if bug == .hubForgets {
+            if hubBackups.isEmpty || rng.chance(10) { try hub.backup(to: hubBackup()) } else if rng.chance(15) { try hubForgets() }
+        }
     }
 
     // MARK: Local writes (what unit-client's commands do)
@@ -338,7 +345,8 @@ public final class SimHistory: @unchecked Sendable {
             let excused = !traffic.faults.isEmpty || abs(skew) > SyncProtocol.clockWindow
             if quiescent || !excused {
                 try violation(
-                    "sync-completes", "đồng bộ thất bại khi không có lỗi nào được đưa vào: [\(e.code)] \(e.field ?? "-")=\(e.value ?? "-") \(e.message)")
+                    "sync-completes",
+                    "đồng bộ thất bại khi không có lỗi nào được đưa vào: [\(e.code)] \(e.field ?? "-")=\(e.value ?? "-") \(e.message)")
             }
             return (false, true)
         }
@@ -347,7 +355,7 @@ public final class SimHistory: @unchecked Sendable {
     /// A second machine on one enrolment was refused: its work moves to a new enrolment.
     func rehome(_ i: Int) async throws {
         let s = try store(i)
-        let e2 = try hub.enrol(unit: machines[i].unit, hubURL: "http://hub.sim", now: now)
+        let e2 = try hub.enrol(unit: machines[i].unit, hubURL: "http://hub.sim", replica: newReplicaID(), now: now)
         _ = try Recovery.rehome(store: s, enrolment: e2, now: now)
         machines[i].store = nil
         machines[i].credentials = HubCredentials(enrolment: e2)

@@ -79,7 +79,8 @@ extension SimHistory {
             request.digests = [:]
             body = try WireCodec.encode(request)
             let c = machines[i].credentials
-            headers = SyncAuth.signRequest(body: body, replica: c.replica, key: c.key, now: try SyncAuth.claims(headers).timestamp)
+            let claims = try SyncAuth.claims(headers)
+            headers = SyncAuth.signRequest(body: body, replica: c.replica, key: c.key, now: claims.timestamp, nonce: claims.nonce)
             headers[SyncProtocol.Header.schema] = String(SchemaVersion.current.version)
         }
         var reply = handleAtHub(body: body, headers: headers)
@@ -92,7 +93,8 @@ extension SimHistory {
         case .replyLost:
             throw SimNetworkError(what: "mất phản hồi sau khi hub đã ghi")
         case .crashAfterHubCommit:
-            throw SyncError(.internal, "Mô phỏng: máy tắt đột ngột sau khi hub đã ghi, trước khi nhận phản hồi.", field: "sim", value: "crash-after-commit")
+            throw SyncError(
+                .internal, "Mô phỏng: máy tắt đột ngột sau khi hub đã ghi, trước khi nhận phản hồi.", field: "sim", value: "crash-after-commit")
         case .truncatedReply:
             reply.body = reply.body.prefix(reply.body.count / 2)
         case .flippedReply where !reply.body.isEmpty:

@@ -10,21 +10,42 @@ public enum Simulator {
         public var seconds = 0.0
     }
 
-    /// Runs `histories` histories from `seed`; stops after `maxViolations` failing ones.
+    /// Runs `histories` histories from `seed`, `jobs` at a time (each history is sequential and
+    /// alone with its files, so running several at once changes none of them); stops after
+    /// `maxViolations` failing ones.
     public static func run(
-        seed: UInt64, histories: Int, config: SimConfig, maxViolations: Int = 3, progress: (Int, SimStats) -> Void = { _, _ in }
+        seed: UInt64, histories: Int, config: SimConfig, jobs: Int = 1, maxViolations: Int = 3,
+        progress: @escaping (Int, SimStats) -> Void = { _, _ in }
     ) async throws -> Result {
         var result = Result()
         let start = DispatchTime.now().uptimeNanoseconds
-        for k in 0..<max(0, histories) {
-            let h = try SimHistory(seed: seed &+ UInt64(k), config: config)
-            let outcome = await h.run()
-            result.stats.add(outcome.stats)
-            if let v = outcome.violation {
-                result.violations.append(v)
-                if result.violations.count >= maxViolations { break }
+        let total = max(0, histories)
+        var next = 0
+        var done = 0
+        var outcomes: [Int: SimOutcome] = [:]
+        try await withThrowingTaskGroup(of: (Int, SimOutcome).self) { group in
+            func launch() throws {
+                let k = next
+                next += 1
+                let h = try SimHistory(seed: seed &+ UInt64(k), config: config)
+                group.addTask { (k, await h.run()) }
             }
-            progress(k + 1, result.stats)
+            while next < min(total, max(1, jobs)) { try launch() }
+            while let (k, outcome) = try await group.next() {
+                outcomes[k] = outcome
+                // Totals and violations in history order, whatever order they finished in.
+                while let o = outcomes.removeValue(forKey: done) {
+                    done += 1
+                    result.stats.add(o.stats)
+                    if let v = o.violation { result.violations.append(v) }
+                    progress(done, result.stats)
+                }
+                if result.violations.count >= maxViolations {
+                    group.cancelAll()
+                    break
+                }
+                if next < total { try launch() }
+            }
         }
         result.seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         return result

@@ -26,7 +26,8 @@ public struct SimConfig: Sendable {
 
 /// Defects the simulator can plant to show its invariants catch them (never used by default).
 public enum SimBug: String, Sendable, CaseIterable {
-    /// The client reports an empty version vector: every sync downloads everything again.
+    /// Each sync starts as if the machine held nothing (its first request reports an empty
+    /// vector): it downloads again a page it already has.
     case redownloadEverything = "redownload-everything"
     /// The hub is put back to an earlier copy of its database: ops it acknowledged are gone.
     case hubForgets = "hub-forgets"

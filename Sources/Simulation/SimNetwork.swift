@@ -31,6 +31,8 @@ struct RunTraffic {
     var faults: [FaultKind] = []
     /// The requests the hub handled and what it applied of them.
     var hubApplied = 0
+    /// A request of this run has been sent.
+    var requested = false
 }
 
 /// A request held back by the network, delivered later (reordered after the client's retry).
@@ -74,7 +76,9 @@ extension SimHistory {
             body = Data(b)
         default: break
         }
-        if bug == .redownloadEverything, var request = try? WireCodec.decodeRequest(body) {
+        let first = !traffic.requested
+        traffic.requested = true
+        if bug == .redownloadEverything, first, var request = try? WireCodec.decodeRequest(body) {
             request.versionVector = VersionVector()
             request.digests = [:]
             body = try WireCodec.encode(request)

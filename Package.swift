@@ -9,6 +9,7 @@ let package = Package(
         .executable(name: "unit-client", targets: ["unit-client"]),
         .executable(name: "hub", targets: ["hub"]),
         .executable(name: "cchc-bench", targets: ["cchc-bench"]),
+        .executable(name: "cchc-sim", targets: ["cchc-sim"]),
     ],
     dependencies: [
         .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
@@ -84,6 +85,13 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
+        // The deterministic simulator (docs/SIMULATION.md): replicas and a hub in one process over the
+        // real stores, wire encoding and request handler; no HTTP server (no Hummingbird, no NIO).
+        .target(name: "Simulation", dependencies: ["SyncCore"]),
+        .executableTarget(
+            name: "cchc-sim",
+            dependencies: ["Simulation", "SyncCore", "CommandSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
         // What both test targets share (reading DOCX files back); not shipped.
         .target(
             name: "TestSupport",
@@ -94,6 +102,7 @@ let package = Package(
             name: "SyncCoreTests",
             dependencies: ["SyncCore", "TestSupport", .product(name: "ZIPFoundation", package: "ZIPFoundation")]
         ),
+        .testTarget(name: "SimulationTests", dependencies: ["Simulation", "SyncCore"]),
         .testTarget(
             name: "EndToEndTests",
             dependencies: [

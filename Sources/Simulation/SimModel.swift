@@ -1,0 +1,128 @@
+import Foundation
+import SyncCore
+
+/// What one simulated history is made of: how many replicas, steps and which deliberate bug (for
+/// the tests that prove the invariants can fail).
+public struct SimConfig: Sendable {
+    public var replicas = 4
+    public var steps = 40
+    /// The ops per page clients ask for (small, so that paging and resumption are exercised).
+    public var pageLimits = [3, 7, 20]
+    /// Where the histories' database files go (a RAM disk when there is one).
+    public var directory: String = SimConfig.defaultDirectory
+    /// A deliberate defect, so a test can check the simulator notices it.
+    public var bug: SimBug? = nil
+    /// Lines of trace kept for a failing history.
+    public var traceLength = 14
+
+    public init() {}
+
+    public static var defaultDirectory: String {
+        var isDir: ObjCBool = false
+        if FileManager.default.fileExists(atPath: "/dev/shm", isDirectory: &isDir), isDir.boolValue { return "/dev/shm" }
+        return FileManager.default.temporaryDirectory.path
+    }
+}
+
+/// Defects the simulator can plant to show its invariants catch them (never used by default).
+public enum SimBug: String, Sendable, CaseIterable {
+    /// Each sync starts as if the machine held nothing (its first request reports an empty
+    /// vector): it downloads again a page it already has.
+    case redownloadEverything = "redownload-everything"
+    /// The hub is put back to an earlier copy of its database: ops it acknowledged are gone.
+    case hubForgets = "hub-forgets"
+    /// The network strips the ops out of the hub's replies (re-signed): clients never get them.
+    case repliesLoseOps = "replies-lose-ops"
+}
+
+/// The faults the simulator injects, by kind (the summary counts each).
+public enum FaultKind: String, Sendable, CaseIterable, Codable {
+    case cutRequest = "cut-request"
+    case replyLost = "reply-lost"
+    case duplicateRequest = "duplicate-request"
+    case delayedRequest = "delayed-request"
+    case lateDelivery = "late-delivery"
+    case truncatedReply = "truncated-reply"
+    case flippedRequest = "flipped-request"
+    case flippedReply = "flipped-reply"
+    case hubUnavailable = "hub-503"
+    case slowNetwork = "slow-network"
+    case crashBeforeSend = "crash-before-send"
+    case crashAfterHubCommit = "crash-after-hub-commit"
+    case crashBeforeCommit = "crash-before-commit"
+    case crashAfterCommit = "crash-after-commit"
+    case clockSkew = "clock-skew"
+    case snapshotRestored = "snapshot-restored"
+    case twinMachine = "twin-machine"
+    case forgedOp = "forged-op"
+    case damagedOps = "damaged-ops"
+    case authorityViolation = "authority-violation"
+}
+
+/// Totals over histories.
+public struct SimStats: Sendable, Codable, Equatable {
+    public var histories = 0
+    public var steps = 0
+    public var syncs = 0
+    public var localWrites = 0
+    public var planAmendments = 0
+    public var recoveries = 0
+    public var rehomes = 0
+    public var resumedSyncs = 0
+    public var refusals = 0
+    public var faults: [String: Int] = [:]
+    public var violations = 0
+
+    public init() {}
+
+    public mutating func add(_ o: SimStats) {
+        histories += o.histories
+        steps += o.steps
+        syncs += o.syncs
+        localWrites += o.localWrites
+        planAmendments += o.planAmendments
+        recoveries += o.recoveries
+        rehomes += o.rehomes
+        resumedSyncs += o.resumedSyncs
+        refusals += o.refusals
+        for (k, v) in o.faults { faults[k, default: 0] += v }
+        violations += o.violations
+    }
+
+    mutating func fault(_ k: FaultKind) { faults[k.rawValue, default: 0] += 1 }
+
+    public var faultTotal: Int { faults.values.reduce(0, +) }
+
+    enum CodingKeys: String, CodingKey {
+        case histories, steps, syncs, faults, violations, refusals, recoveries, rehomes
+        case localWrites = "local_writes"
+        case planAmendments = "plan_amendments"
+        case resumedSyncs = "resumed_syncs"
+    }
+}
+
+/// An invariant that did not hold, with the steps that led there.
+public struct SimViolation: Error, Sendable, CustomStringConvertible {
+    public var seed: UInt64
+    public var step: Int
+    public var invariant: String
+    public var detail: String
+    public var trace: [String]
+
+    public var description: String {
+        "Vi phạm «\(invariant)» ở bước \(step) (seed \(seed)): \(detail)\n" + trace.map { "  \($0)" }.joined(separator: "\n")
+    }
+}
+
+/// The outcome of one history.
+public struct SimOutcome: Sendable {
+    public var seed: UInt64
+    public var stats: SimStats
+    public var violation: SimViolation?
+}
+
+extension SplitMix64 {
+    mutating func int(_ range: ClosedRange<Int>) -> Int { range.lowerBound + below(range.count) }
+    mutating func chance(_ percent: Int) -> Bool { below(100) < percent }
+    mutating func pick<T>(_ a: [T]) -> T { a[below(a.count)] }
+}

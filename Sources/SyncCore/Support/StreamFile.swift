@@ -18,7 +18,7 @@ final class StreamingFileWriter {
         temp = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).dang-ghi-\(getpid())").path
         fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         guard fd >= 0 else {
-            throw SyncError(.invalidInput, "Không ghi được tệp «\(path)»: \(UserFile.reason(writing: url)).", field: field, value: path)
+            throw SyncError(.invalidInput, "Không ghi được tệp «\(path)» (--\(field)): \(UserFile.reason(writing: url)).", field: field, value: path)
         }
         buffer.reserveCapacity(1 << 20)
     }
@@ -26,7 +26,7 @@ final class StreamingFileWriter {
     deinit { abandon() }
 
     private func failed(_ why: String) -> SyncError {
-        SyncError(.invalidInput, "Không ghi được tệp «\(path)»: \(why).", field: field, value: path)
+        SyncError(.invalidInput, "Không ghi được tệp «\(path)» (--\(field)): \(why).", field: field, value: path)
     }
 
     func write(_ bytes: [UInt8]) throws {

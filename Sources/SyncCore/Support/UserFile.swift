@@ -25,7 +25,8 @@ public enum UserFile {
             try data.write(to: url, options: .atomic)
             if let permissions { try FileManager.default.setAttributes([.posixPermissions: permissions], ofItemAtPath: path) }
         } catch {
-            throw SyncError(.invalidInput, "Không ghi được tệp «\(path)»: \(reason(writing: url)).", field: field, value: path, cause: error)
+            throw SyncError(
+                .invalidInput, "Không ghi được tệp «\(path)» (--\(field)): \(reason(writing: url)).", field: field, value: path, cause: error)
         }
     }
 

@@ -102,7 +102,9 @@ public struct PinnedTransport: SyncTransport {
                     }
                 }
                 throw SyncError(
-                    .unavailable, "Không kết nối được hub: kết nối bị ngắt giữa chừng hoặc hết thời gian chờ (\(Int(timeout)) giây).", field: "hub",
+                    .unavailable,
+                    "Không kết nối được hub \(url.absoluteString): kết nối bị ngắt giữa chừng hoặc hết thời gian chờ (\(Int(timeout)) giây).",
+                    field: "hub",
                     value: url.absoluteString)
             }
         } catch {
@@ -124,6 +126,7 @@ public struct PinnedTransport: SyncTransport {
         case is ChannelError: reason = "hết thời gian chờ hoặc kết nối bị ngắt"
         default: reason = "lỗi mạng"
         }
-        return SyncError(.unavailable, "Không kết nối được hub: \(reason).", field: "hub", value: url.absoluteString, cause: error)
+        return SyncError(
+            .unavailable, "Không kết nối được hub \(url.absoluteString): \(reason).", field: "hub", value: url.absoluteString, cause: error)
     }
 }

@@ -256,7 +256,7 @@ public struct SyncClient: Sendable {
                 failure = e
             } catch {
                 failure = SyncError(
-                    .unavailable, "Không kết nối được hub: \(Self.networkReason(error)).", field: "hub", value: hubURL, cause: error)
+                    .unavailable, "Không kết nối được hub \(hubURL): \(Self.networkReason(error)).", field: "hub", value: hubURL, cause: error)
             }
             if attempt >= retry.attempts {
                 throw SyncError(

@@ -92,12 +92,20 @@ public final class ReplicaStore: Sendable {
             // Only a database that needs a migration takes the write lock here: a read-only
             // command must not wait for (or fail on) another process's long write.
             if try !pool.read({ try migrator.hasCompletedMigrations($0) }) {
-                do {
-                    try migrator.migrate(pool)
-                } catch {
-                    // Two processes creating one database at once: the other one's migration
-                    // may have won the race; then the schema is complete and sound.
-                    guard try pool.read({ try migrator.hasCompletedMigrations($0) }) else { throw error }
+                // Two processes creating one database at once: each migration commits on its own,
+                // so the other process may be part-way through them when this one's migration
+                // finds a table it already made. Then wait for it and take up where it is (the
+                // migrator re-reads what is applied), for as long as the busy timeout allows.
+                let deadline = Date().addingTimeInterval(TimeInterval(busyTimeoutSeconds))
+                while true {
+                    do {
+                        try migrator.migrate(pool)
+                        break
+                    } catch {
+                        if try pool.read({ try migrator.hasCompletedMigrations($0) }) { break }
+                        guard Date() < deadline, "\(error)".contains("already exists") else { throw error }
+                        Thread.sleep(forTimeInterval: 0.05)
+                    }
                 }
             }
             // Before the first release the v1 schema changed in place; a database made by such a

@@ -151,6 +151,22 @@ extension ReplicaStoreTests {
         // And the largest counter is accepted (held back behind the gap).
         #expect(try b.apply(OpBatch(ops: [op(OpKey.maxCounter)]), source: Self.peer).heldBack == 1)
     }
+
+    @Test("Closing a store twice does nothing the second time (it trapped inside SQLite before), on a queue and a pool")
+    func closeTwice() throws {
+        for concurrentReaders in [false, true] {
+            let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cchc-close-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: dir) }
+            let path = dir.appendingPathComponent("r.sqlite").path
+            let s = try ReplicaStore.open(path: path, create: true, concurrentReaders: concurrentReaders)
+            try s.initialise(identity: nil)
+            let before = try s.dump()
+            try s.close()
+            try s.close()
+            #expect(try ReplicaStore.open(path: path).dump() == before)
+        }
+    }
 }
 
 /// Durability is a property of the connection that writes: `synchronous = FULL` (2), also in WAL

@@ -106,12 +106,15 @@ public struct BanText: Codable, Sendable, Equatable {
 /// training where the plan is passed on) → TN01; the other units: work on online public services
 /// (ND05, ND10) → TN06, anything else → TN05. Only duties the plan gives the unit are suggested.
 public enum DutySuggestion {
+    /// The forms that publish (news on the website, social networks, the Government bulletin).
+    public static let publishingForms: Set<String> = ["HT06", "HT07", "HT08"]
+
     public static func suggest(unit: String, form: String, content: [String], catalog: Catalog) -> String? {
         let mine = catalog.duties.filter { $0.units.contains(unit) }.map(\.code)
         guard !mine.isEmpty else { return nil }
         let preferred: [String]
         if unit == catalog.officeCode {
-            preferred = ["HT06", "HT07", "HT08"].contains(form) ? ["TN02", "TN01"] : ["TN01", "TN02"]
+            preferred = publishingForms.contains(form) ? ["TN02", "TN01"] : ["TN01", "TN02"]
         } else {
             preferred = content.contains(where: { $0 == "ND05" || $0 == "ND10" }) ? ["TN06", "TN05"] : ["TN05", "TN06"]
         }
@@ -175,7 +178,7 @@ extension ConsolidatedReport {
         t.strengths.append(
             "Công tác thông tin, tuyên truyền cải cách hành chính được các phòng, đơn vị triển khai theo Kế hoạch; trong kỳ đã thực hiện \(VN.count(totals.activities)) hoạt động, tiếp cận \(VN.number(totals.peopleReached)) lượt người, với \(VN.count(doneItems))/\(VN.count(totals.byContent.count)) nội dung của Kế hoạch."
         )
-        let online = totals.byForm.filter { ["HT06", "HT07", "HT08"].contains($0.code) }.reduce(0) { $0 + $1.activities }
+        let online = totals.byForm.filter { DutySuggestion.publishingForms.contains($0.code) }.reduce(0) { $0 + $1.activities }
         if online > 0 {
             t.strengths.append(
                 "Việc tuyên truyền trên Trang thông tin điện tử, mạng xã hội và Bản tin điện tử CCHC của Chính phủ được duy trì (\(VN.count(online)) hoạt động)."

@@ -96,7 +96,9 @@ extension ReplicaStore {
         RecordID(kind: .task, owner: unit, suffix: year == 2026 ? duty : "\(duty)-\(year)")
     }
 
-    func requireOffice(_ what: String) throws -> Identity {
+    /// This replica's identity when it is the Office's; else `forbidden` (exit 4) saying what only
+    /// the Office may do.
+    public func requireOffice(_ what: String) throws -> Identity {
         let me = try requireIdentity()
         guard me.unit == catalog.officeCode else {
             throw SyncError(

@@ -17,6 +17,8 @@ public final class ReplicaStore: Sendable {
     /// The connection (a pool on disk, a queue in memory): reached only through `read`, `write`
     /// and the maintenance methods below.
     private let pool: any DatabaseWriter
+    /// Set by the first `close()`: closing again does nothing (GRDB traps on a closed connection).
+    private let closed = NSLock.Protected(false)
     let rules: OpRules
 
     /// Opens (or, with `create`, creates) the database at `path`. Refuses a missing file unless
@@ -246,6 +248,7 @@ public final class ReplicaStore: Sendable {
 
     /// Closes the connection: the file may then be moved or replaced (repair, recovery).
     public func close() throws {
+        guard closed.exchange(true) == false else { return }
         do {
             try pool.writeWithoutTransaction { db in _ = try db.checkpoint(.truncate) }
             if let q = pool as? DatabaseQueue { try q.close() }
@@ -300,6 +303,25 @@ public final class ReplicaStore: Sendable {
             return try q.read { db in try String.fetchAll(db, sql: "PRAGMA integrity_check").joined(separator: "; ") }
         } catch {
             throw map(error)
+        }
+    }
+}
+
+extension NSLock {
+    /// A value read and changed only under a lock.
+    final class Protected<Value>: @unchecked Sendable {
+        private let lock = NSLock()
+        private var value: Value
+
+        init(_ value: Value) { self.value = value }
+
+        /// Stores `new` and returns what was there.
+        func exchange(_ new: Value) -> Value {
+            lock.lock()
+            defer { lock.unlock() }
+            let old = value
+            value = new
+            return old
         }
     }
 }

@@ -47,13 +47,8 @@ extension ReportCommand {
         func run() async throws {
             let s = try store.open()
             let plan = try s.planBook().plan(for: period)
-            let me = try s.requireIdentity()
-            guard me.unit == plan.officeCode else {
-                throw SyncError(
-                    .forbidden,
-                    "Chỉ Văn phòng (\(plan.officeCode)) lập dự thảo báo cáo tổng hợp của Ban; bản sao này thuộc đơn vị \(me.unit).",
-                    field: "unit", value: me.unit)
-            }
+            // Refused before anything is computed or an editor opened.
+            let me = try s.requireOffice("lập dự thảo báo cáo tổng hợp của Ban")
             let report = try ReportSource(store: s).consolidatedReport(for: period, heading: ReportHeading(catalog: plan))
             let existing = try s.draft(period: period.description, unit: me.unit)
             var parts = DraftParts(

@@ -199,6 +199,14 @@ struct ReportAssemblyTests {
                 try stores[j].apply(try s.ops(after: stores[j].versionVector()), source: peer)
             }
         }
+        // At least one concurrent edit whatever the seed: the twins of TTQLCK both change one quantity.
+        try stores[1].apply(try stores[0].ops(after: stores[1].versionVector()), source: peer)
+        if let shared = try stores[0].activities(unit: "TTQLCK").first {
+            let id = try RecordID.parse(shared.id)
+            try stores[0].writeRecord(id, changes: [("quantity", .int(1111))])
+            try stores[1].writeRecord(id, changes: [("quantity", .int(2222))])
+            edits += 2
+        }
         let hub = try ReplicaStore.inMemory()
         try hub.initialise(identity: nil)
         for s in stores { try hub.apply(try s.ops(after: hub.versionVector()), source: peer) }

@@ -132,12 +132,19 @@ extension ConsolidatedReport {
     /// Each duty of the plan with what served it in the period.
     static func dutyResults(catalog: Catalog, counted: [ActivityRow], submitted: Int, expected: Int) -> [DutyResult] {
         let reporting = reportingDuty(catalog)
-        return catalog.duties.map { d in
-            var acc = FigureAccumulator(catalog: catalog)
-            acc.trackEvidence = false
-            for a in counted where (a.duty ?? DutySuggestion.suggest(unit: a.unit, form: a.form, content: a.content, catalog: catalog)) == d.code {
-                acc.add(a, lateFrom: nil)
-            }
+        // One pass over the activities (a year's report counts ~100,000): each goes to the
+        // accumulator of the duty it names or is suggested, looked up once per activity.
+        let slot = Dictionary(uniqueKeysWithValues: catalog.duties.enumerated().map { ($1.code, $0) })
+        var template = FigureAccumulator(catalog: catalog)
+        template.trackEvidence = false
+        var accs = [FigureAccumulator](repeating: template, count: catalog.duties.count)
+        for a in counted {
+            guard let code = a.duty ?? DutySuggestion.suggest(unit: a.unit, form: a.form, content: a.content, catalog: catalog),
+                let i = slot[code]
+            else { continue }
+            accs[i].add(a, lateFrom: nil)
+        }
+        return zip(catalog.duties, accs).map { d, acc in
             var r = DutyResult(
                 code: d.code, title: d.title, units: d.units, activities: acc.activities, peopleReached: acc.peopleReached,
                 byForm: acc.byForm.filter { $0.activities > 0 })

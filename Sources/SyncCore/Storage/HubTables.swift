@@ -117,7 +117,10 @@ extension ReplicaStore {
                 let row = try Row.fetchOne(
                     db, sql: "SELECT unit, key_hash, revoked_at FROM enrolment WHERE replica = ?", arguments: [replica.rawValue])
             else {
-                throw SyncError(.unauthorized, "Bản sao «\(replica)» chưa được ghi danh ở hub.", field: "replica", value: replica.rawValue)
+                throw SyncError(
+                    .unauthorized,
+                    "Bản sao «\(replica)» chưa được ghi danh ở hub. Nếu hub vừa được khôi phục từ một bản sao lưu cũ hơn lần ghi danh này, người quản trị hub chạy «hub enrol --restore TỆP.enrol» với tệp ghi danh của bản sao đó.",
+                    field: "replica", value: replica.rawValue)
             }
             if let revoked: String = row[2] {
                 throw SyncError(

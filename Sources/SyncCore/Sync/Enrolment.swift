@@ -107,6 +107,34 @@ extension ReplicaStore {
         return EnrolmentFile(hubURL: hubURL, unit: unit, replicaID: id, secret: secret, issuedAt: time, hubTLSSHA256: tlsPin)
     }
 
+    /// Enrols again, from its file, a replica this hub enrolled and then lost: the hub was put
+    /// back from a backup made before the enrolment (`hub enrol --restore FILE`). The replica
+    /// keeps its id and secret, so its next sync is accepted and gives back what the restored hub
+    /// lacks; its machine key is bound again at that sync. Returns false when the hub already
+    /// holds this very enrolment (nothing changed); an id enrolled with another secret is refused.
+    @discardableResult
+    public func restoreEnrolment(_ file: EnrolmentFile, path: String) throws -> Bool {
+        _ = try catalog.requireUnit(file.unit, field: "unit")
+        let key = SyncAuth.key(fromSecret: file.secret)
+        return try write { db in
+            if let row = try Row.fetchOne(
+                db, sql: "SELECT unit, key_hash FROM enrolment WHERE replica = ?", arguments: [file.replicaID.rawValue])
+            {
+                guard (row[0] as String) == file.unit, (row[1] as Data) == key else {
+                    throw SyncError(
+                        .conflict,
+                        "Hub đã có bản sao «\(file.replicaID)» với khóa hoặc đơn vị khác tệp «\(path)»; không ghi danh lại (tệp này không phải của hub này, hoặc đã bị sửa).",
+                        field: "replica", value: file.replicaID.rawValue)
+                }
+                return false
+            }
+            try db.execute(
+                sql: "INSERT INTO enrolment(replica, unit, key_hash, enrolled_at) VALUES (?, ?, ?, ?)",
+                arguments: [file.replicaID.rawValue, file.unit, key, file.issuedAt])
+            return true
+        }
+    }
+
     /// The pin is kept in `local_state` (key `hub_tls_sha256`) beside the credential row, so
     /// databases of earlier releases need no migration; saving credentials without a pin drops
     /// an earlier one.

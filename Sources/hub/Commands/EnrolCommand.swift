@@ -10,12 +10,16 @@ struct HubEnrolCommand: AsyncParsableCommand {
             Hub chỉ lưu băm SHA-256 của khóa bí mật; tệp ghi danh là bản duy nhất chứa khóa, hãy chuyển an toàn.
             Với hub chạy https («hub serve --tls-cert»), cần --url https://… và --tls-cert cùng tệp chứng chỉ: dấu vân tay
             SHA-256 của chứng chỉ được ghi vào tệp ghi danh, và unit-client chỉ chấp nhận đúng chứng chỉ đó.
+            Sau khi khôi phục hub từ bản sao lưu: «hub enrol --restore TỆP.enrol» ghi danh lại bản sao mà hub đã cấp sau
+            bản sao lưu đó (giữ mã và khóa, không tạo tệp mới); lần đồng bộ sau của máy đó trả lại cho hub các thao tác hub đã mất.
             """)
     @OptionGroup var store: HubStoreOptions
     @Option(help: "Mã đơn vị (VP, CPCM-QLDTDN, CPCM-QHXDMT, TTQLCK).")
-    var unit: String
+    var unit: String?
     @Option(help: "Tệp ghi danh ra.")
-    var out: String
+    var out: String?
+    @Option(help: "Ghi danh lại từ tệp ghi danh hub đã cấp (sau khi khôi phục hub từ bản sao lưu cũ hơn tệp đó); không dùng cùng --unit/--out.")
+    var restore: String?
     @Option(help: "Địa chỉ hub mà bản sao sẽ đồng bộ tới, ví dụ http://10.0.0.5:8080.")
     var url: String?
     @Option(help: "Tệp chứng chỉ PEM mà «hub serve --tls-cert» dùng (bắt buộc với --url https://…): ghim dấu vân tay SHA-256 của nó.")
@@ -24,7 +28,38 @@ struct HubEnrolCommand: AsyncParsableCommand {
     var replica: String?
     @OptionGroup var output: OutputOptions
 
+    func validate() throws {
+        if restore != nil {
+            for (name, given) in [("unit", unit), ("out", out), ("url", url), ("tls-cert", tlsCert), ("replica", replica)] where given != nil {
+                throw SyncError(
+                    .invalidInput, "--\(name) «\(given ?? "")» không dùng cùng --restore: bản sao giữ mã, đơn vị và khóa trong tệp ghi danh cũ.",
+                    field: name, value: given)
+            }
+        } else {
+            guard unit != nil else { throw SyncError(.invalidInput, "Thiếu «--unit»: mã đơn vị của bản sao mới.", field: "unit") }
+            guard out != nil else { throw SyncError(.invalidInput, "Thiếu «--out»: tệp ghi danh sẽ ghi ra.", field: "out") }
+        }
+    }
+
     func run() async throws {
+        if let restore {
+            let file = try EnrolmentFile.read(path: restore)
+            let added = try store.open().restoreEnrolment(file, path: restore)
+            if output.json {
+                let d = try JSONEncoder.canonical.encode([
+                    "replica_id": file.replicaID.rawValue, "unit": file.unit, "restored": added ? "yes" : "already-enrolled",
+                ])
+                print(String(decoding: d, as: UTF8.self))
+            } else if added {
+                print(
+                    "Đã ghi danh lại bản sao \(file.replicaID) của đơn vị \(file.unit) từ «\(restore)»; lần đồng bộ sau của máy đó trả lại thao tác hub còn thiếu."
+                )
+            } else {
+                print("Hub đã có bản sao \(file.replicaID) của đơn vị \(file.unit) với đúng khóa này; không thay đổi gì.")
+            }
+            return
+        }
+        guard let unit, let out else { return }
         let https = try url.map { try SyncClient.hubURL($0, field: "url").scheme?.lowercased() == "https" } ?? false
         var pin: String?
         if let tlsCert {

@@ -12,7 +12,7 @@ struct Hub: AsyncParsableCommand {
         subcommands: [
             HubInitCommand.self, HubEnrolCommand.self, HubRevokeCommand.self, HubServeCommand.self, HubStatusCommand.self,
             HubConflictsCommand.self, HubHistoryCommand.self, HubDumpCommand.self, HubReportCommand.self, HubBundleCommand.self,
-            HubNightlyCommand.self, HubVerifyCommand.self, HubRepairCommand.self,
+            HubOpsCommand.self, HubNightlyCommand.self, HubVerifyCommand.self, HubRepairCommand.self,
         ]
     )
 

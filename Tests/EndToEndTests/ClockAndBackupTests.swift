@@ -94,7 +94,8 @@ struct ClockAndBackupTests {
         "Given the hub put back from its nightly backup, then the restored file verifies with the backup's dump, and the replicas' next syncs give back what it acknowledged after"
     )
     func hubRestoredFromNightly() async throws {
-        let h = try HubHarness.serving("restorehub", replicas: [("a", "TTQLCK"), ("b", "CPCM-QLDTDN")])
+        // d: a second TTQLCK laptop that syncs after the backup and is then lost for good.
+        let h = try HubHarness.serving("restorehub", replicas: [("a", "TTQLCK"), ("b", "CPCM-QLDTDN"), ("d", "TTQLCK")])
         try h.addActivity("a", title: "Phát tờ rơi thủ tục hải quan")
         try h.addActivity("b", title: "Tập huấn dịch vụ công trực tuyến")
         try h.clientOK("a", "sync")
@@ -110,11 +111,15 @@ struct ClockAndBackupTests {
         try h.addActivity("b", title: "Bài đăng Zalo về thủ tục mới", date: "2026-03-11")
         try h.replica("c", unit: "CPCM-QHXDMT")
         try h.addActivity("c", title: "Tọa đàm về quy hoạch xây dựng", date: "2026-03-12")
+        try h.addActivity("d", title: "Hướng dẫn thủ tục cho lái xe tại bãi", date: "2026-03-13")
         try h.clientOK("a", "sync")
         try h.clientOK("c", "sync")
+        try h.clientOK("d", "sync")
         try h.clientOK("b", "sync")
         let acknowledged = try h.hubDump()
-        #expect(acknowledged.contains("Hội nghị đối thoại") && acknowledged.contains("Bài đăng Zalo") && acknowledged.contains("Tọa đàm"))
+        #expect(
+            acknowledged.contains("Hội nghị đối thoại") && acknowledged.contains("Bài đăng Zalo") && acknowledged.contains("Tọa đàm")
+                && acknowledged.contains("lái xe tại bãi"))
 
         // The hub's disk is lost; the operator puts back last night's file (docs/OPERATIONS.md).
         #expect(h.killHub(signal: SIGTERM) == 0)
@@ -134,11 +139,22 @@ struct ClockAndBackupTests {
         let cID = try h.enrolment("c").replicaID.rawValue
         let unknown = try h.client("c", ["sync", "--hub", h.url])
         #expect(unknown.status == 4 && unknown.stderr.contains(cID) && unknown.stderr.contains("hub enrol --restore"), "\(unknown)")
+        // d never syncs again: its work reaches the hub from b, which received it, by an ops file
+        // (verified end to end). While the hub does not know c, a file carrying c's ops is refused
+        // whole, naming c and the way out.
+        let carried = h.path("b-carries.ops")
+        try h.clientOK("b", "ops", "export", "--out", carried)
+        let beforeImport = try h.hubDump()
+        let early = try h.hub("ops", "import", carried)
+        #expect(early.status == 4 && early.stderr.contains(cID) && early.stderr.contains("hub enrol --restore"), "\(early)")
+        #expect(try h.hubDump() == beforeImport)
         // Enrolled again from its file (same id, same secret): nothing else changes, and twice is harmless.
         let wrong = try h.hub("enrol", "--restore", h.path("c.enrol"), "--unit", "VP")
         #expect(wrong.status == 2 && wrong.stderr.contains("«VP»"), "\(wrong)")
         #expect(try h.hubOK("enrol", "--restore", h.path("c.enrol")).contains(cID))
         #expect(try h.hubOK("enrol", "--restore", h.path("c.enrol")).contains("không thay đổi"))
+        let imported = try h.hubOK("ops", "import", carried)
+        #expect(imported.contains("mới") && !imported.hasPrefix("Đã nhập vào hub: 0 mới"), "\(imported)")
         try h.clientOK("c", "sync", "--hub", h.url)
         for n in ["a", "b"] { try h.clientOK(n, "sync", "--hub", h.url) }
         let healed = try h.hubDump()
@@ -150,6 +166,14 @@ struct ClockAndBackupTests {
         try other.write(path: h.path("forged.enrol"))
         let forged = try h.hub("enrol", "--restore", h.path("forged.enrol"))
         #expect(forged.status == 6 && forged.stderr.contains(cID), "\(forged)")
+        // A revoked machine's ops are not carried in: the file is refused whole, the hub unchanged.
+        let dID = try h.enrolment("d").replicaID.rawValue
+        try h.addActivity("b", title: "Bài viết mới sau khôi phục", date: "2026-03-14")
+        try h.hubOK("revoke", dID)
+        let settled = try h.hubDump()
+        let revoked = try h.hub("ops", "import", carried)
+        #expect(revoked.status == 4 && revoked.stderr.contains(dID) && revoked.stderr.contains("thu hồi"), "\(revoked)")
+        #expect(try h.hubDump() == settled)
         let verifyAfter = try h.hub("verify")
         #expect(verifyAfter.status == 0, "\(verifyAfter)")
         h.killHub(signal: SIGTERM)

@@ -26,7 +26,7 @@ struct CommandCoverageTests {
             #expect(r.out == VietnameseText.nfc(r.out), "\(args) help is not NFC")
         }
         let hub: [[String]] = [
-            [], ["init"], ["serve"], ["enrol"], ["revoke"], ["report"], ["bundle", "import"], ["nightly"], ["verify"], ["status"],
+            [], ["init"], ["serve"], ["enrol"], ["revoke"], ["report"], ["bundle", "import"], ["ops", "import"], ["nightly"], ["verify"], ["status"],
         ]
         for args in hub {
             let r = try Run.hub(args + ["--help"])

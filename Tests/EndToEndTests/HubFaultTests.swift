@@ -219,7 +219,7 @@ struct HubFaultTests {
     }
 
     @Test(
-        "Given a client SIGKILLed right after committing download page 2 (CCHC_FAULT), when it syncs again, then it receives only what was left and converges"
+        "Given a client SIGKILLed right after committing download page 5 (CCHC_FAULT), when it syncs again, then it receives only what was left and converges"
     )
     func clientKilledAfterDownloadPage() async throws {
         let h = try Self.scenario("clientkill-down")
@@ -229,14 +229,15 @@ struct HubFaultTests {
         let before = try Self.opCount(h.db("b"))
         let lacked = written - before
         let killed = try h.client(
-            "b", ["sync", "--page-size", String(Self.pageSize)], environment: Self.fault("client-kill-after-page:2"))
+            "b", ["sync", "--page-size", String(Self.pageSize)], environment: Self.fault("client-kill-after-page:5"))
         #expect(killed.signal == SIGKILL, "killed by its hook: \(killed)")
-        // Exactly two pages were committed, and what they brought is in the database.
+        // Exactly five pages were committed, and what they brought is in the database.
         let got = try Self.opCount(h.db("b")) - before
         let last = try #require(Self.lastPage(killed.stderr), "\(killed.stderr)")
-        #expect(last.page == 2 && last.received == got, "\(killed.stderr)")
-        #expect(got > 0 && got <= 2 * Self.pageSize, "two pages: \(got) ops")
-        let left = lacked - got
+        #expect(last.page == 5 && last.received == got, "\(killed.stderr)")
+        #expect(got > 0 && got <= 5 * Self.pageSize, "five pages: \(got) ops")
+        // What was left is measured from what the client said it had committed.
+        let left = lacked - last.received
         let resumed = try Self.syncJSON(h, "b")
         let received = try #require(resumed["ops_received"], "\(resumed)")
         #expect(
@@ -244,13 +245,13 @@ struct HubFaultTests {
             "resumed download: \(received) ops received, \(left) were left (at most one page more allowed): \(resumed)")
         #expect(resumed["received"] == left, "\(resumed)")
         #expect(resumed["ops_sent"] == 0, "\(resumed)")
-        print("client killed after download page 2: \(got) ops committed, \(left) left; the resumed sync received \(received) ops: \(resumed)")
+        print("client killed after download page 5: \(got) ops committed, \(left) left; the resumed sync received \(received) ops: \(resumed)")
         try Self.checkConverged(h, written: written)
         h.killHub(signal: SIGTERM)
     }
 
     @Test(
-        "Given a client SIGKILLed right after committing upload page 3 (CCHC_FAULT), when it syncs again, then it sends only what was left and nothing is lost or duplicated"
+        "Given a client SIGKILLed right after committing upload page 8 (CCHC_FAULT), when it syncs again, then it sends only what was left and nothing is lost or duplicated"
     )
     func clientKilledAfterUploadPage() async throws {
         let h = try Self.scenario("clientkill-up")
@@ -259,20 +260,21 @@ struct HubFaultTests {
         let hubBefore = try Self.opCount(h.hubDB)
         let unsent = written - hubBefore
         let killed = try h.client(
-            "a", ["sync", "--page-size", String(Self.pageSize)], environment: Self.fault("client-kill-after-page:3"))
+            "a", ["sync", "--page-size", String(Self.pageSize)], environment: Self.fault("client-kill-after-page:8"))
         #expect(killed.signal == SIGKILL, "killed by its hook: \(killed)")
         let atHub = try Self.opCount(h.hubDB) - hubBefore
         let last = try #require(Self.lastPage(killed.stderr), "\(killed.stderr)")
-        #expect(last.page == 3 && last.sent == atHub, "\(killed.stderr)")
-        #expect(atHub > 0 && atHub <= 3 * Self.pageSize, "three pages: \(atHub) ops")
-        let left = unsent - atHub
+        #expect(last.page == 8 && last.sent == atHub, "\(killed.stderr)")
+        #expect(atHub > 0 && atHub <= 8 * Self.pageSize, "eight pages: \(atHub) ops")
+        // What was left is measured from what the client said the hub had acknowledged.
+        let left = unsent - last.sent
         let resumed = try Self.syncJSON(h, "a")
         let sent = try #require(resumed["ops_sent"], "\(resumed)")
         #expect(
             sent >= left && sent <= left + Self.pageSize,
             "resumed upload: \(sent) ops sent, \(left) were left (at most one page more allowed): \(resumed)")
         #expect(resumed["sent"] == left, "\(resumed)")
-        print("client killed after upload page 3: \(atHub) ops at the hub, \(left) left; the resumed sync sent \(sent) ops: \(resumed)")
+        print("client killed after upload page 8: \(atHub) ops at the hub, \(left) left; the resumed sync sent \(sent) ops: \(resumed)")
         try Self.checkConverged(h, written: written)
         h.killHub(signal: SIGTERM)
     }
@@ -298,7 +300,7 @@ struct HubFaultTests {
     }
 
     @Test(
-        "Given a hub SIGKILLed right after committing upload request 3, before replying (CCHC_FAULT), when it restarts and the client syncs again, then only what was left plus the lost page is sent"
+        "Given a hub SIGKILLed right after committing upload request 6, before replying (CCHC_FAULT), when it restarts and the client syncs again, then only what was left plus the lost page is sent"
     )
     func hubKilledAfterUploadCommit() async throws {
         let h = try Self.scenario("hubkill-up")
@@ -306,13 +308,13 @@ struct HubFaultTests {
         let written = try Self.opCount(h.db("a"))
         let hubBefore = try Self.opCount(h.hubDB)
         let unsent = written - hubBefore
-        try Self.restartHub(h, fault: "hub-kill-after-commit:3")
+        try Self.restartHub(h, fault: "hub-kill-after-commit:6")
         let failed = try Self.runIntoHubKill(h, "a")
-        // The client committed two answers; the hub committed a third page whose answer was lost.
+        // The client committed five answers; the hub committed a sixth page whose answer was lost.
         let acked = try #require(Self.lastPage(failed.stderr), "\(failed.stderr)")
         let atHub = try Self.opCount(h.hubDB) - hubBefore
-        #expect(acked.page == 2 && atHub > acked.sent, "hub has \(atHub) ops, the client saw \(acked.sent) acknowledged: \(failed.stderr)")
-        #expect(atHub <= 3 * Self.pageSize, "three pages: \(atHub) ops")
+        #expect(acked.page == 5 && atHub > acked.sent, "hub has \(atHub) ops, the client saw \(acked.sent) acknowledged: \(failed.stderr)")
+        #expect(atHub <= 6 * Self.pageSize, "six pages: \(atHub) ops")
         let left = unsent - atHub
         let resumed = try Self.syncJSON(h, "a")
         let sent = try #require(resumed["ops_sent"], "\(resumed)")
@@ -321,14 +323,14 @@ struct HubFaultTests {
             "resumed upload: \(sent) ops sent, \(left) were left at the hub (at most the lost page more allowed): \(resumed)")
         #expect(resumed["sent"] == left, "the lost page is not applied twice: \(resumed)")
         print(
-            "hub killed after upload request 3: the client saw \(acked.sent) ops acknowledged, the hub holds \(atHub), \(left) left; the resumed sync sent \(sent) ops: \(resumed)"
+            "hub killed after upload request 6: the client saw \(acked.sent) ops acknowledged, the hub holds \(atHub), \(left) left; the resumed sync sent \(sent) ops: \(resumed)"
         )
         try Self.checkConverged(h, written: written)
         h.killHub(signal: SIGTERM)
     }
 
     @Test(
-        "Given a hub SIGKILLed right after committing download request 3, before replying (CCHC_FAULT), when it restarts and the client syncs again, then it receives only what was left"
+        "Given a hub SIGKILLed right after committing download request 6, before replying (CCHC_FAULT), when it restarts and the client syncs again, then it receives only what was left"
     )
     func hubKilledAfterDownloadCommit() async throws {
         let h = try Self.scenario("hubkill-down")
@@ -336,12 +338,13 @@ struct HubFaultTests {
         try h.clientOK("a", "sync")
         let written = try Self.opCount(h.db("a"))
         let before = try Self.opCount(h.db("b"))
-        try Self.restartHub(h, fault: "hub-kill-after-commit:3")
+        try Self.restartHub(h, fault: "hub-kill-after-commit:6")
         let failed = try Self.runIntoHubKill(h, "b")
         let got = try Self.opCount(h.db("b")) - before
         let last = try #require(Self.lastPage(failed.stderr), "\(failed.stderr)")
-        #expect(last.page == 2 && last.received == got && got > 0, "two pages applied, the third lost: \(failed.stderr)")
-        let left = written - before - got
+        #expect(last.page == 5 && last.received == got && got > 0, "five pages applied, the sixth lost: \(failed.stderr)")
+        // What was left is measured from what the client said it had committed.
+        let left = written - before - last.received
         let resumed = try Self.syncJSON(h, "b")
         let received = try #require(resumed["ops_received"], "\(resumed)")
         #expect(
@@ -349,7 +352,7 @@ struct HubFaultTests {
             "resumed download: \(received) ops received, \(left) were left (at most one page more allowed): \(resumed)")
         #expect(resumed["received"] == left, "\(resumed)")
         print(
-            "hub killed after download request 3: \(got) ops committed by the client, \(left) left; the resumed sync received \(received) ops: \(resumed)"
+            "hub killed after download request 6: \(got) ops committed by the client, \(left) left; the resumed sync received \(received) ops: \(resumed)"
         )
         try Self.checkConverged(h, written: written)
         h.killHub(signal: SIGTERM)

@@ -230,7 +230,7 @@ struct HubFaultTests {
         let lacked = written - before
         let killed = try h.client(
             "b", ["sync", "--page-size", String(Self.pageSize)], environment: Self.fault("client-kill-after-page:5"))
-        #expect(killed.signal == SIGKILL, "killed by its hook: \(killed)")
+        #expect(killed.signal == SIGKILL && killed.stderr.contains("CCHC_FAULT=client-kill-after-page:5:"), "killed by its hook: \(killed)")
         // Exactly five pages were committed, and what they brought is in the database.
         let got = try Self.opCount(h.db("b")) - before
         let last = try #require(Self.lastPage(killed.stderr), "\(killed.stderr)")
@@ -294,7 +294,9 @@ struct HubFaultTests {
         #expect(r.status == 8, "the sync whose reply was lost: \(r)", sourceLocation: sourceLocation)
         #expect(r.stderr.contains("Lỗi: ") && r.stderr.contains("hub"), "\(r.stderr)", sourceLocation: sourceLocation)
         let hub = h.waitForHubExit()
-        #expect(hub?.signal == SIGKILL, "hub killed by its hook: \(hub.map { "\($0)" } ?? "not running")", sourceLocation: sourceLocation)
+        #expect(
+            hub?.signal == SIGKILL && hub?.stderr.contains("CCHC_FAULT=hub-kill-after-commit:") == true,
+            "hub killed by its hook: \(hub.map { "\($0)" } ?? "not running")", sourceLocation: sourceLocation)
         try h.startHub(port: port)
         return r
     }

@@ -18,8 +18,8 @@ public enum FaultHook {
         case hubCommit = "hub-kill-after-commit"
     }
 
-    /// The installed point and how many more times it may be passed before the process dies.
-    private static let armed = Mutex<(point: Point, left: Int)?>(nil)
+    /// The installed point, its K, and how many more times it may be passed before the process dies.
+    private static let armed = Mutex<(point: Point, after: Int, left: Int)?>(nil)
 
     /// The fault `raw` names; nil when it is unset or empty. Anything else that is not exactly
     /// `POINT:K` with K a positive decimal integer is refused naming the variable and the value.
@@ -40,16 +40,16 @@ public enum FaultHook {
     /// Reads `CCHC_FAULT` from `environment` and arms the hook; a malformed value throws.
     public static func install(environment: [String: String] = ProcessInfo.processInfo.environment) throws {
         let fault = try parse(environment[variable])
-        armed.withLock { $0 = fault.map { (point: $0.point, left: $0.after) } }
+        armed.withLock { $0 = fault.map { (point: $0.point, after: $0.after, left: $0.after) } }
     }
 
     /// Called where `point` is passed: the K-th pass SIGKILLs this process.
     static func passed(_ point: Point) {
         armed.withLock { state in
             guard let s = state, s.point == point else { return }
-            state = (point, s.left - 1)
+            state = (point, s.after, s.left - 1)
             guard s.left == 1 else { return }
-            FileHandle.standardError.write(Data("\(variable)=\(point.rawValue): SIGKILL (kiểm thử)\n".utf8))
+            FileHandle.standardError.write(Data("\(variable)=\(point.rawValue):\(s.after): tự dừng bằng SIGKILL (chỉ khi kiểm thử)\n".utf8))
             kill(getpid(), SIGKILL)
         }
     }

@@ -50,10 +50,18 @@ public enum CommandFailure {
 
 extension AsyncParsableCommand {
     /// The `main()` of a root command: parses, runs, and reports a failure by the rule of
-    /// `CommandFailure`. Commands simply throw; none catches its own `SyncError`.
-    public static func mainReportingErrors(_ arguments: [String]? = nil) async {
+    /// `CommandFailure`. Commands simply throw; none catches its own `SyncError`. `faultHook`:
+    /// arm the test-only `CCHC_FAULT` hook (`FaultHook`), refusing a malformed value (exit 2).
+    public static func mainReportingErrors(_ arguments: [String]? = nil, faultHook: Bool = false) async {
         // The plan's master data first: without it no command can run, and it must say why.
         if case .failure(let missing) = Catalog.standardResult { exit(withError: ExitCode(CommandFailure.report(missing))) }
+        if faultHook {
+            do {
+                try FaultHook.install()
+            } catch {
+                exit(withError: ExitCode(CommandFailure.syncError(in: error).map(CommandFailure.report) ?? 1))
+            }
+        }
         do {
             var command = try parseAsRoot(arguments)
             if var asyncCommand = command as? AsyncParsableCommand {

@@ -17,5 +17,5 @@ struct Hub: AsyncParsableCommand {
     )
 
     /// Failures are reported by the rule of `CommandFailure`: `Lỗi: …` and the README's exit codes.
-    static func main() async { await mainReportingErrors() }
+    static func main() async { await mainReportingErrors(faultHook: true) }
 }

@@ -21,5 +21,5 @@ struct UnitClient: AsyncParsableCommand {
     )
 
     /// Failures are reported by the rule of `CommandFailure`: `Lỗi: …` and the README's exit codes.
-    static func main() async { await mainReportingErrors() }
+    static func main() async { await mainReportingErrors(faultHook: true) }
 }

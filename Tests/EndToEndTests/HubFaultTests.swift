@@ -172,50 +172,212 @@ struct HubFaultTests {
         h.killHub(signal: SIGTERM)
     }
 
-    @Test(
-        "Given a hub SIGKILLed in the middle of a multi-page upload, when it restarts, then the client's retries finish and nothing is lost or duplicated"
-    )
-    func hubKilledMidSync() async throws {
-        let h = try Self.scenario("hubkill")
-        try Self.bulk(h, "a", unit: "TTQLCK", count: 300)
-        let port = h.port
-        let sync = try h.start(.unitClient, ["sync", "--page-size", "20", "--db", h.db("a")])
-        // Wait until some pages have landed, then kill the hub hard.
-        let deadline = Date().addingTimeInterval(30)
-        while Date() < deadline, !sync.stderrSoFar.contains("trang 3") { usleep(20_000) }
-        h.killHub(signal: SIGKILL)
-        usleep(300_000)
-        try h.startHub(port: port)
-        let done = sync.wait()
-        #expect(done.status == 0, "sync after hub restart: \(done.stderr)")
-        // The kill landed mid-sync: the client had to retry.
-        let summary = done.out
-        #expect(!summary.contains(", 0 lần thử lại"), "\(summary)")
-        try h.clientOK("b", "sync")
+    // MARK: Kills placed by the test-only fault hook (CCHC_FAULT), checked by what is transferred
+
+    /// `--page-size` of the kill tests: a page holds at most this many of the bulk activities' ops
+    /// (a page is cut only at a signed head: 64 to 90 ops measured), so 300 activities (2,100 ops)
+    /// are about 30 pages, and "one page more" in a resumed sync is at most this many ops.
+    static let pageSize = 100
+
+    /// The environment that arms the test-only fault hook in one process.
+    static func fault(_ value: String) -> [String: String] { [FaultHook.variable: value] }
+
+    static func opCount(_ path: String) throws -> Int { try ReplicaStore.open(path: path).opCount() }
+
+    /// `unit-client sync --json` on replica `name` (which must succeed): its summary's figures.
+    static func syncJSON(_ h: HubHarness, _ name: String, sourceLocation: SourceLocation = #_sourceLocation) throws -> [String: Int] {
+        let r = try h.client(name, ["sync", "--json", "--page-size", String(pageSize)])
+        #expect(r.status == 0, "sync --json: \(r)", sourceLocation: sourceLocation)
+        let json = (try? JSONSerialization.jsonObject(with: r.stdout)) as? [String: Any] ?? [:]
+        return json.compactMapValues { $0 as? Int }
+    }
+
+    /// The figures of the last progress line (`… trang N: đã gửi S, đã nhận R`) a sync wrote.
+    static func lastPage(_ stderr: String) -> (page: Int, sent: Int, received: Int)? {
+        stderr.split(separator: "\n").compactMap { line -> (page: Int, sent: Int, received: Int)? in
+            guard let m = line.firstMatch(of: /trang (\d+): đã gửi (\d+), đã nhận (\d+)/), let p = Int(m.1), let s = Int(m.2), let r = Int(m.3)
+            else { return nil }
+            return (p, s, r)
+        }.last
+    }
+
+    /// After a resumed sync and one more of the other replica: nothing lost, nothing twice. The
+    /// hub holds exactly the ops written (`written`: the writer's own count, which has every op),
+    /// and every replica's op count and dump are the hub's.
+    static func checkConverged(_ h: HubHarness, written: Int, sourceLocation: SourceLocation = #_sourceLocation) throws {
+        try h.clientOK("a", "sync", sourceLocation: sourceLocation)
+        try h.clientOK("b", "sync", sourceLocation: sourceLocation)
+        let hubOps = try opCount(h.hubDB)
+        #expect(hubOps == written, "hub holds \(hubOps) ops, \(written) were written", sourceLocation: sourceLocation)
         let hubDump = try h.hubDump()
-        #expect(try h.clientDump("a") == hubDump)
-        #expect(try h.clientDump("b") == hubDump)
-        let hubOps = try ReplicaStore.open(path: h.hubDB).opCount()
-        #expect(try ReplicaStore.open(path: h.db("a")).opCount() == hubOps)
+        for name in ["a", "b"] {
+            #expect(try opCount(h.db(name)) == hubOps, "\(name)'s op count", sourceLocation: sourceLocation)
+            #expect(try h.clientDump(name) == hubDump, "\(name)'s dump", sourceLocation: sourceLocation)
+        }
+        let activities = try JSONSerialization.jsonObject(with: Data(try h.clientOK("b", "activity", "list", "--json").utf8)) as? [Any]
+        #expect(activities?.count == 302, "302 activities, each once: \(activities?.count ?? -1)", sourceLocation: sourceLocation)
+    }
+
+    @Test(
+        "Given a client SIGKILLed right after committing download page 5 (CCHC_FAULT), when it syncs again, then it receives only what was left and converges"
+    )
+    func clientKilledAfterDownloadPage() async throws {
+        let h = try Self.scenario("clientkill-down")
+        try Self.bulk(h, "a", unit: "TTQLCK", count: 300)
+        try h.clientOK("a", "sync")
+        let written = try Self.opCount(h.db("a"))
+        let before = try Self.opCount(h.db("b"))
+        let lacked = written - before
+        let killed = try h.client(
+            "b", ["sync", "--page-size", String(Self.pageSize)], environment: Self.fault("client-kill-after-page:5"))
+        #expect(killed.signal == SIGKILL && killed.stderr.contains("CCHC_FAULT=client-kill-after-page:5:"), "killed by its hook: \(killed)")
+        // Exactly five pages were committed, and what they brought is in the database.
+        let got = try Self.opCount(h.db("b")) - before
+        let last = try #require(Self.lastPage(killed.stderr), "\(killed.stderr)")
+        #expect(last.page == 5 && last.received == got, "\(killed.stderr)")
+        #expect(got > 0 && got <= 5 * Self.pageSize, "five pages: \(got) ops")
+        // What was left is measured from what the client said it had committed.
+        let left = lacked - last.received
+        let resumed = try Self.syncJSON(h, "b")
+        let received = try #require(resumed["ops_received"], "\(resumed)")
+        #expect(
+            received >= left && received <= left + Self.pageSize,
+            "resumed download: \(received) ops received, \(left) were left (at most one page more allowed): \(resumed)")
+        #expect(resumed["received"] == left, "\(resumed)")
+        #expect(resumed["ops_sent"] == 0, "\(resumed)")
+        print("client killed after download page 5: \(got) ops committed, \(left) left; the resumed sync received \(received) ops: \(resumed)")
+        try Self.checkConverged(h, written: written)
         h.killHub(signal: SIGTERM)
     }
 
-    @Test("Given a client SIGKILLed in the middle of a multi-page download, when it syncs again, then it resumes and converges")
-    func clientKilledMidSync() async throws {
-        let h = try Self.scenario("clientkill")
+    @Test(
+        "Given a client SIGKILLed right after committing upload page 8 (CCHC_FAULT), when it syncs again, then it sends only what was left and nothing is lost or duplicated"
+    )
+    func clientKilledAfterUploadPage() async throws {
+        let h = try Self.scenario("clientkill-up")
+        try Self.bulk(h, "a", unit: "TTQLCK", count: 300)
+        let written = try Self.opCount(h.db("a"))
+        let hubBefore = try Self.opCount(h.hubDB)
+        let unsent = written - hubBefore
+        let killed = try h.client(
+            "a", ["sync", "--page-size", String(Self.pageSize)], environment: Self.fault("client-kill-after-page:8"))
+        #expect(killed.signal == SIGKILL, "killed by its hook: \(killed)")
+        let atHub = try Self.opCount(h.hubDB) - hubBefore
+        let last = try #require(Self.lastPage(killed.stderr), "\(killed.stderr)")
+        #expect(last.page == 8 && last.sent == atHub, "\(killed.stderr)")
+        #expect(atHub > 0 && atHub <= 8 * Self.pageSize, "eight pages: \(atHub) ops")
+        // What was left is measured from what the client said the hub had acknowledged.
+        let left = unsent - last.sent
+        let resumed = try Self.syncJSON(h, "a")
+        let sent = try #require(resumed["ops_sent"], "\(resumed)")
+        #expect(
+            sent >= left && sent <= left + Self.pageSize,
+            "resumed upload: \(sent) ops sent, \(left) were left (at most one page more allowed): \(resumed)")
+        #expect(resumed["sent"] == left, "\(resumed)")
+        print("client killed after upload page 8: \(atHub) ops at the hub, \(left) left; the resumed sync sent \(sent) ops: \(resumed)")
+        try Self.checkConverged(h, written: written)
+        h.killHub(signal: SIGTERM)
+    }
+
+    /// Restarts the scenario's hub on its port with the fault hook armed.
+    static func restartHub(_ h: HubHarness, fault value: String) throws {
+        let port = h.port
+        h.killHub(signal: SIGTERM)
+        try h.startHub(port: port, environment: fault(value))
+    }
+
+    /// The client's run that meets the hub killed by its hook: with one attempt it fails at once
+    /// with exit 8 (hub unreachable); the hub ended by SIGKILL. The test then restarts the hub.
+    static func runIntoHubKill(_ h: HubHarness, _ name: String, sourceLocation: SourceLocation = #_sourceLocation) throws -> ProcessResult {
+        let port = h.port
+        let r = try h.client(name, ["sync", "--page-size", String(pageSize), "--attempts", "1"])
+        #expect(r.status == 8, "the sync whose reply was lost: \(r)", sourceLocation: sourceLocation)
+        #expect(r.stderr.contains("Lỗi: ") && r.stderr.contains("hub"), "\(r.stderr)", sourceLocation: sourceLocation)
+        let hub = h.waitForHubExit()
+        #expect(
+            hub?.signal == SIGKILL && hub?.stderr.contains("CCHC_FAULT=hub-kill-after-commit:") == true,
+            "hub killed by its hook: \(hub.map { "\($0)" } ?? "not running")", sourceLocation: sourceLocation)
+        try h.startHub(port: port)
+        return r
+    }
+
+    @Test(
+        "Given a hub SIGKILLed right after committing upload request 6, before replying (CCHC_FAULT), when it restarts and the client syncs again, then only what was left plus the lost page is sent"
+    )
+    func hubKilledAfterUploadCommit() async throws {
+        let h = try Self.scenario("hubkill-up")
+        try Self.bulk(h, "a", unit: "TTQLCK", count: 300)
+        let written = try Self.opCount(h.db("a"))
+        let hubBefore = try Self.opCount(h.hubDB)
+        let unsent = written - hubBefore
+        try Self.restartHub(h, fault: "hub-kill-after-commit:6")
+        let failed = try Self.runIntoHubKill(h, "a")
+        // The client committed five answers; the hub committed a sixth page whose answer was lost.
+        let acked = try #require(Self.lastPage(failed.stderr), "\(failed.stderr)")
+        let atHub = try Self.opCount(h.hubDB) - hubBefore
+        #expect(acked.page == 5 && atHub > acked.sent, "hub has \(atHub) ops, the client saw \(acked.sent) acknowledged: \(failed.stderr)")
+        #expect(atHub <= 6 * Self.pageSize, "six pages: \(atHub) ops")
+        let left = unsent - atHub
+        let resumed = try Self.syncJSON(h, "a")
+        let sent = try #require(resumed["ops_sent"], "\(resumed)")
+        #expect(
+            sent >= left && sent <= left + Self.pageSize,
+            "resumed upload: \(sent) ops sent, \(left) were left at the hub (at most the lost page more allowed): \(resumed)")
+        #expect(resumed["sent"] == left, "the lost page is not applied twice: \(resumed)")
+        print(
+            "hub killed after upload request 6: the client saw \(acked.sent) ops acknowledged, the hub holds \(atHub), \(left) left; the resumed sync sent \(sent) ops: \(resumed)"
+        )
+        try Self.checkConverged(h, written: written)
+        h.killHub(signal: SIGTERM)
+    }
+
+    @Test(
+        "Given a hub SIGKILLed right after committing download request 6, before replying (CCHC_FAULT), when it restarts and the client syncs again, then it receives only what was left"
+    )
+    func hubKilledAfterDownloadCommit() async throws {
+        let h = try Self.scenario("hubkill-down")
         try Self.bulk(h, "a", unit: "TTQLCK", count: 300)
         try h.clientOK("a", "sync")
-        let sync = try h.start(.unitClient, ["sync", "--page-size", "30", "--db", h.db("b")])
-        let deadline = Date().addingTimeInterval(30)
-        while Date() < deadline, !sync.stderrSoFar.contains("trang 4") { usleep(10_000) }
-        sync.stop(signal: SIGKILL)
-        let partial = try ReplicaStore.open(path: h.db("b")).opCount()
-        let full = try ReplicaStore.open(path: h.hubDB).opCount()
-        #expect(partial < full, "the kill came before the end of the download")
-        try h.clientOK("b", "sync")
-        #expect(try h.clientDump("b") == h.hubDump())
-        #expect(try ReplicaStore.open(path: h.db("b")).opCount() == full)
+        let written = try Self.opCount(h.db("a"))
+        let before = try Self.opCount(h.db("b"))
+        try Self.restartHub(h, fault: "hub-kill-after-commit:6")
+        let failed = try Self.runIntoHubKill(h, "b")
+        let got = try Self.opCount(h.db("b")) - before
+        let last = try #require(Self.lastPage(failed.stderr), "\(failed.stderr)")
+        #expect(last.page == 5 && last.received == got && got > 0, "five pages applied, the sixth lost: \(failed.stderr)")
+        // What was left is measured from what the client said it had committed.
+        let left = written - before - last.received
+        let resumed = try Self.syncJSON(h, "b")
+        let received = try #require(resumed["ops_received"], "\(resumed)")
+        #expect(
+            received >= left && received <= left + Self.pageSize,
+            "resumed download: \(received) ops received, \(left) were left (at most one page more allowed): \(resumed)")
+        #expect(resumed["received"] == left, "\(resumed)")
+        print(
+            "hub killed after download request 6: \(got) ops committed by the client, \(left) left; the resumed sync received \(received) ops: \(resumed)"
+        )
+        try Self.checkConverged(h, written: written)
         h.killHub(signal: SIGTERM)
+    }
+
+    @Test("Given a malformed CCHC_FAULT, then unit-client and hub refuse to run with exit 2 naming the variable and the value")
+    func malformedFaultHook() async throws {
+        let dir = try TempDir("fault-env")
+        for bad in [
+            "client-kill-after-page", "client-kill-after-page:0", "client-kill-after-page:-1", "client-kill-after-page:2x",
+            "hub-kill-after-commit: 3", "hub-kill-after-commit:+3", "kill-after:3", "hub-kill-after-commit:3:1",
+        ] {
+            let c = try Run.unitClient(["init", "--unit", "TTQLCK", "--db", dir.path("u.sqlite")], in: dir.url, environment: Self.fault(bad))
+            #expect(c.status == 2 && c.stderr.contains("CCHC_FAULT") && c.stderr.contains("«\(bad)»"), "unit-client with \(bad): \(c)")
+            #expect(!FileManager.default.fileExists(atPath: dir.path("u.sqlite")), "nothing ran with \(bad)")
+            let hub = try Run.hub(["init", "--db", dir.path("h.sqlite")], in: dir.url, environment: Self.fault(bad))
+            #expect(hub.status == 2 && hub.stderr.hasPrefix("Lỗi: ") && hub.stderr.contains("«\(bad)»"), "hub with \(bad): \(hub)")
+        }
+        // A well-formed value for the other program is harmless; an empty one is off.
+        let ok = try Run.unitClient(
+            ["init", "--unit", "TTQLCK", "--db", dir.path("u.sqlite")], in: dir.url, environment: Self.fault("hub-kill-after-commit:1"))
+        #expect(ok.status == 0, "\(ok)")
+        #expect(try Run.hub(["init", "--db", dir.path("h.sqlite")], in: dir.url, environment: Self.fault("")).status == 0)
     }
 
     @Test("Given the hub unreachable, when a client syncs, then it retries, fails with exit 8 and changes nothing; later it syncs normally")

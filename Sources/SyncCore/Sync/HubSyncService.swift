@@ -35,6 +35,7 @@ public struct HubSyncService: Sendable {
         }
         let response = try store.receive(
             request, unit: sender.unit, nonce: claims.nonce, nonceExpiresAt: claims.timestamp + SyncProtocol.nonceLifetime, now: now)
+        FaultHook.passed(.hubCommit)  // test only (CCHC_FAULT): SIGKILL after the K-th commit, before replying
         // A client of the release before schema versions (no `x-cchc-schema`) refuses plan
         // entries, and would refuse the whole page: its ops are kept (committed above), and it is
         // told to upgrade instead of meeting an error it cannot explain.

@@ -43,6 +43,11 @@ public struct SyncSummary: Sendable, Codable, Equatable {
     public var conflicts = 0
     public var roundTrips = 0
     public var retries = 0
+    /// Ops put in the pages of this sync, each page counted once (a retried page is one page):
+    /// what went over the wire, not only what was new to the other side (`sent`, `received`). A
+    /// sync that resumes where an interrupted one stopped sends and receives only what was left.
+    public var opsSent = 0
+    public var opsReceived = 0
     /// The hub's schema version as its last reply gave it (nil: a hub of the release before
     /// schema versions, which knows no plan entries).
     public var hubSchema: Int?
@@ -53,6 +58,8 @@ public struct SyncSummary: Sendable, Codable, Equatable {
     enum CodingKeys: String, CodingKey {
         case sent, received, conflicts, retries
         case roundTrips = "round_trips"
+        case opsSent = "ops_sent"
+        case opsReceived = "ops_received"
         case hubSchema = "hub_schema"
         case waitingForUpgrade = "waiting_for_upgrade"
     }
@@ -148,12 +155,15 @@ public struct SyncClient: Sendable {
                 throw Self.restored(me, hubHas: response.hubVersionVector[me], mine: vv[me])
             }
             let report = try store.accept(response, hubURL: hubURL, now: clock())
+            summary.opsSent += mine.ops.count
+            summary.opsReceived += response.ops.count
             summary.sent += response.applied
             summary.received += report.applied
             let before = hubHas
             hubHas = response.hubVersionVector[me]
             hubVector = response.hubVersionVector
             progress(SyncProgress(page: summary.roundTrips, sent: summary.sent, received: summary.received, more: response.more))
+            FaultHook.passed(.clientPage)  // test only (CCHC_FAULT): SIGKILL after the K-th committed page
             let ownLeft = hubHas < vv[me]
             if !response.more && !ownLeft { break }
             // A hub that neither takes our ops nor sends anything would loop forever.

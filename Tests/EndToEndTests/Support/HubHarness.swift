@@ -39,8 +39,10 @@ final class HubHarness: @unchecked Sendable {
     func path(_ name: String) -> String { folder.path(name) }
     func db(_ replica: String) -> String { path("\(replica).sqlite") }
 
-    /// Starts `tool args…` in the scratch folder without waiting.
-    func start(_ tool: Run.Tool, _ args: [String]) throws -> RunningProcess { try Run.start(tool, args, in: dir) }
+    /// Starts `tool args…` in the scratch folder without waiting; `environment` adds to the test's.
+    func start(_ tool: Run.Tool, _ args: [String], environment: [String: String] = [:]) throws -> RunningProcess {
+        try Run.start(tool, args, in: dir, environment: environment)
+    }
 
     func hub(_ args: String...) throws -> ProcessResult { try Run.hub(args + ["--db", hubDB], in: dir) }
 
@@ -49,8 +51,8 @@ final class HubHarness: @unchecked Sendable {
         try Run.ok(.hub, args + ["--db", hubDB], in: dir, sourceLocation: sourceLocation).out
     }
 
-    func client(_ replica: String, _ args: [String]) throws -> ProcessResult {
-        try Run.unitClient(args + ["--db", db(replica)], in: dir)
+    func client(_ replica: String, _ args: [String], environment: [String: String] = [:]) throws -> ProcessResult {
+        try Run.unitClient(args + ["--db", db(replica)], in: dir, environment: environment)
     }
 
     @discardableResult
@@ -59,16 +61,19 @@ final class HubHarness: @unchecked Sendable {
     }
 
     /// `hub serve` on 127.0.0.1; port 0 lets the system choose, read back from stdout. `extra`:
-    /// more `hub serve` options; `fileLimit`: started through `sh -c 'ulimit -n N; exec hub …'`.
-    func startHub(port wanted: Int = 0, extra: [String] = [], fileLimit: Int? = nil) throws {
+    /// more `hub serve` options; `fileLimit`: started through `sh -c 'ulimit -n N; exec hub …'`;
+    /// `environment`: added to the hub's (e.g. the test-only `CCHC_FAULT`).
+    func startHub(port wanted: Int = 0, extra: [String] = [], fileLimit: Int? = nil, environment: [String: String] = [:]) throws {
         let args = ["serve", "--host", "127.0.0.1", "--port", String(wanted), "--db", hubDB] + extra
         if extra.contains("--tls-cert") { scheme = "https" }
         let s: RunningProcess
         if let fileLimit {
             let hub = try Run.Tool.hub.executable()
-            s = try Run.start(URL(fileURLWithPath: "/bin/sh"), ["-c", "ulimit -n \(fileLimit) && exec \"$0\" \"$@\"", hub.path] + args, in: dir)
+            s = try Run.start(
+                URL(fileURLWithPath: "/bin/sh"), ["-c", "ulimit -n \(fileLimit) && exec \"$0\" \"$@\"", hub.path] + args, in: dir,
+                environment: environment)
         } else {
-            s = try start(.hub, args)
+            s = try start(.hub, args, environment: environment)
         }
         server = s
         let deadline = Date().addingTimeInterval(30)
@@ -91,6 +96,14 @@ final class HubHarness: @unchecked Sendable {
             guard let r = line.range(of: "ms=") else { return nil }
             return Double(line[r.upperBound...].prefix { $0.isNumber }).map { $0 / 1000 }
         }
+    }
+
+    /// Waits for the hub to end by itself (e.g. killed by its `CCHC_FAULT` hook) and returns how it ended.
+    @discardableResult
+    func waitForHubExit() -> ProcessResult? {
+        guard let server else { return nil }
+        self.server = nil
+        return server.wait()
     }
 
     /// Stops the hub with `signal` and returns how it ended (its exit status, or the signal).

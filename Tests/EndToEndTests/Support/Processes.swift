@@ -6,6 +6,8 @@ struct ProcessResult: CustomStringConvertible {
     var status: Int32
     var stdout: Data
     var stderr: String
+    /// The signal that ended the process (nil: it exited, with `status`).
+    var signal: Int32? = nil
 
     var out: String { String(decoding: stdout, as: UTF8.self) }
     /// The last non-empty line of standard output (where `add` commands print the new id).
@@ -154,7 +156,9 @@ final class RunningProcess: @unchecked Sendable {
     @discardableResult
     func wait() -> ProcessResult {
         process.waitUntilExit()
-        return ProcessResult(status: process.terminationStatus, stdout: stdoutSoFar, stderr: stderrSoFar)
+        return ProcessResult(
+            status: process.terminationStatus, stdout: stdoutSoFar, stderr: stderrSoFar,
+            signal: process.terminationReason == .uncaughtSignal ? process.terminationStatus : nil)
     }
 
     /// Sends `signal` and waits for the end.

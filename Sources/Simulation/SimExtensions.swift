@@ -17,6 +17,7 @@ extension SimHistory {
             note("  (bỏ qua: máy vừa khôi phục hoặc máy sinh đôi)")
             return
         }
+        let twinned = machines.contains { $0.isTwin && $0.credentials.replica == machines[i].credentials.replica }
         stats.bundleSyncs += 1
         let s = try store(i)
         let c = machines[i].credentials
@@ -38,6 +39,13 @@ extension SimHistory {
                 try violation("no-op-applied-twice", "hub nhập gói của m\(i): báo áp dụng \(r.applied), sổ tăng \(try hub.opCount() - hubOpsBefore)")
             }
             note("  gói → hub: \(exported.ops) thao tác, hub áp dụng \(r.applied)")
+        } catch let e as SyncError where e.code == .forbidden && e.field == "enrolment" && twinned {
+            // Its twin synced first and holds the enrolment: this machine moves to a new one, as
+            // after an HTTP sync refused the same way.
+            refused(e, by: "hub nhập gói")
+            note("  hub từ chối gói: ghi danh đã thuộc máy sinh đôi")
+            try rehomeNow(i)
+            return
         } catch let e as SyncError {
             refused(e, by: "hub nhập gói")
             // Only after the hub lost ops (restored from its backup) may a bundle start past what
@@ -141,10 +149,11 @@ extension SimHistory {
     /// stop the hub, copy the backup in place, start it). Ops the hub acknowledged after the backup
     /// are gone from it; the machines that wrote them still hold them and send them again.
     /// Not taken when a machine was put back to an old copy in this history (then an op may be
-    /// held by no one who can send it: not simulated), nor when an enrolment was issued after the
-    /// backup (that replica would have to be enrolled again).
+    /// held by no one who can send it: not simulated), when an enrolment was issued after the
+    /// backup (that replica would have to be enrolled again), nor with a twin machine (the
+    /// enrolment's machine-key binding is lost with the restore: seed 20261296, docs).
     func hubRestore() throws {
-        guard let b = nightly, !machineRestoredEver, b.enrolments == hubEnrolments else {
+        guard let b = nightly, !machineRestoredEver, !twinMade, b.enrolments == hubEnrolments else {
             note("  (bỏ qua: chưa có bản sao lưu đêm dùng được)")
             return
         }

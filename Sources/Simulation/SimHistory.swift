@@ -383,7 +383,9 @@ public final class SimHistory: @unchecked Sendable {
     }
 
     /// A second machine on one enrolment was refused: its work moves to a new enrolment.
-    func rehome(_ i: Int) async throws {
+    func rehome(_ i: Int) async throws { try rehomeNow(i) }
+
+    func rehomeNow(_ i: Int) throws {
         let s = try store(i)
         let e2 = try hub.enrol(unit: machines[i].unit, hubURL: "http://hub.sim", replica: newReplicaID(), now: now)
         hubEnrolments += 1
@@ -488,7 +490,7 @@ public final class SimHistory: @unchecked Sendable {
 
     /// Another machine initialised from the same enrolment as machine `i`.
     func makeTwin(_ i: Int) throws {
-        guard !twinMade, !machines[i].isTwin else { return }
+        guard !twinMade, !hubRestored, !machines[i].isTwin else { return }
         twinMade = true
         stats.fault(.twinMachine)
         var twin = try enrol(unit: machines[i].unit, name: "twin\(i)", as: machines[i].credentials)

@@ -28,17 +28,21 @@ extension SimHistory {
         defer { for p in [up, down, up + ".bad", down + ".bad"] { try? FileManager.default.removeItem(atPath: p) } }
         let exported = try SyncClient.exportBundle(store: s, credentials: c, to: up, now: clock)
         let fault = rng.chance(45) ? rng.pick(FaultKind.bundleFaults) : nil
-        if fault == .bundleDamaged { try refusedAtHub(damagedCopy(of: up), .bundleDamaged) }
+        var imported = false
+        if fault == .bundleDamaged { imported = try refusedAtHub(damagedCopy(of: up), .bundleDamaged) }
         if fault == .bundleExpired { try refusedAtHub(up, .bundleExpired, at: now + SyncProtocol.bundleLifetime + 86_400 + 1) }
         if fault == .bundleWrongDirection { try refusedAtMachine(i, up, .bundleWrongDirection) }
         let hubOpsBefore = try hub.opCount()
         do {
+            guard !imported else { throw BundleAlreadyImported() }
             let r = try HubSyncService(store: hub).importBundle(path: up, now: now)
             hubAppliedTotal += r.applied
             guard try hub.opCount() - hubOpsBefore == r.applied else {
                 try violation("no-op-applied-twice", "hub nhập gói của m\(i): báo áp dụng \(r.applied), sổ tăng \(try hub.opCount() - hubOpsBefore)")
             }
             note("  gói → hub: \(exported.ops) thao tác, hub áp dụng \(r.applied)")
+        } catch is BundleAlreadyImported {
+            note("  gói → hub: đã nhập (bản lật chữ hoa/thường của HMAC)")
         } catch let e as SyncError where e.code == .forbidden && e.field == "enrolment" && twinned {
             // Its twin synced first and holds the enrolment: this machine moves to a new one, as
             // after an HTTP sync refused the same way.
@@ -82,21 +86,35 @@ extension SimHistory {
     func damagedCopy(of path: String) throws -> String {
         var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
         let at = rng.below(bytes.count)
+        let was = bytes[at]
         bytes[at] ^= UInt8(1 << rng.below(8))
+        // A hex letter of the header's HMAC turned to upper case (or back) is the same HMAC:
+        // `SyncAuth.unhex` reads both cases, so such a bundle is the genuine one (seed 20261388).
+        let hexLetters = Set(Array("abcdefABCDEF".utf8))
+        flipIsHexCase = hexLetters.contains(was) && bytes[at] == was ^ 0x20
         let bad = path + ".bad"
         try Data(bytes).write(to: URL(fileURLWithPath: bad))
         note("  gói hỏng: byte \(at) bị lật")
         return bad
     }
 
-    /// The hub must refuse the bundle at `path` by name and keep everything as it was.
-    func refusedAtHub(_ path: String, _ kind: FaultKind, at time: Int64? = nil) throws {
+    /// The hub must refuse the bundle at `path` by name and keep everything as it was (or, for a
+    /// damaged bundle whose only change is the case of a hex letter of its HMAC, may take it as
+    /// the genuine one it is: returns true then).
+    @discardableResult
+    func refusedAtHub(_ path: String, _ kind: FaultKind, at time: Int64? = nil) throws -> Bool {
         stats.fault(kind)
         let vv = try hub.versionVector()
         let n = try hub.opCount()
         do {
             let r = try HubSyncService(store: hub).importBundle(path: path, now: time ?? now)
-            try violation("bundle-refused", "hub nhận gói \(kind.rawValue) (\(r.received) thao tác, áp dụng \(r.applied))")
+            guard kind == .bundleDamaged, flipIsHexCase else {
+                try violation("bundle-refused", "hub nhận gói \(kind.rawValue) (\(r.received) thao tác, áp dụng \(r.applied))")
+            }
+            hubAppliedTotal += r.applied
+            stats.harmlessBundleFlips += 1
+            note("  hub nhận gói chỉ khác chữ hoa/thường của HMAC: là gói thật (áp dụng \(r.applied))")
+            return true
         } catch let e as SyncError {
             refused(e, by: "hub nhập gói \(kind.rawValue)")
             note("  hub từ chối gói \(kind.rawValue): [\(e.code)] \(e.field ?? "-")=\(e.value ?? "-")")
@@ -104,6 +122,7 @@ extension SimHistory {
         guard try hub.versionVector() == vv, try hub.opCount() == n else {
             try violation("bundle-refused", "gói \(kind.rawValue) bị từ chối nhưng hub đã đổi")
         }
+        return false
     }
 
     /// Machine `i` must refuse the bundle at `path` by name and keep everything as it was.
@@ -231,6 +250,9 @@ extension SimHistory {
         if !r.ok { note("  (đồng bộ sau khi đĩa có chỗ không xong: lệch đồng hồ)") }
     }
 }
+
+/// The genuine bundle was imported already (as a copy differing only in the case of its HMAC).
+struct BundleAlreadyImported: Error {}
 
 /// The hub's last nightly backup.
 struct HubBackup {

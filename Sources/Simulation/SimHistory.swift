@@ -63,6 +63,8 @@ public final class SimHistory: @unchecked Sendable {
     /// The hub was put back to its nightly backup / a machine to an old snapshot.
     var hubRestored = false
     var machineRestoredEver = false
+    /// The last damaged copy only changed the case of a hex letter.
+    var flipIsHexCase = false
 
     public init(seed: UInt64, config: SimConfig = SimConfig()) throws {
         self.seed = seed

@@ -79,6 +79,9 @@ public struct SimStats: Sendable, Codable, Equatable {
     public var bundleSyncs = 0
     public var hubBackups = 0
     public var diskFullRefusals = 0
+    /// Damaged bundles accepted because the flip only changed the case of a hex letter of the
+    /// HMAC (the same HMAC): harmless.
+    public var harmlessBundleFlips = 0
     public var faults: [String: Int] = [:]
     public var violations = 0
 
@@ -97,6 +100,7 @@ public struct SimStats: Sendable, Codable, Equatable {
         bundleSyncs += o.bundleSyncs
         hubBackups += o.hubBackups
         diskFullRefusals += o.diskFullRefusals
+        harmlessBundleFlips += o.harmlessBundleFlips
         for (k, v) in o.faults { faults[k, default: 0] += v }
         violations += o.violations
     }
@@ -113,6 +117,7 @@ public struct SimStats: Sendable, Codable, Equatable {
         case bundleSyncs = "bundle_syncs"
         case hubBackups = "hub_backups"
         case diskFullRefusals = "disk_full_refusals"
+        case harmlessBundleFlips = "harmless_bundle_flips"
     }
 }
 

@@ -96,7 +96,7 @@ struct CCHCSim: AsyncParsableCommand {
             )
             print("khôi phục / chuyển ghi danh: \(r.stats.recoveries) / \(r.stats.rehomes); đồng bộ nối lại (resumed): \(r.stats.resumedSyncs)")
             print(
-                "gói tin / sao lưu đêm hub:  \(r.stats.bundleSyncs) lần đồng bộ bằng gói / \(r.stats.hubBackups) bản sao lưu; ghi bị từ chối vì đĩa đầy: \(r.stats.diskFullRefusals)"
+                "gói tin / sao lưu đêm hub:  \(r.stats.bundleSyncs) lần đồng bộ bằng gói / \(r.stats.hubBackups) bản sao lưu; gói hỏng vô hại (chữ hoa/thường của HMAC): \(r.stats.harmlessBundleFlips); đĩa đầy từ chối: \(r.stats.diskFullRefusals)"
             )
             print("từ chối có nêu tên:         \(r.stats.refusals)")
             print("lỗi đưa vào (faults):       \(r.stats.faultTotal)")

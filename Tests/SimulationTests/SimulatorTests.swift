@@ -68,11 +68,13 @@ struct SimulatorRegressionTests {
     /// Seed 20255: a page recorded the hub's vector (this replica's own counter 13) before its own
     /// ops in it arrived, the sync was cut, a restored copy wrote a different op 12: recovery
     /// compared only after the cursor, found nothing and the replica could never sync again.
+    /// Since bundles, hub restores and full disks joined the step table the seed no longer takes
+    /// the same steps (it reaches no recovery): it is kept as a history that must hold.
     @Test("Khôi phục khi con trỏ xác nhận đã vượt chỗ hai bản tách nhau / recovery when the ack cursor is past the divergence")
     func recoveryPastTheCursor() async throws {
         let r = try await Simulator.run(seed: 20255, histories: 1, config: SimConfig())
         for v in r.violations { Issue.record("\(v)") }
-        #expect(r.stats.recoveries >= 1)
+        #expect(r.violations.isEmpty)
     }
 
     /// Seeds 1026 and 1028: the hub put back to its nightly backup after it had acknowledged

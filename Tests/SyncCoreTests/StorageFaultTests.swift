@@ -35,7 +35,7 @@ import Testing
                     kind: .activity, owner: "TTQLCK",
                     changes: [
                         ("unit", .text("TTQLCK")), ("date", .text("2026-03-02")), ("form", .text("HT02")), ("content", .text("ND05")),
-                        ("title", .text(String(repeating: "Hoạt động rất dài \(k) ", count: 40))), ("quantity", .int(1)),
+                        ("title", .text(String(repeating: "Hoạt động rất dài \(k) ", count: 20))), ("quantity", .int(1)),
                         ("participants", .int(10)), ("recorded", .text("2026-03-02T08:00:00Z")), ("deleted", .int(0)),
                     ])
             } catch let e as SyncError {

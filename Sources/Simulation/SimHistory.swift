@@ -20,6 +20,11 @@ public final class SimHistory: @unchecked Sendable {
         /// The database was put back to an old copy since its last complete sync.
         var restored = false
         var isTwin = false
+        /// Its disk is full (a failed write or sync is then expected).
+        var diskFull = false
+        /// The hub was put back to its backup since this machine's last complete sync: its ack
+        /// cursor may be past what the hub holds, so its first page may be sent again.
+        var hubRestoredSince = false
     }
 
     public let seed: UInt64
@@ -50,6 +55,16 @@ public final class SimHistory: @unchecked Sendable {
     var counter = 0
     var planCode = 12
     var twinMade = false
+    var bundleCount = 0
+    var nightlies = 0
+    var nightly: HubBackup?
+    /// Enrolments the hub issued in this history.
+    var hubEnrolments = 0
+    /// The hub was put back to its nightly backup / a machine to an old snapshot.
+    var hubRestored = false
+    var machineRestoredEver = false
+    /// The last damaged copy only changed the case of a hex letter.
+    var flipIsHexCase = false
 
     public init(seed: UInt64, config: SimConfig = SimConfig()) throws {
         self.seed = seed
@@ -82,6 +97,7 @@ public final class SimHistory: @unchecked Sendable {
             creds = existing
         } else {
             let e = try hub.enrol(unit: unit, hubURL: "http://hub.sim", replica: newReplicaID(), now: now)
+            hubEnrolments += 1
             creds = HubCredentials(enrolment: e)
         }
         let s = try ReplicaStore.open(path: path, create: true)
@@ -155,41 +171,53 @@ public final class SimHistory: @unchecked Sendable {
         let m = machines[i]
         let label = "bước \(step) · m\(i) \(m.credentials.replica) (\(m.unit)\(m.skew != 0 ? ", lệch \(m.skew) s" : ""))"
         switch roll {
-        case 0..<34:
+        case 0..<29:
             note("\(label) · ghi cục bộ")
             try write(i)
-        case 34..<64:
+        case 29..<56:
             note("\(label) · đồng bộ")
             _ = try await sync(i)
-        case 64..<68:
+        case 56..<60:
             note("\(label) · sửa đổi Kế hoạch")
             try amendPlan(i)
-        case 68..<71:
+        case 60..<63:
             note("\(label) · vượt quyền (authority violation)")
             try authorityViolation(i)
-        case 71..<77:
+        case 63..<69:
             note("\(label) · chụp bản sao lưu (snapshot)")
             try snapshot(i)
-        case 77..<82:
+        case 69..<74:
             note("\(label) · khôi phục bản sao lưu cũ (restore)")
             try restore(i)
-        case 82..<86:
+        case 74..<78:
             note("\(label) · máy tắt khi đang ghi (crash)")
             try crashDuringWrite(i)
-        case 86..<89:
+        case 78..<81:
             try skewClock(i, label: label)
-        case 89..<91:
+        case 81..<83:
             note("\(label) · máy sinh đôi (twin)")
             try makeTwin(i)
-        case 91..<94:
+        case 83..<86:
             note("\(label) · thao tác giả mạo (forged)")
             try forge(from: i)
-        case 94..<97:
+        case 86..<89:
             note("\(label) · thao tác hỏng (damaged)")
             try damage(from: i)
-        default:
+        case 89..<92:
             note("\(label) · mạng giao yêu cầu trễ")
             try deliverHeld()
+        case 92..<95:
+            note("\(label) · đồng bộ bằng gói tin (bundle)")
+            try bundleSync(i)
+        case 95..<97:
+            note("bước \(step) · hub sao lưu đêm (nightly)")
+            try hubNightly()
+        case 97:
+            note("bước \(step) · hub hỏng, khôi phục từ bản sao lưu đêm")
+            try hubRestore()
+        default:
+            note("\(label) · đĩa đầy (disk full)")
+            try await diskFull(i)
         }
         if bug == .hubForgets {
             if hubBackups.isEmpty || rng.chance(10) { try hub.backup(to: hubBackup()) } else if rng.chance(15) { try hubForgets() }
@@ -294,7 +322,7 @@ public final class SimHistory: @unchecked Sendable {
     /// One `unit-client sync` of machine `i` (with the restore recovery it runs): returns whether
     /// it completed and moved anything.
     @discardableResult
-    func sync(_ i: Int, quiescent: Bool = false) async throws -> (ok: Bool, moved: Bool) {
+    func sync(_ i: Int, quiescent: Bool = false, mustComplete: Bool = false) async throws -> (ok: Bool, moved: Bool) {
         stats.syncs += 1
         let s = try store(i)
         let me = machines[i].credentials.replica
@@ -324,6 +352,7 @@ public final class SimHistory: @unchecked Sendable {
             note("  xong: gửi \(summary.sent), nhận \(summary.received), \(summary.roundTrips) lượt")
             machines[i].interrupted = false
             machines[i].restored = false
+            machines[i].hubRestoredSince = false
             return (true, summary.sent + summary.received > 0 || recovered != nil)
         } catch let e as SyncError where e.field == "sim" {
             // The machine crashed mid-sync: what it held in memory is gone; its file stays.
@@ -334,6 +363,7 @@ public final class SimHistory: @unchecked Sendable {
             return (false, true)
         } catch let e as SyncError {
             refused(e, by: "đồng bộ")
+            if e.value == "SQLITE_FULL" { stats.diskFullRefusals += 1 }
             note("  từ chối [\(e.code)] \(e.field ?? "-")=\(e.value ?? "-"): \(e.message.prefix(140))")
             if e.code == .forbidden && e.field == "enrolment" {
                 try await rehome(i)
@@ -342,7 +372,9 @@ public final class SimHistory: @unchecked Sendable {
             machines[i].interrupted = true
             // Reopened: a failed recovery may have swapped files (and closed the store already).
             machines[i].store = nil
-            let excused = !traffic.faults.isEmpty || abs(skew) > SyncProtocol.clockWindow
+            let excused =
+                (!traffic.faults.isEmpty && !mustComplete) || abs(skew) > SyncProtocol.clockWindow
+                || (machines[i].diskFull && e.value == "SQLITE_FULL")
             if quiescent || !excused {
                 try violation(
                     "sync-completes",
@@ -353,9 +385,12 @@ public final class SimHistory: @unchecked Sendable {
     }
 
     /// A second machine on one enrolment was refused: its work moves to a new enrolment.
-    func rehome(_ i: Int) async throws {
+    func rehome(_ i: Int) async throws { try rehomeNow(i) }
+
+    func rehomeNow(_ i: Int) throws {
         let s = try store(i)
         let e2 = try hub.enrol(unit: machines[i].unit, hubURL: "http://hub.sim", replica: newReplicaID(), now: now)
+        hubEnrolments += 1
         _ = try Recovery.rehome(store: s, enrolment: e2, now: now)
         machines[i].store = nil
         machines[i].credentials = HubCredentials(enrolment: e2)
@@ -374,7 +409,7 @@ public final class SimHistory: @unchecked Sendable {
         let s = try store(i)
         let page = pageLimit + Int(SignedHead.spacing)
         let lost = traffic.faults.filter { $0 == .replyLost || $0 == .duplicateRequest || $0 == .slowNetwork }.count
-        let interruptions = lost + (machines[i].interrupted ? 1 : 0)
+        let interruptions = lost + (machines[i].interrupted ? 1 : 0) + (machines[i].hubRestoredSince ? 1 : 0)
         if machines[i].interrupted || lost > 0 { stats.resumedSyncs += 1 }
         let remainingUp = Int(vvBefore[me] > hubBefore[me] ? vvBefore[me] - hubBefore[me] : 0)
         var remainingDown = 0
@@ -429,8 +464,9 @@ public final class SimHistory: @unchecked Sendable {
     }
 
     func restore(_ i: Int) throws {
-        guard !machines[i].snapshots.isEmpty else { return }
+        guard !machines[i].snapshots.isEmpty, !hubRestored else { return }
         stats.fault(.snapshotRestored)
+        machineRestoredEver = true
         let from = rng.pick(machines[i].snapshots)
         try? machines[i].store?.close()
         machines[i].store = nil
@@ -456,7 +492,7 @@ public final class SimHistory: @unchecked Sendable {
 
     /// Another machine initialised from the same enrolment as machine `i`.
     func makeTwin(_ i: Int) throws {
-        guard !twinMade, !machines[i].isTwin else { return }
+        guard !twinMade, !hubRestored, !machines[i].isTwin else { return }
         twinMade = true
         stats.fault(.twinMachine)
         var twin = try enrol(unit: machines[i].unit, name: "twin\(i)", as: machines[i].credentials)

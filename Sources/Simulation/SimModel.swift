@@ -57,6 +57,12 @@ public enum FaultKind: String, Sendable, CaseIterable, Codable {
     case forgedOp = "forged-op"
     case damagedOps = "damaged-ops"
     case authorityViolation = "authority-violation"
+    case bundleReplayed = "bundle-replayed"
+    case bundleDamaged = "bundle-damaged"
+    case bundleWrongDirection = "bundle-wrong-direction"
+    case bundleExpired = "bundle-expired"
+    case hubRestored = "hub-restored-from-backup"
+    case diskFull = "disk-full"
 }
 
 /// Totals over histories.
@@ -70,6 +76,12 @@ public struct SimStats: Sendable, Codable, Equatable {
     public var rehomes = 0
     public var resumedSyncs = 0
     public var refusals = 0
+    public var bundleSyncs = 0
+    public var hubBackups = 0
+    public var diskFullRefusals = 0
+    /// Damaged bundles accepted because the flip only changed the case of a hex letter of the
+    /// HMAC (the same HMAC): harmless.
+    public var harmlessBundleFlips = 0
     public var faults: [String: Int] = [:]
     public var violations = 0
 
@@ -85,6 +97,10 @@ public struct SimStats: Sendable, Codable, Equatable {
         rehomes += o.rehomes
         resumedSyncs += o.resumedSyncs
         refusals += o.refusals
+        bundleSyncs += o.bundleSyncs
+        hubBackups += o.hubBackups
+        diskFullRefusals += o.diskFullRefusals
+        harmlessBundleFlips += o.harmlessBundleFlips
         for (k, v) in o.faults { faults[k, default: 0] += v }
         violations += o.violations
     }
@@ -98,6 +114,10 @@ public struct SimStats: Sendable, Codable, Equatable {
         case localWrites = "local_writes"
         case planAmendments = "plan_amendments"
         case resumedSyncs = "resumed_syncs"
+        case bundleSyncs = "bundle_syncs"
+        case hubBackups = "hub_backups"
+        case diskFullRefusals = "disk_full_refusals"
+        case harmlessBundleFlips = "harmless_bundle_flips"
     }
 }
 

@@ -95,6 +95,9 @@ struct CCHCSim: AsyncParsableCommand {
                 "bước (steps):               \(r.stats.steps) (đồng bộ \(r.stats.syncs), ghi cục bộ \(r.stats.localWrites), sửa Kế hoạch \(r.stats.planAmendments))"
             )
             print("khôi phục / chuyển ghi danh: \(r.stats.recoveries) / \(r.stats.rehomes); đồng bộ nối lại (resumed): \(r.stats.resumedSyncs)")
+            print(
+                "gói tin / sao lưu đêm hub:  \(r.stats.bundleSyncs) lần đồng bộ bằng gói / \(r.stats.hubBackups) bản sao lưu; gói hỏng vô hại (chữ hoa/thường của HMAC): \(r.stats.harmlessBundleFlips); đĩa đầy từ chối: \(r.stats.diskFullRefusals)"
+            )
             print("từ chối có nêu tên:         \(r.stats.refusals)")
             print("lỗi đưa vào (faults):       \(r.stats.faultTotal)")
             for k in FaultKind.allCases {

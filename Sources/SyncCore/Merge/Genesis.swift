@@ -10,7 +10,18 @@ import Foundation
 /// 2. the 2026 plan's entries (`KH.2026.<code>`, docs/PLAN-DATA.md), from the release that made
 ///    the plan replicated data.
 public enum Genesis {
+    /// The last catalog's genesis: every store opened checks its genesis against it, and building
+    /// it (the plan's entries as canonical values) cost more than opening the store.
+    private static let last = NSLock.Protected<(Catalog, [Op])?>(nil)
+
     public static func ops(catalog: Catalog) -> [Op] {
+        if let (c, ops) = last.withLock({ $0 }), c == catalog { return ops }
+        let ops = build(catalog: catalog)
+        last.withLock { $0 = (catalog, ops) }
+        return ops
+    }
+
+    static func build(catalog: Catalog) -> [Op] {
         var ops: [Op] = []
         var counter: UInt64 = 0
         func add(_ record: String, _ field: String, _ value: Value) {

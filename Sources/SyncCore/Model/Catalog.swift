@@ -6,8 +6,8 @@ import Foundation
 /// in force for a year is read from the replicated plan entries (`PlanBook`, docs/PLAN-DATA.md),
 /// which the Office amends and extends to new years. A plan file (`unit-client plan import`)
 /// has this same form; its `units` may be left out.
-public struct Catalog: Sendable, Codable {
-    public struct Plan: Sendable, Codable {
+public struct Catalog: Sendable, Codable, Equatable {
+    public struct Plan: Sendable, Codable, Equatable {
         public var symbol: String
         public var title: String
         public var year: Int

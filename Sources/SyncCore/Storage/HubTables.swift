@@ -30,8 +30,25 @@ public struct Enrolment: Sendable, Codable, Equatable {
 /// two halves of one sync exchange as storage sees them: each in one transaction with the vector
 /// advance. The protocol around them (messages, signatures, bundles) is in `Sync/`.
 extension ReplicaStore {
+    /// `now` (Unix seconds) as ISO 8601 UTC, `2026-03-02T00:00:00Z`: what `ISO8601DateFormatter`
+    /// writes by default, computed directly (making a formatter per call cost more than the
+    /// sync step that stamps the time: a third of a millisecond).
     static func isoNow(_ now: Int64) -> String {
-        ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: TimeInterval(now)))
+        let (days, secs) = now.quotientAndRemainder(dividingBy: 86_400)
+        let (d, s) = secs < 0 ? (days - 1, secs + 86_400) : (days, secs)
+        // Civil date from days since 1970-01-01 (H. Hinnant's algorithm, proleptic Gregorian).
+        let z = d + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let doe = z - era * 146_097
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let day = doy - (153 * mp + 2) / 5 + 1
+        let month = mp < 10 ? mp + 3 : mp - 9
+        let year = yoe + era * 400 + (month <= 2 ? 1 : 0)
+        func two(_ v: Int64) -> String { v < 10 ? "0\(v)" : "\(v)" }
+        func four(_ v: Int64) -> String { String(repeating: "0", count: max(0, 4 - String(v).count)) + String(v) }
+        return "\(four(year))-\(two(month))-\(two(day))T\(two(s / 3600)):\(two(s / 60 % 60)):\(two(s % 60))Z"
     }
 
     static func decodeVector(_ s: String?) -> VersionVector {

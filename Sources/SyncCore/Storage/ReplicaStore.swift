@@ -230,6 +230,13 @@ public final class ReplicaStore: Sendable {
             if e.resultCode == .SQLITE_NOTADB || e.resultCode == .SQLITE_CORRUPT {
                 return SyncError(.database, "Cơ sở dữ liệu bị hỏng hoặc không phải SQLite: \(e.message ?? "")", cause: e)
             }
+            if e.resultCode == .SQLITE_FULL || e.resultCode == .SQLITE_IOERR {
+                // The transaction was rolled back: nothing of this write is in the database.
+                return SyncError(
+                    .database,
+                    "Không ghi được vào cơ sở dữ liệu: \(e.resultCode == .SQLITE_FULL ? "đĩa đầy" : "lỗi vào/ra của đĩa") (\(e.message ?? "")); không có gì của lần ghi này được lưu. Hãy giải phóng chỗ trống trên đĩa rồi chạy lại.",
+                    field: "db", value: e.resultCode == .SQLITE_FULL ? "SQLITE_FULL" : "SQLITE_IOERR", cause: e)
+            }
             if e.resultCode == .SQLITE_BUSY || e.resultCode == .SQLITE_LOCKED {
                 return SyncError(
                     .unavailable,
@@ -267,6 +274,23 @@ public final class ReplicaStore: Sendable {
             let dest = try DatabaseQueue(path: path)
             try pool.backup(to: dest)
             try dest.close()
+        } catch {
+            throw Self.map(error)
+        }
+    }
+
+    /// The simulator's full disk (docs/SIMULATION.md): this connection may grow the database by at
+    /// most `pages` more pages (SQLite's `max_page_count`), or without limit again with `nil`;
+    /// a write that needs more fails with `SQLITE_FULL` as on a full disk. Returns the pages the
+    /// database has now.
+    @discardableResult
+    package func limitGrowth(pages: Int?) throws -> Int {
+        do {
+            return try pool.writeWithoutTransaction { db in
+                let now = try Int.fetchOne(db, sql: "PRAGMA page_count") ?? 0
+                try db.execute(sql: "PRAGMA max_page_count = \(pages.map { now + max(0, $0) } ?? 4_294_967_294)")
+                return now
+            }
         } catch {
             throw Self.map(error)
         }
@@ -322,6 +346,13 @@ extension NSLock {
             let old = value
             value = new
             return old
+        }
+
+        /// Runs `body` on the value under the lock.
+        func withLock<T>(_ body: (inout Value) -> T) -> T {
+            lock.lock()
+            defer { lock.unlock() }
+            return body(&value)
         }
     }
 }

@@ -1,0 +1,267 @@
+import Foundation
+import SyncCore
+
+/// The steps added for issue 13's second round (docs/SIMULATION.md): a machine syncing by signed
+/// bundle files, with bundles replayed, damaged, of the wrong direction or expired; the hub's
+/// nightly backup and the hub restored from it; a full disk during a local write or a sync.
+extension SimHistory {
+    // MARK: Bundles (`unit-client bundle export/import`, `hub bundle import/export`)
+
+    /// Machine `i` syncs by files: its bundle to the hub, then the hub's bundle back. On the way
+    /// one bundle may be replayed, damaged, imported on the wrong side or after it expired: each
+    /// such bundle is refused by name and changes nothing.
+    func bundleSync(_ i: Int) throws {
+        // A machine put back to an old copy recovers through its HTTP sync; a twin is refused by
+        // its first exchange (both shown elsewhere).
+        guard !machines[i].restored, !machines[i].isTwin else {
+            note("  (bỏ qua: máy vừa khôi phục hoặc máy sinh đôi)")
+            return
+        }
+        let twinned = machines.contains { $0.isTwin && $0.credentials.replica == machines[i].credentials.replica }
+        stats.bundleSyncs += 1
+        let s = try store(i)
+        let c = machines[i].credentials
+        let clock = now + machines[i].skew
+        bundleCount += 1
+        let up = (dir as NSString).appendingPathComponent("m\(i)-to-hub-\(bundleCount).cchc")
+        let down = (dir as NSString).appendingPathComponent("m\(i)-from-hub-\(bundleCount).cchc")
+        defer { for p in [up, down, up + ".bad", down + ".bad"] { try? FileManager.default.removeItem(atPath: p) } }
+        let exported = try SyncClient.exportBundle(store: s, credentials: c, to: up, now: clock)
+        let fault = rng.chance(45) ? rng.pick(FaultKind.bundleFaults) : nil
+        var imported = false
+        if fault == .bundleDamaged { imported = try refusedAtHub(damagedCopy(of: up), .bundleDamaged) }
+        if fault == .bundleExpired { try refusedAtHub(up, .bundleExpired, at: now + SyncProtocol.bundleLifetime + 86_400 + 1) }
+        if fault == .bundleWrongDirection { try refusedAtMachine(i, up, .bundleWrongDirection) }
+        let hubOpsBefore = try hub.opCount()
+        do {
+            guard !imported else { throw BundleAlreadyImported() }
+            let r = try HubSyncService(store: hub).importBundle(path: up, now: now)
+            hubAppliedTotal += r.applied
+            guard try hub.opCount() - hubOpsBefore == r.applied else {
+                try violation("no-op-applied-twice", "hub nhập gói của m\(i): báo áp dụng \(r.applied), sổ tăng \(try hub.opCount() - hubOpsBefore)")
+            }
+            note("  gói → hub: \(exported.ops) thao tác, hub áp dụng \(r.applied)")
+        } catch is BundleAlreadyImported {
+            note("  gói → hub: đã nhập (bản lật chữ hoa/thường của HMAC)")
+        } catch let e as SyncError where e.code == .forbidden && e.field == "enrolment" && twinned {
+            // Its twin synced first and holds the enrolment: this machine moves to a new one, as
+            // after an HTTP sync refused the same way.
+            refused(e, by: "hub nhập gói")
+            note("  hub từ chối gói: ghi danh đã thuộc máy sinh đôi")
+            try rehomeNow(i)
+            return
+        } catch let e as SyncError {
+            refused(e, by: "hub nhập gói")
+            // Only after the hub lost ops (restored from its backup) may a bundle start past what
+            // the hub holds; the hub's next bundle tells the machine where it is.
+            guard hubRestored else {
+                try violation("bundle-completes", "hub từ chối gói đúng của m\(i): [\(e.code)] \(e.field ?? "-")=\(e.value ?? "-") \(e.message)")
+            }
+            note("  hub từ chối gói sau khi hub quay về bản sao lưu: [\(e.code)] \(e.field ?? "-")")
+        }
+        if fault == .bundleReplayed { try refusedAtHub(up, .bundleReplayed) }
+        _ = try HubSyncService(store: hub).exportBundle(for: c.replica, to: down, now: now)
+        if fault == .bundleWrongDirection { try refusedAtHub(down, .bundleWrongDirection) }
+        let opsBefore = try s.opCount()
+        let report: ApplyReport
+        do {
+            report = try SyncClient.importBundle(path: down, store: s, credentials: c, now: clock)
+        } catch let e as SyncError {
+            refused(e, by: "máy nhập gói")
+            try violation("bundle-completes", "m\(i) từ chối gói đúng của hub: [\(e.code)] \(e.field ?? "-")=\(e.value ?? "-") \(e.message)")
+        }
+        guard try s.opCount() - opsBefore == report.applied else {
+            try violation("no-op-applied-twice", "m\(i) nhập gói: báo áp dụng \(report.applied), sổ tăng \(try s.opCount() - opsBefore)")
+        }
+        note("  gói ← hub: m\(i) áp dụng \(report.applied)")
+        switch fault {
+        case .bundleReplayed: try refusedAtMachine(i, down, .bundleReplayed)
+        case .bundleDamaged: try refusedAtMachine(i, damagedCopy(of: down), .bundleDamaged)
+        case .bundleExpired: try refusedAtMachine(i, down, .bundleExpired, at: clock + SyncProtocol.bundleLifetime + 86_400 + 1)
+        default: break
+        }
+    }
+
+    /// A copy of the file at `path` with one bit of one byte flipped.
+    func damagedCopy(of path: String) throws -> String {
+        var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+        let at = rng.below(bytes.count)
+        let was = bytes[at]
+        bytes[at] ^= UInt8(1 << rng.below(8))
+        // A hex letter of the header's HMAC turned to upper case (or back) is the same HMAC:
+        // `SyncAuth.unhex` reads both cases, so such a bundle is the genuine one (seed 20261388).
+        let hexLetters = Set(Array("abcdefABCDEF".utf8))
+        flipIsHexCase = hexLetters.contains(was) && bytes[at] == was ^ 0x20
+        let bad = path + ".bad"
+        try Data(bytes).write(to: URL(fileURLWithPath: bad))
+        note("  gói hỏng: byte \(at) bị lật")
+        return bad
+    }
+
+    /// The hub must refuse the bundle at `path` by name and keep everything as it was (or, for a
+    /// damaged bundle whose only change is the case of a hex letter of its HMAC, may take it as
+    /// the genuine one it is: returns true then).
+    @discardableResult
+    func refusedAtHub(_ path: String, _ kind: FaultKind, at time: Int64? = nil) throws -> Bool {
+        stats.fault(kind)
+        let vv = try hub.versionVector()
+        let n = try hub.opCount()
+        do {
+            let r = try HubSyncService(store: hub).importBundle(path: path, now: time ?? now)
+            guard kind == .bundleDamaged, flipIsHexCase else {
+                try violation("bundle-refused", "hub nhận gói \(kind.rawValue) (\(r.received) thao tác, áp dụng \(r.applied))")
+            }
+            hubAppliedTotal += r.applied
+            stats.harmlessBundleFlips += 1
+            note("  hub nhận gói chỉ khác chữ hoa/thường của HMAC: là gói thật (áp dụng \(r.applied))")
+            return true
+        } catch let e as SyncError {
+            refused(e, by: "hub nhập gói \(kind.rawValue)")
+            note("  hub từ chối gói \(kind.rawValue): [\(e.code)] \(e.field ?? "-")=\(e.value ?? "-")")
+        }
+        guard try hub.versionVector() == vv, try hub.opCount() == n else {
+            try violation("bundle-refused", "gói \(kind.rawValue) bị từ chối nhưng hub đã đổi")
+        }
+        return false
+    }
+
+    /// Machine `i` must refuse the bundle at `path` by name and keep everything as it was.
+    func refusedAtMachine(_ i: Int, _ path: String, _ kind: FaultKind, at time: Int64? = nil) throws {
+        stats.fault(kind)
+        let s = try store(i)
+        let vv = try s.versionVector()
+        let n = try s.opCount()
+        let acked = try s.peer("hub")?.acked
+        do {
+            let r = try SyncClient.importBundle(path: path, store: s, credentials: machines[i].credentials, now: time ?? now + machines[i].skew)
+            try violation("bundle-refused", "m\(i) nhận gói \(kind.rawValue) (áp dụng \(r.applied))")
+        } catch let e as SyncError {
+            refused(e, by: "máy nhập gói \(kind.rawValue)")
+            note("  m\(i) từ chối gói \(kind.rawValue): [\(e.code)] \(e.field ?? "-")=\(e.value ?? "-")")
+        }
+        guard try s.versionVector() == vv, try s.opCount() == n, try s.peer("hub")?.acked == acked else {
+            try violation("bundle-refused", "gói \(kind.rawValue) bị từ chối nhưng m\(i) đã đổi")
+        }
+    }
+
+    // MARK: The hub's nightly backup, and the hub restored from it
+
+    /// What `hub nightly` does: an online copy through SQLite's backup API, checked with
+    /// `integrity_check` and `verify` as the command checks it.
+    func hubNightly() throws {
+        nightlies += 1
+        let path = hubPath + ".nightly\(nightlies)"
+        try hub.backup(to: path)
+        guard try ReplicaStore.integrityCheck(path: path) == "ok" else { try violation("hub-backup", "bản sao lưu đêm không toàn vẹn") }
+        let copy = try ReplicaStore.open(path: path)
+        let check = try copy.verify(full: false, derived: true, unshared: true)
+        let vv = try copy.versionVector()
+        try copy.close()
+        guard check.ok, vv == (try hub.versionVector()) else { try violation("hub-backup", "bản sao lưu đêm không khớp hub: \(check.summary)") }
+        if let old = nightly { try? FileManager.default.removeItem(atPath: old.path) }
+        nightly = HubBackup(path: path, vector: vv, enrolments: hubEnrolments)
+        stats.hubBackups += 1
+        note("  hub: sao lưu đêm (\(vv.total) thao tác)")
+    }
+
+    /// The hub's database is lost and put back from its last nightly backup (docs/OPERATIONS.md:
+    /// stop the hub, copy the backup in place, start it). Ops the hub acknowledged after the backup
+    /// are gone from it; the machines that wrote them still hold them and send them again.
+    /// Not taken when a machine was put back to an old copy in this history (then an op may be
+    /// held by no one who can send it: not simulated), when an enrolment was issued after the
+    /// backup (that replica would have to be enrolled again), nor with a twin machine (the
+    /// enrolment's machine-key binding is lost with the restore: seed 20261296, docs).
+    func hubRestore() throws {
+        guard let b = nightly, !machineRestoredEver, !twinMade, b.enrolments == hubEnrolments else {
+            note("  (bỏ qua: chưa có bản sao lưu đêm dùng được)")
+            return
+        }
+        stats.fault(.hubRestored)
+        hubRestored = true
+        for k in machines.indices { machines[k].hubRestoredSince = true }
+        try hub.close()
+        let fm = FileManager.default
+        for suffix in ["", "-wal", "-shm"] { try? fm.removeItem(atPath: hubPath + suffix) }
+        try fm.copyItem(atPath: b.path, toPath: hubPath)
+        hub = try ReplicaStore.open(path: hubPath)
+        let vv = try hub.versionVector()
+        guard vv == b.vector else { try violation("hub-restore", "hub khôi phục có vector \(vv), bản sao lưu \(b.vector)") }
+        // Everything the hub acknowledged up to the backup is there, unchanged.
+        let held = Dictionary(try hub.ops(after: VersionVector()).ops.map { ($0.dot, $0) }, uniquingKeysWith: { a, _ in a })
+        for (dot, op) in acknowledged.sorted(by: { $0.key < $1.key }) where dot.counter <= vv[dot.origin] {
+            guard held[dot] == op else { try violation("nothing-acknowledged-lost", "bản sao lưu thiếu hoặc đổi \(dot)") }
+        }
+        // From here the hub's vector starts again from the backup's; what it acknowledged after
+        // it stays in `acknowledged` and must be back, unchanged, at quiescence.
+        let lost = ackVector.total - vv.total
+        ackVector = vv
+        hubBaseOps = try hub.opCount()
+        hubAppliedTotal = 0
+        note("  hub quay về bản sao lưu đêm: mất \(lost) thao tác đã xác nhận (các máy phải gửi lại)")
+    }
+
+    // MARK: A full disk
+
+    /// Machine `i`'s disk fills (SQLite's `max_page_count` at the pages the file has, or one or
+    /// two more): a local write or a sync that needs more room fails with the named error
+    /// `db=SQLITE_FULL` and leaves the store as it was before that write; then room comes back and
+    /// the next sync completes.
+    func diskFull(_ i: Int) async throws {
+        guard !machines[i].isTwin, !machines[i].restored else {
+            note("  (bỏ qua: máy sinh đôi hoặc vừa khôi phục)")
+            return
+        }
+        stats.fault(.diskFull)
+        let s = try store(i)
+        try s.limitGrowth(pages: rng.chance(70) ? 0 : rng.int(1...2))
+        machines[i].diskFull = true
+        defer { machines[i].diskFull = false }
+        if rng.chance(50) {
+            for _ in 0..<rng.int(1...6) {
+                let vv = try s.versionVector()
+                let n = try s.opCount()
+                counter += 1
+                do {
+                    _ = try s.createRecord(
+                        kind: .activity, owner: machines[i].unit, changes: activityFields(unit: machines[i].unit), nowMillis: writeMillis(i))
+                    stats.localWrites += 1
+                } catch let e as SyncError {
+                    refused(e, by: "ghi khi đĩa đầy")
+                    note("  ghi khi đĩa đầy: [\(e.code)] \(e.field ?? "-")=\(e.value ?? "-")")
+                    guard e.value == "SQLITE_FULL" else { try violation("disk-full", "ghi khi đĩa đầy thất bại với lỗi khác: \(e)") }
+                    guard try s.versionVector() == vv, try s.opCount() == n else {
+                        try violation("disk-full", "ghi thất bại vì đĩa đầy nhưng để lại thao tác")
+                    }
+                    stats.diskFullRefusals += 1
+                }
+            }
+        } else {
+            let r = try await sync(i)
+            if !r.ok { note("  đồng bộ khi đĩa đầy không xong") }
+        }
+        // Room again: the next sync (no network fault) completes.
+        if let st = machines[i].store { try st.limitGrowth(pages: nil) }
+        machines[i].diskFull = false
+        let wasOn = faultsOn
+        faultsOn = false
+        defer { faultsOn = wasOn }
+        note("  đĩa có chỗ trở lại: đồng bộ")
+        let r = try await sync(i, mustComplete: true)
+        if !r.ok { note("  (đồng bộ sau khi đĩa có chỗ không xong: lệch đồng hồ)") }
+    }
+}
+
+/// The genuine bundle was imported already (as a copy differing only in the case of its HMAC).
+struct BundleAlreadyImported: Error {}
+
+/// The hub's last nightly backup.
+struct HubBackup {
+    var path: String
+    var vector: VersionVector
+    /// How many enrolments the hub had issued when it was made.
+    var enrolments: Int
+}
+
+extension FaultKind {
+    static let bundleFaults: [FaultKind] = [.bundleReplayed, .bundleDamaged, .bundleWrongDirection, .bundleExpired]
+}

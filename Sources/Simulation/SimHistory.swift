@@ -167,7 +167,7 @@ public final class SimHistory: @unchecked Sendable {
     func oneStep() async throws {
         let i = rng.below(machines.count)
         now += Int64(rng.int(1...90))
-        let roll = rng.below(100)
+        let roll = config.stepTable.currentRoll(rng.below(100))
         let m = machines[i]
         let label = "bước \(step) · m\(i) \(m.credentials.replica) (\(m.unit)\(m.skew != 0 ? ", lệch \(m.skew) s" : ""))"
         switch roll {

@@ -14,6 +14,9 @@ public struct SimConfig: Sendable {
     public var bug: SimBug? = nil
     /// Lines of trace kept for a failing history.
     public var traceLength = 14
+    /// Which steps a history draws from: `.first` is the table before bundles, hub backups and
+    /// full disks joined it, so a seed found then (20255) replays the same steps.
+    public var stepTable: SimStepTable = .current
 
     public init() {}
 
@@ -21,6 +24,25 @@ public struct SimConfig: Sendable {
         var isDir: ObjCBool = false
         if FileManager.default.fileExists(atPath: "/dev/shm", isDirectory: &isDir), isDir.boolValue { return "/dev/shm" }
         return FileManager.default.temporaryDirectory.path
+    }
+}
+
+/// The step tables of the simulator's versions (docs/SIMULATION.md, "A history").
+public enum SimStepTable: String, Sendable {
+    /// The first table: no bundles, hub backups, hub restores or full disks.
+    case first
+    case current
+
+    /// The roll of the current table that takes the step `roll` (0–99) took in this table.
+    func currentRoll(_ roll: Int) -> Int {
+        guard self == .first else { return roll }
+        // first: write 0..<34, sync 34..<64, amend 64..<68, authority 68..<71, snapshot 71..<77,
+        // restore 77..<82, crash 82..<86, clock 86..<89, twin 89..<91, forged 91..<94,
+        // damaged 94..<97, late delivery 97..<100.
+        let starts: [(Int, Int)] = [
+            (97, 89), (94, 86), (91, 83), (89, 81), (86, 78), (82, 74), (77, 69), (71, 63), (68, 60), (64, 56), (34, 29), (0, 0),
+        ]
+        return starts.first { roll >= $0.0 }!.1
     }
 }
 

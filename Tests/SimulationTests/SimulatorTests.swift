@@ -68,13 +68,20 @@ struct SimulatorRegressionTests {
     /// Seed 20255: a page recorded the hub's vector (this replica's own counter 13) before its own
     /// ops in it arrived, the sync was cut, a restored copy wrote a different op 12: recovery
     /// compared only after the cursor, found nothing and the replica could never sync again.
-    /// Since bundles, hub restores and full disks joined the step table the seed no longer takes
-    /// the same steps (it reaches no recovery): it is kept as a history that must hold.
+    /// Replayed with the step table it was found with (`SimStepTable.first`: before bundles, hub
+    /// restores and full disks joined), so it takes the same steps and reaches the recovery; with
+    /// today's table as a history that must hold too.
     @Test("Khôi phục khi con trỏ xác nhận đã vượt chỗ hai bản tách nhau / recovery when the ack cursor is past the divergence")
     func recoveryPastTheCursor() async throws {
-        let r = try await Simulator.run(seed: 20255, histories: 1, config: SimConfig())
+        var first = SimConfig()
+        first.stepTable = .first
+        let r = try await Simulator.run(seed: 20255, histories: 1, config: first)
         for v in r.violations { Issue.record("\(v)") }
         #expect(r.violations.isEmpty)
+        #expect(r.stats.recoveries >= 1, "seed 20255 no longer reaches a recovery: \(r.stats)")
+        let now = try await Simulator.run(seed: 20255, histories: 1, config: SimConfig())
+        for v in now.violations { Issue.record("\(v)") }
+        #expect(now.violations.isEmpty)
     }
 
     /// Seeds 1026 and 1028: the hub put back to its nightly backup after it had acknowledged

@@ -33,6 +33,11 @@ struct CCHCSim: AsyncParsableCommand {
     var bug: String?
     @Option(help: "Số dòng vết (trace) in cho lịch sử vi phạm (mặc định: 14).", transform: Count.readingInt("trace"))
     var trace = 14
+    @Option(
+        help:
+            "Bảng bước: current (mặc định) hoặc first (bảng trước khi có gói tin, khôi phục hub, đĩa đầy: để chạy lại seed tìm được khi đó, như 20255)."
+    )
+    var stepTable = "current"
     @Flag(help: "In kết quả dạng JSON.")
     var json = false
 
@@ -45,6 +50,10 @@ struct CCHCSim: AsyncParsableCommand {
         }
         guard (1...10_000).contains(steps) else {
             throw SyncError(.invalidInput, "--steps phải từ 1 đến 10000 (nhận «\(steps)»).", field: "steps", value: String(steps))
+        }
+        guard SimStepTable(rawValue: stepTable) != nil else {
+            throw SyncError(
+                .invalidInput, "--step-table phải là current hoặc first (nhận «\(stepTable)»).", field: "step-table", value: stepTable)
         }
         if let bug, SimBug(rawValue: bug) == nil {
             throw SyncError(
@@ -63,7 +72,7 @@ struct CCHCSim: AsyncParsableCommand {
     }
 
     func replay(_ s: UInt64) -> String {
-        "cchc-sim --seed \(s) --histories 1 --steps \(steps) --replicas \(replicas)\(bug.map { " --bug \($0)" } ?? "")"
+        "cchc-sim --seed \(s) --histories 1 --steps \(steps) --replicas \(replicas)\(bug.map { " --bug \($0)" } ?? "")\(stepTable == "current" ? "" : " --step-table \(stepTable)")"
     }
 
     func run() async throws {
@@ -74,6 +83,7 @@ struct CCHCSim: AsyncParsableCommand {
         config.traceLength = max(1, trace)
         if let dir { config.directory = dir }
         config.bug = bug.flatMap(SimBug.init(rawValue:))
+        config.stepTable = SimStepTable(rawValue: stepTable) ?? .current
         let err = FileHandle.standardError
         err.write(Data("cchc-sim: seed \(first), \(histories) lịch sử × \(steps) bước, \(replicas) máy (chạy lại / replay: --seed \(first))\n".utf8))
         let every = max(1, histories / 20)

@@ -40,16 +40,7 @@ enum ReportBenchmark {
         let end = CalendarDay.daysSince1970(year, 12, 14)
         let span = Int(end - start) + 1
         func day(_ n: Int64) -> String {
-            // Civil date from days since 1970 (inverse of `days`).
-            let z = n + 719_468
-            let era = (z >= 0 ? z : z - 146_096) / 146_097
-            let doe = z - era * 146_097
-            let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
-            let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-            let mp = (5 * doy + 2) / 153
-            let d = doy - (153 * mp + 2) / 5 + 1
-            let m = mp < 10 ? mp + 3 : mp - 9
-            let y = yoe + era * 400 + (m <= 2 ? 1 : 0)
+            let (y, m, d) = CalendarDay.civil(daysSince1970: n)
             return String(format: "%04d-%02d-%02d", y, m, d)
         }
         let forms = catalog.forms

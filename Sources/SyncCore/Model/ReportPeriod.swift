@@ -99,6 +99,20 @@ public enum CalendarDay {
         return Int64(era * 146_097 + doe - 719_468)
     }
 
+    /// The civil date of a day counted from 1970-01-01 (the inverse of `daysSince1970`;
+    /// H. Hinnant's algorithm, proleptic Gregorian).
+    public static func civil(daysSince1970 n: Int64) -> (year: Int64, month: Int64, day: Int64) {
+        let z = n + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let doe = z - era * 146_097
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let day = doy - (153 * mp + 2) / 5 + 1
+        let month = mp < 10 ? mp + 3 : mp - 9
+        return (yoe + era * 400 + (month <= 2 ? 1 : 0), month, day)
+    }
+
     /// The number of days of `month` (1–12) in `year`.
     public static func daysIn(year: Int, month: Int) -> Int {
         let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0

@@ -36,16 +36,7 @@ extension ReplicaStore {
     static func isoNow(_ now: Int64) -> String {
         let (days, secs) = now.quotientAndRemainder(dividingBy: 86_400)
         let (d, s) = secs < 0 ? (days - 1, secs + 86_400) : (days, secs)
-        // Civil date from days since 1970-01-01 (H. Hinnant's algorithm, proleptic Gregorian).
-        let z = d + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let day = doy - (153 * mp + 2) / 5 + 1
-        let month = mp < 10 ? mp + 3 : mp - 9
-        let year = yoe + era * 400 + (month <= 2 ? 1 : 0)
+        let (year, month, day) = CalendarDay.civil(daysSince1970: d)
         func two(_ v: Int64) -> String { v < 10 ? "0\(v)" : "\(v)" }
         func four(_ v: Int64) -> String { String(repeating: "0", count: max(0, 4 - String(v).count)) + String(v) }
         return "\(four(year))-\(two(month))-\(two(day))T\(two(s / 3600)):\(two(s / 60 % 60)):\(two(s % 60))Z"

@@ -4,6 +4,20 @@ import Foundation
 /// with no hub: any origin's ops with the signed heads that cover them, so the receiver verifies
 /// them end to end whoever carried the file (docs/PROTOCOL.md, "Ops files"). Two forms with the
 /// same content: compact (the wire encoding, the default) and JSON (readable, `--format json`).
+extension OpsFileReader {
+    /// Reads the compact ops file at `path` page by page into `apply` (one transaction: a file
+    /// found cut or damaged at any page changes nothing, and the error says so).
+    public static func importing(path: String, _ apply: (() throws -> OpBatch?) throws -> ApplyReport) throws -> ApplyReport {
+        do {
+            let reader = try OpsFileReader(path: path)
+            return try apply { try reader.next() }
+        } catch var e as SyncError where e.code == .corrupt && e.field == "file" {
+            e.message += " Không nhập thao tác nào của tệp; cơ sở dữ liệu không thay đổi."
+            throw e
+        }
+    }
+}
+
 public struct OpsFile: Codable, Sendable {
     public static let currentFormat = "cchc-ops/2"
     /// The first line of the compact form.

@@ -24,14 +24,7 @@ struct HubOpsCommand: AsyncParsableCommand {
 
         func run() async throws {
             let s = try store.open()
-            let r: ApplyReport
-            do {
-                let reader = try OpsFileReader(path: file)
-                r = try s.importRelayed(pages: { try reader.next() }, path: file)
-            } catch var e as SyncError where e.code == .corrupt && e.field == "file" {
-                e.message += " Không nhập thao tác nào của tệp; cơ sở dữ liệu hub không thay đổi."
-                throw e
-            }
+            let r = try OpsFileReader.importing(path: file) { pages in try s.importRelayed(pages: pages, path: file) }
             print("Đã nhập vào hub: \(r.applied) mới, \(r.duplicates) đã có, \(r.heldBack) chờ, \(r.conflicts) xung đột.")
         }
     }

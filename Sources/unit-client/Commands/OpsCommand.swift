@@ -81,14 +81,7 @@ struct OpsCommand: AsyncParsableCommand {
             let s = try store.open()
             // The compact form is read, verified and applied page by page in one transaction: a
             // file found cut or damaged at any page changes nothing (docs/PROTOCOL.md, "Ops files").
-            let r: ApplyReport
-            do {
-                let reader = try OpsFileReader(path: file)
-                r = try s.apply(pages: { try reader.next() }, source: .peer(authenticated: nil, unit: nil))
-            } catch var e as SyncError where e.code == .corrupt && e.field == "file" {
-                e.message += " Không nhập thao tác nào của tệp; cơ sở dữ liệu không thay đổi."
-                throw e
-            }
+            let r = try OpsFileReader.importing(path: file) { pages in try s.apply(pages: pages, source: .peer(authenticated: nil, unit: nil)) }
             print("Đã nhập: \(r.applied) mới, \(r.duplicates) đã có, \(r.heldBack) chờ, \(r.conflicts) xung đột.")
         }
     }

@@ -26,7 +26,7 @@ extension SimHistory {
         let up = (dir as NSString).appendingPathComponent("m\(i)-to-hub-\(bundleCount).cchc")
         let down = (dir as NSString).appendingPathComponent("m\(i)-from-hub-\(bundleCount).cchc")
         defer { for p in [up, down, up + ".bad", down + ".bad"] { try? FileManager.default.removeItem(atPath: p) } }
-        let exported = try SyncClient.exportBundle(store: s, credentials: c, to: up, now: clock)
+        let exported = try SyncClient.exportBundle(store: s, credentials: c, to: up, now: clock, nonce: newNonce())
         let fault = rng.chance(45) ? rng.pick(FaultKind.bundleFaults) : nil
         var imported = false
         if fault == .bundleDamaged { imported = try refusedAtHub(damagedCopy(of: up), .bundleDamaged) }
@@ -50,6 +50,12 @@ extension SimHistory {
             note("  hub từ chối gói: ghi danh đã thuộc máy sinh đôi")
             try rehomeNow(i)
             return
+        } catch let e as SyncError where relayedFork(e, at: i) {
+            // This machine holds another machine's branch from an ops file and the hub holds
+            // that origin's other branch: refused by name; its next HTTP sync keeps the hub's.
+            refused(e, by: "hub nhập gói")
+            note("  hub từ chối gói: nhánh khác của \(e.value ?? "-") (nhận qua tệp thao tác)")
+            return
         } catch let e as SyncError {
             refused(e, by: "hub nhập gói")
             // Only after the hub lost ops (restored from its backup) may a bundle start past what
@@ -60,12 +66,16 @@ extension SimHistory {
             note("  hub từ chối gói sau khi hub quay về bản sao lưu: [\(e.code)] \(e.field ?? "-")")
         }
         if fault == .bundleReplayed { try refusedAtHub(up, .bundleReplayed) }
-        _ = try HubSyncService(store: hub).exportBundle(for: c.replica, to: down, now: now)
+        _ = try HubSyncService(store: hub).exportBundle(for: c.replica, to: down, now: now, nonce: newNonce())
         if fault == .bundleWrongDirection { try refusedAtHub(down, .bundleWrongDirection) }
         let opsBefore = try s.opCount()
         let report: ApplyReport
         do {
             report = try SyncClient.importBundle(path: down, store: s, credentials: c, now: clock)
+        } catch let e as SyncError where relayedFork(e, at: i) {
+            refused(e, by: "máy nhập gói")
+            note("  m\(i) từ chối gói: nhánh khác của \(e.value ?? "-") (nhận qua tệp thao tác)")
+            return
         } catch let e as SyncError {
             refused(e, by: "máy nhập gói")
             try violation("bundle-completes", "m\(i) từ chối gói đúng của hub: [\(e.code)] \(e.field ?? "-")=\(e.value ?? "-") \(e.message)")
@@ -80,6 +90,12 @@ extension SimHistory {
         case .bundleExpired: try refusedAtMachine(i, down, .bundleExpired, at: clock + SyncProtocol.bundleLifetime + 86_400 + 1)
         default: break
         }
+    }
+
+    /// A fork on an origin whose ops reached machine `i` by an ops file, not through the hub.
+    func relayedFork(_ e: SyncError, at i: Int) -> Bool {
+        guard e.code == .fork, let v = e.value, let colon = v.lastIndex(of: ":"), let o = ReplicaID(String(v[..<colon])) else { return false }
+        return machines[i].relayed.contains(o)
     }
 
     /// A copy of the file at `path` with one bit of one byte flipped.

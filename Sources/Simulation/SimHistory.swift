@@ -25,12 +25,21 @@ public final class SimHistory: @unchecked Sendable {
         /// The hub was put back to its backup since this machine's last complete sync: its ack
         /// cursor may be past what the hub holds, so its first page may be sent again.
         var hubRestoredSince = false
+        /// Origins of other machines whose ops reached this one directly (an ops file whose
+        /// damage was harmless), not through the hub: if that origin's author was twinned or
+        /// restored, this copy may part from the hub's (a fork its next HTTP sync resolves).
+        var relayed: Set<ReplicaID> = []
     }
 
     public let seed: UInt64
     let config: SimConfig
     var bug: SimBug? { config.bug }
     var rng: SplitMix64
+    /// Keys, secrets and nonces, from the seed too but apart from `rng`, so that adding them did
+    /// not change which steps a seed runs: a history's bytes are the same on every replay.
+    var entropy: SplitMix64
+    /// Every trace line and the hub's final dump (`SimOutcome.digest`).
+    var digest = TraceDigest()
     let dir: String
     var hub: ReplicaStore
     let hubPath: String
@@ -70,6 +79,7 @@ public final class SimHistory: @unchecked Sendable {
         self.seed = seed
         self.config = config
         rng = SplitMix64(seed: seed)
+        entropy = SplitMix64(seed: seed ^ 0x5eed_c0de_ba5e_f00d)
         dir = (config.directory as NSString).appendingPathComponent("cchc-sim-\(seed)-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         hubPath = (dir as NSString).appendingPathComponent("hub.sqlite")
@@ -96,12 +106,12 @@ public final class SimHistory: @unchecked Sendable {
         if let existing {
             creds = existing
         } else {
-            let e = try hub.enrol(unit: unit, hubURL: "http://hub.sim", replica: newReplicaID(), now: now)
+            let e = try hub.enrol(unit: unit, hubURL: "http://hub.sim", replica: newReplicaID(), now: now, secret: newSecret())
             hubEnrolments += 1
             creds = HubCredentials(enrolment: e)
         }
         let s = try ReplicaStore.open(path: path, create: true)
-        try s.initialise(identity: .init(replica: creds.replica, unit: unit), label: name)
+        try s.initialise(identity: .init(replica: creds.replica, unit: unit), label: name, signingKey: newSigningKey(), nowMillis: writeMillisNow())
         try s.saveCredentials(creds)
         return Machine(path: path, credentials: creds, unit: unit, store: s)
     }
@@ -111,6 +121,18 @@ public final class SimHistory: @unchecked Sendable {
     func newReplicaID() -> ReplicaID {
         ReplicaID(String(format: "%08x", UInt32(truncatingIfNeeded: rng.next() | 0x1000_0000)))!
     }
+
+    func entropyBytes(_ n: Int) -> [UInt8] {
+        var out: [UInt8] = []
+        while out.count < n { withUnsafeBytes(of: entropy.next().littleEndian) { out += $0 } }
+        return Array(out.prefix(n))
+    }
+
+    func newSecret() -> String { SyncAuth.hex(entropyBytes(32)) }
+    func newNonce() -> String { SyncAuth.hex(entropyBytes(16)) }
+    func newSigningKey() -> SigningKey { SigningKey(raw: Data(entropyBytes(32)))! }
+    /// The hub's time in milliseconds (a machine's own writes use `writeMillis`).
+    func writeMillisNow() -> UInt64 { UInt64(max(0, now)) * 1000 }
 
     func store(_ i: Int) throws -> ReplicaStore {
         if let s = machines[i].store { return s }
@@ -123,6 +145,8 @@ public final class SimHistory: @unchecked Sendable {
 
     func note(_ line: String) {
         trace.append(line)
+        digest.add(line)
+        if config.echo { FileHandle.standardError.write(Data("[\(seed)] \(line)\n".utf8)) }
         if trace.count > config.traceLength * 3 { trace.removeFirst(trace.count - config.traceLength * 3) }
     }
 
@@ -152,15 +176,15 @@ public final class SimHistory: @unchecked Sendable {
             }
             step += 1
             try await quiesce()
-            return SimOutcome(seed: seed, stats: stats, violation: nil)
+            return SimOutcome(seed: seed, stats: stats, violation: nil, digest: digest.value)
         } catch let v as SimViolation {
             stats.violations += 1
-            return SimOutcome(seed: seed, stats: stats, violation: v)
+            return SimOutcome(seed: seed, stats: stats, violation: v, digest: digest.value)
         } catch {
             stats.violations += 1
             let v = SimViolation(
                 seed: seed, step: step, invariant: "no-unexpected-error", detail: "\(error)", trace: Array(trace.suffix(config.traceLength)))
-            return SimOutcome(seed: seed, stats: stats, violation: v)
+            return SimOutcome(seed: seed, stats: stats, violation: v, digest: digest.value)
         }
     }
 
@@ -343,17 +367,22 @@ public final class SimHistory: @unchecked Sendable {
             // After a recovery the old store was closed by the file swap (closing twice would
             // crash inside SQLite): only the new one is kept.
             machines[i].store = newStore
-            if recovered != nil {
+            if let r = recovered.restore {
                 stats.recoveries += 1
-                note("  khôi phục sau restore: \(recovered!.setAside) thao tác ghi lại")
-            } else if !machines[i].restored {
+                note("  khôi phục sau restore: \(r.setAside) thao tác ghi lại")
+            }
+            for r in recovered.setAside {
+                stats.branchesSetAside += 1
+                note("  giữ bản của hub cho \(r.replica): \(r.setAside) thao tác để riêng từ số \(r.from)")
+            }
+            if recovered.isEmpty && !machines[i].restored {
                 try checkResumption(i, me: me, vvBefore: vvBefore, hubBefore: hubBefore, opsBefore: opsBefore, summary: summary)
             }
             note("  xong: gửi \(summary.sent), nhận \(summary.received), \(summary.roundTrips) lượt")
             machines[i].interrupted = false
             machines[i].restored = false
             machines[i].hubRestoredSince = false
-            return (true, summary.sent + summary.received > 0 || recovered != nil)
+            return (true, summary.sent + summary.received > 0 || !recovered.isEmpty)
         } catch let e as SyncError where e.field == "sim" {
             // The machine crashed mid-sync: what it held in memory is gone; its file stays.
             machines[i].store = nil
@@ -389,9 +418,9 @@ public final class SimHistory: @unchecked Sendable {
 
     func rehomeNow(_ i: Int) throws {
         let s = try store(i)
-        let e2 = try hub.enrol(unit: machines[i].unit, hubURL: "http://hub.sim", replica: newReplicaID(), now: now)
+        let e2 = try hub.enrol(unit: machines[i].unit, hubURL: "http://hub.sim", replica: newReplicaID(), now: now, secret: newSecret())
         hubEnrolments += 1
-        _ = try Recovery.rehome(store: s, enrolment: e2, now: now)
+        _ = try Recovery.rehome(store: s, enrolment: e2, now: now + machines[i].skew, signingKey: newSigningKey())
         machines[i].store = nil
         machines[i].credentials = HubCredentials(enrolment: e2)
         machines[i].snapshots = []
@@ -547,6 +576,7 @@ public final class SimHistory: @unchecked Sendable {
             let decoded = try WireCodec.decodeResponse(Data(bytes))
             do {
                 try dst.apply(decoded.batch, source: .peer(authenticated: nil, unit: nil))
+                machines[j].relayed.insert(machines[i].credentials.replica)
                 let genuine = Dictionary(uniqueKeysWithValues: batch.ops.map { ($0.dot, $0) })
                 for op in try dst.ops(of: machines[i].credentials.replica, after: 0, limit: .max).ops {
                     if let g = genuine[op.dot], g != op { try violation("damaged-refused", "thao tác hỏng \(op.dot) được áp dụng (byte \(at))") }
@@ -635,6 +665,7 @@ public final class SimHistory: @unchecked Sendable {
         }
         if !settled { try violation("quiescence", "sau 6 vòng đồng bộ vẫn còn thao tác di chuyển") }
         let hubDump = try hub.dump().json()
+        digest.add(String(decoding: hubDump, as: UTF8.self))
         let hv = try hub.versionVector()
         for k in machines.indices {
             let s = try store(k)

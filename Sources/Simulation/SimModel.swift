@@ -17,6 +17,8 @@ public struct SimConfig: Sendable {
     /// Which steps a history draws from: `.first` is the table before bundles, hub backups and
     /// full disks joined it, so a seed found then (20255) replays the same steps.
     public var stepTable: SimStepTable = .current
+    /// Every line of every history's trace to standard error as it happens (`cchc-sim --echo`).
+    public var echo = false
 
     public init() {}
 
@@ -96,6 +98,8 @@ public struct SimStats: Sendable, Codable, Equatable {
     public var planAmendments = 0
     public var recoveries = 0
     public var rehomes = 0
+    /// Another replica's branch held by a machine (relayed by file) set aside for the hub's copy.
+    public var branchesSetAside = 0
     public var resumedSyncs = 0
     public var refusals = 0
     public var bundleSyncs = 0
@@ -117,6 +121,7 @@ public struct SimStats: Sendable, Codable, Equatable {
         planAmendments += o.planAmendments
         recoveries += o.recoveries
         rehomes += o.rehomes
+        branchesSetAside += o.branchesSetAside
         resumedSyncs += o.resumedSyncs
         refusals += o.refusals
         bundleSyncs += o.bundleSyncs
@@ -136,6 +141,7 @@ public struct SimStats: Sendable, Codable, Equatable {
         case localWrites = "local_writes"
         case planAmendments = "plan_amendments"
         case resumedSyncs = "resumed_syncs"
+        case branchesSetAside = "branches_set_aside"
         case bundleSyncs = "bundle_syncs"
         case hubBackups = "hub_backups"
         case diskFullRefusals = "disk_full_refusals"
@@ -161,6 +167,21 @@ public struct SimOutcome: Sendable {
     public var seed: UInt64
     public var stats: SimStats
     public var violation: SimViolation?
+    /// FNV-1a over every trace line and the hub's final dump: equal on every replay of the seed.
+    public var digest: UInt64 = 0
+}
+
+/// FNV-1a, 64 bits: a history's fingerprint (not a security hash).
+struct TraceDigest {
+    private(set) var value: UInt64 = 0xcbf2_9ce4_8422_2325
+    mutating func add(_ s: String) {
+        for b in s.utf8 {
+            value ^= UInt64(b)
+            value = value &* 0x0000_0100_0000_01b3
+        }
+        value ^= 0x0a
+        value = value &* 0x0000_0100_0000_01b3
+    }
 }
 
 extension SplitMix64 {

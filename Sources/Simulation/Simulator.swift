@@ -7,7 +7,16 @@ public enum Simulator {
     public struct Result: Sendable {
         public var stats = SimStats()
         public var violations: [SimViolation] = []
+        /// Each history's `SimOutcome.digest`, in history order.
+        public var digests: [UInt64] = []
         public var seconds = 0.0
+        /// One fingerprint of the whole run (every history's digest, in order), in hex: two runs
+        /// of one seed with the same options print the same.
+        public var digest: String {
+            var d = TraceDigest()
+            for x in digests { d.add(String(x, radix: 16)) }
+            return String(format: "%016llx", d.value)
+        }
     }
 
     /// Runs `histories` histories from `seed`, `jobs` at a time (each history is sequential and
@@ -37,6 +46,7 @@ public enum Simulator {
                 while let o = outcomes.removeValue(forKey: done) {
                     done += 1
                     result.stats.add(o.stats)
+                    result.digests.append(o.digest)
                     if let v = o.violation { result.violations.append(v) }
                     progress(done, result.stats)
                 }

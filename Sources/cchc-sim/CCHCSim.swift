@@ -38,6 +38,8 @@ struct CCHCSim: AsyncParsableCommand {
             "Bảng bước: current (mặc định) hoặc first (bảng trước khi có gói tin, khôi phục hub, đĩa đầy: để chạy lại seed tìm được khi đó, như 20255)."
     )
     var stepTable = "current"
+    @Flag(help: "In từng dòng vết của mọi lịch sử ra stderr khi chạy (kèm seed của lịch sử).")
+    var echo = false
     @Flag(help: "In kết quả dạng JSON.")
     var json = false
 
@@ -67,6 +69,7 @@ struct CCHCSim: AsyncParsableCommand {
         var histories: Int
         var stats: SimStats
         var seconds: Double
+        var digest: String
         var violations: [String]
         var replay: String?
     }
@@ -81,6 +84,7 @@ struct CCHCSim: AsyncParsableCommand {
         config.replicas = replicas
         config.steps = steps
         config.traceLength = max(1, trace)
+        config.echo = echo
         if let dir { config.directory = dir }
         config.bug = bug.flatMap(SimBug.init(rawValue:))
         config.stepTable = SimStepTable(rawValue: stepTable) ?? .current
@@ -96,7 +100,8 @@ struct CCHCSim: AsyncParsableCommand {
         if json {
             try printJSON(
                 Report(
-                    seed: first, histories: r.stats.histories, stats: r.stats, seconds: r.seconds, violations: r.violations.map(\.description),
+                    seed: first, histories: r.stats.histories, stats: r.stats, seconds: r.seconds, digest: r.digest,
+                    violations: r.violations.map(\.description),
                     replay: failed))
         } else {
             print("seed đầu (first seed):      \(first)")
@@ -104,7 +109,9 @@ struct CCHCSim: AsyncParsableCommand {
             print(
                 "bước (steps):               \(r.stats.steps) (đồng bộ \(r.stats.syncs), ghi cục bộ \(r.stats.localWrites), sửa Kế hoạch \(r.stats.planAmendments))"
             )
-            print("khôi phục / chuyển ghi danh: \(r.stats.recoveries) / \(r.stats.rehomes); đồng bộ nối lại (resumed): \(r.stats.resumedSyncs)")
+            print(
+                "khôi phục / chuyển ghi danh / bỏ nhánh: \(r.stats.recoveries) / \(r.stats.rehomes) / \(r.stats.branchesSetAside); đồng bộ nối lại (resumed): \(r.stats.resumedSyncs)"
+            )
             print(
                 "gói tin / sao lưu đêm hub:  \(r.stats.bundleSyncs) lần đồng bộ bằng gói / \(r.stats.hubBackups) bản sao lưu; gói hỏng vô hại (chữ hoa/thường của HMAC): \(r.stats.harmlessBundleFlips); đĩa đầy từ chối: \(r.stats.diskFullRefusals)"
             )
@@ -114,6 +121,7 @@ struct CCHCSim: AsyncParsableCommand {
                 if let n = r.stats.faults[k.rawValue] { print("  \(k.rawValue.padding(toLength: 24, withPad: " ", startingAt: 0)) \(n)") }
             }
             print("vi phạm (violations):       \(r.stats.violations)")
+            print("dấu vân tay (digest):       \(r.digest) (giống nhau ở mọi lần chạy lại cùng seed / equal on every replay)")
             print(String(format: "thời gian (time):           %.1f s", r.seconds))
             for v in r.violations { print("\n\(v)") }
         }

@@ -145,7 +145,7 @@ struct VerifiableWritesTests {
     }
 
     @Test(
-        "Given a forged ops file claiming another replica's origin, when the real ops arrive, then the fork is refused by name and shown, nothing changed"
+        "Given a forged ops file claiming another replica's origin, when the real ops arrive, then the fork is shown, the hub's copy kept and the forged one set aside in the old file"
     )
     func forgedOpsFile() throws {
         let h = try HubHarness.serving("forged", replicas: [("vp", "VP"), ("t", "TTQLCK")])
@@ -157,15 +157,33 @@ struct VerifiableWritesTests {
         try Fixtures.addActivity(db: h.path("forger.sqlite"), in: h.dir, form: "HT01", content: "ND05", date: "2026-03-02", title: "Hoạt động giả")
         try Run.ok(.unitClient, ["ops", "export", "--db", h.path("forger.sqlite"), "--out", h.path("forged.ops")], in: h.dir)
         try h.clientOK("vp", "ops", "import", h.path("forged.ops"))
-        let before = try h.clientDump("vp")
+        #expect(try h.clientOK("vp", "activity", "list").contains("Hoạt động giả"))
+        // The real ops, from the hub, meet the forged ones: the fork is named, the hub's copy is the
+        // one kept (the hub takes a replica's ops only from the machine its enrolment is bound to).
         let r = try h.client("vp", ["sync"])
-        #expect(r.status == 9, "\(r)")
+        #expect(r.status == 0, "\(r)")
         #expect(r.stderr.contains("\(victim):1") && r.stderr.contains("Đang có") && r.stderr.contains("Nhận được"), "\(r)")
-        #expect(try h.clientDump("vp") == before)
-        let forks = try Self.json(try h.client("vp", ["status", "--json"]))["forks"] as? [[String: Any]]
-        #expect(forks?.count == 1 && forks?.first?["origin"] as? String == victim, "\(forks ?? [])")
+        #expect(r.out.contains("Đã giữ bản của hub cho thao tác của bản sao \(victim)"), "\(r)")
+        let list = try h.clientOK("vp", "activity", "list")
+        #expect(list.contains("Hoạt động thật") && !list.contains("Hoạt động giả"), "\(list)")
+        #expect(try h.clientDump("vp") == h.hubDump())
+        // The forged branch is not lost: it stays in the old file, and the fork in the history.
+        let old = try FileManager.default.contentsOfDirectory(atPath: h.dir.path).filter { $0.hasPrefix("vp.sqlite.truoc-bo-nhanh-\(victim)-") }
+        #expect(old.count == 1, "\(old)")
+        if let file = old.first {
+            let kept = try Run.ok(.unitClient, ["activity", "list", "--db", h.path(file)], in: h.dir)
+            #expect(kept.out.contains("Hoạt động giả"), "\(kept)")
+        }
+        let status = try Self.json(try h.client("vp", ["status", "--json"]))
+        #expect((status["forks"] as? [[String: Any]])?.isEmpty == true, "\(status)")
         let text = try h.clientOK("vp", "status")
-        #expect(text.contains("1 đang mở"), "\(text)")
+        #expect(text.contains("Phân nhánh:     không có"), "\(text)")
+        // The same forged file brought again is refused now, naming the dot, and changes nothing.
+        let before = try h.clientDump("vp")
+        let again = try h.client("vp", ["ops", "import", h.path("forged.ops")])
+        #expect(again.status == 9, "\(again)")
+        #expect(again.stderr.contains("\(victim):1"), "\(again)")
+        #expect(try h.clientDump("vp") == before)
         h.killHub(signal: SIGTERM)
     }
 

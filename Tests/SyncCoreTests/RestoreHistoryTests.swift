@@ -190,7 +190,7 @@ final class RestoreHistory {
         let s = try ReplicaStore.open(path: machines[i].path)
         do {
             let (_, recovered, _) = try await client(s, machines[i]).runRecovering()
-            if recovered != nil { stats.recoveries += 1 }
+            if recovered.restore != nil { stats.recoveries += 1 }
         } catch let e as SyncError where e.code == .forbidden && e.field == "enrolment" {
             // A second machine on one enrolment: refused with its work kept, then moved.
             let e2 = try hub.enrol(unit: machines[i].credentials.unit, hubURL: "http://hub.invalid")

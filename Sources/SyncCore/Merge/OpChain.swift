@@ -245,7 +245,8 @@ public struct SigningKey: @unchecked Sendable {
 
     public init() { key = Curve25519.Signing.PrivateKey() }
 
-    init?(raw: Data) {
+    /// A key from its 32 raw bytes (tests and the simulator derive them from a seed).
+    public init?(raw: Data) {
         guard let k = try? Curve25519.Signing.PrivateKey(rawRepresentation: raw) else { return nil }
         key = k
     }

@@ -43,7 +43,7 @@ extension ReplicaStore {
     /// unit (its first op). Refuses a database that is already initialised.
     /// `signingKey`: the machine's key (default: a new random one), given only by tools that
     /// must repeat a run exactly (`cchc-bench fill --seed`).
-    public func initialise(identity: Identity?, label: String? = nil, signingKey: SigningKey? = nil) throws {
+    public func initialise(identity: Identity?, label: String? = nil, signingKey: SigningKey? = nil, nowMillis: UInt64? = nil) throws {
         if let identity { _ = try catalog.requireUnit(identity.unit) }
         let genesis = Genesis.ops(catalog: catalog)
         try write { db in
@@ -64,7 +64,7 @@ extension ReplicaStore {
         if let identity {
             var changes: [(String, Value)] = [("unit", .text(identity.unit))]
             if let label, !label.isEmpty { changes.append(("label", .text(label))) }
-            _ = try writeRecord(RecordID.replica(identity.replica), changes: changes)
+            _ = try writeRecord(RecordID.replica(identity.replica), changes: changes, nowMillis: nowMillis)
         }
     }
 }

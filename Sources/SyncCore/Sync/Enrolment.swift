@@ -98,10 +98,10 @@ extension ReplicaStore {
     /// Enrols a new replica for `unit` and returns the enrolment file's content (with the secret;
     /// the hub keeps only its hash).
     public func enrol(
-        unit: String, hubURL: String?, replica: ReplicaID? = nil, tlsPin: String? = nil, now: Int64 = Int64(Date().timeIntervalSince1970)
+        unit: String, hubURL: String?, replica: ReplicaID? = nil, tlsPin: String? = nil, now: Int64 = Int64(Date().timeIntervalSince1970),
+        secret: String = SyncAuth.newSecret()
     ) throws -> EnrolmentFile {
         _ = try catalog.requireUnit(unit, field: "unit")
-        let secret = SyncAuth.newSecret()
         let time = Self.isoNow(now)
         let id = try addEnrolment(unit: unit, keyHash: SyncAuth.key(fromSecret: secret), replica: replica, at: time)
         return EnrolmentFile(hubURL: hubURL, unit: unit, replicaID: id, secret: secret, issuedAt: time, hubTLSSHA256: tlsPin)

@@ -136,10 +136,13 @@ public struct HubSyncService: Sendable {
 
     /// Writes to `path` a bundle (version 2) with everything `replica` lacks, page by page from one
     /// snapshot, signed with that replica's key.
-    public func exportBundle(for replica: ReplicaID, to path: String, now: Int64) throws -> (ops: Int, bytes: Int) {
+    public func exportBundle(for replica: ReplicaID, to path: String, now: Int64, nonce: String = SyncAuth.newNonce()) throws -> (
+        ops: Int, bytes: Int
+    ) {
         let sender = try store.sender(replica)
         return try BundleStream.write(
-            to: path, direction: .toReplica, replica: replica, unit: sender.unit, created: now, key: sender.key, kind: WireCodec.responseKind
+            to: path, direction: .toReplica, replica: replica, unit: sender.unit, created: now, nonce: nonce, key: sender.key,
+            kind: WireCodec.responseKind
         ) { sink in
             try store.forEachPageLacked(
                 by: replica, start: { vv in try sink.begin(fields: BundleStream.responseFields(hubVersionVector: vv)) }, { try sink.add($0) })

@@ -11,7 +11,17 @@ import Foundation
 /// the old file is kept beside it.
 public enum Recovery {
     public struct Report: Sendable, Codable, Equatable {
-        /// The replica the work now belongs to.
+        public enum Kind: String, Sendable, Codable, Equatable {
+            /// This replica's database was put back to an old copy.
+            case restore
+            /// This machine's work moved to a new enrolment.
+            case rehome
+            /// Another replica's ops held here differ from the hub's copy: set aside.
+            case branchSetAside = "branch-set-aside"
+        }
+        public var kind: Kind
+        /// The replica the work now belongs to (for `branchSetAside`: the origin whose branch
+        /// held here was set aside).
         public var replica: ReplicaID
         /// The first own counter set aside (restore), or 1 (rehome).
         public var from: UInt64
@@ -23,7 +33,7 @@ public enum Recovery {
         public var oldFile: String
 
         enum CodingKeys: String, CodingKey {
-            case replica, from
+            case kind, replica, from
             case setAside = "set_aside"
             case recordsRewritten = "records_rewritten"
             case recordsRecreated = "records_recreated"
@@ -64,7 +74,7 @@ public enum Recovery {
             ops: hubOwn.ops.filter { $0.dot.origin == me.replica && $0.dot.counter >= from },
             heads: hubOwn.heads.filter { $0.origin == me.replica && $0.counter >= from })
         try rebuilt.apply(back, source: .peer(authenticated: nil, unit: nil), fromHub: true)
-        var report = try rewrite(setAside, of: me.replica, createdFrom: from, into: rebuilt)
+        var report = try rewrite(setAside, of: me.replica, createdFrom: from, into: rebuilt, nowMillis: UInt64(max(0, now)) * 1000)
         try rebuilt.closeForks(of: me.replica, why: "đã khôi phục: công việc ghi sau bản sao lưu được ghi lại dưới số mới")
         report.from = from
         return try swap(store: store, rebuilt: rebuilt, tmp: tmp, report: report, suffix: "truoc-khoi-phuc", now: now)
@@ -72,7 +82,9 @@ public enum Recovery {
 
     /// A second machine on one enrolment: moves all its work to the replica of `enrolment` (a new
     /// one from `hub enrol`). `store` is closed; reopen the file at its path.
-    public static func rehome(store: ReplicaStore, enrolment: EnrolmentFile, now: Int64 = Int64(Date().timeIntervalSince1970)) throws -> Report {
+    public static func rehome(
+        store: ReplicaStore, enrolment: EnrolmentFile, now: Int64 = Int64(Date().timeIntervalSince1970), signingKey: SigningKey = SigningKey()
+    ) throws -> Report {
         let me = try store.requireIdentity()
         guard enrolment.unit == me.unit else {
             throw SyncError.invalid("enrolment", enrolment.unit, "tệp ghi danh mới cấp cho đơn vị \(enrolment.unit), bản sao này thuộc \(me.unit).")
@@ -89,10 +101,63 @@ public enum Recovery {
         try rebuilt.adopt(
             identity: .init(replica: enrolment.replicaID, unit: enrolment.unit),
             credentials: HubCredentials(enrolment: enrolment),
-            label: label)
-        var report = try rewrite(setAside, of: me.replica, createdFrom: 1, into: rebuilt)
+            label: label, signingKey: signingKey, nowMillis: UInt64(max(0, now)) * 1000)
+        var report = try rewrite(setAside, of: me.replica, createdFrom: 1, into: rebuilt, nowMillis: UInt64(max(0, now)) * 1000)
+        report.kind = .rehome
         report.from = 1
         return try swap(store: store, rebuilt: rebuilt, tmp: tmp, report: report, suffix: "truoc-chuyen", now: now)
+    }
+
+    /// Another replica's ops held here (brought by an ops file or a bundle a laptop carried) differ
+    /// from the hub's copy of that origin: a forged file, the work of a second machine on a copied
+    /// enrolment, or a restored replica's work before it recovered. The hub only takes an origin's
+    /// ops from the machine its enrolment is bound to (verified, chain and signature), so its copy
+    /// is the one every replica converges on: this store's ops of `origin` from its last signed
+    /// head before they part are set aside (kept in the old file and in the fork's evidence;
+    /// their author, if genuine, writes them again when it recovers or moves to a new
+    /// enrolment), and the hub's are taken. Returns nil when the two copies do not part.
+    /// `store` is closed on success; reopen the file at its path.
+    public static func setAsideBranch(
+        of origin: ReplicaID, store: ReplicaStore, hubOps: OpBatch, now: Int64 = Int64(Date().timeIntervalSince1970)
+    ) throws -> Report? {
+        let me = try store.requireIdentity()
+        guard origin != me.replica else { return nil }
+        let local = try store.ops(of: origin, after: 0, limit: .max).ops
+        var theirs: [UInt64: Op] = [:]
+        for op in hubOps.ops where op.dot.origin == origin { theirs[op.dot.counter] = op }
+        var parts: UInt64?
+        for op in local {
+            guard let t = theirs[op.dot.counter] else { break }
+            var a = op
+            var b = t
+            a.supersedes.sort()
+            b.supersedes.sort()
+            if a != b {
+                parts = op.dot.counter
+                break
+            }
+        }
+        guard let parts else { return nil }
+        let keep = try store.lastSignedHead(of: origin, atOrBelow: parts - 1)
+        let setAside = local.filter { $0.dot.counter > keep }.count
+        let path = store.path
+        let tmp = path + ".bo-nhanh-\(origin)-\(now)"
+        let rebuilt = try store.rebuild(into: tmp, stop: [origin: keep])
+        if let c = try store.credentials() { try rebuilt.saveCredentials(c) }
+        let back = OpBatch(
+            ops: hubOps.ops.filter { $0.dot.origin == origin && $0.dot.counter > keep },
+            heads: hubOps.heads.filter { $0.origin == origin && $0.counter > keep })
+        do {
+            try rebuilt.apply(back, source: .peer(authenticated: nil, unit: nil), fromHub: true)
+            try rebuilt.closeForks(of: origin, why: "bản của hub được giữ; các thao tác khác của \(origin) từ số \(keep + 1) được để riêng (tệp cũ)")
+        } catch {
+            try? rebuilt.close()
+            for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: tmp + suffix) }
+            throw error
+        }
+        let report = Report(
+            kind: .branchSetAside, replica: origin, from: keep + 1, setAside: setAside, recordsRewritten: 0, recordsRecreated: 0, oldFile: "")
+        return try swap(store: store, rebuilt: rebuilt, tmp: tmp, report: report, suffix: "truoc-bo-nhanh-\(origin)", now: now)
     }
 
     private static func swap(store: ReplicaStore, rebuilt: ReplicaStore, tmp: String, report: Report, suffix: String, now: Int64) throws -> Report {
@@ -109,7 +174,7 @@ public enum Recovery {
     /// Writes `ops` (set aside, of origin `old`) again as local writes of `store`'s replica: per
     /// record, the last value each field was given; a record `old` created at or after counter
     /// `createdFrom` is created again under a new id (its old id belongs to the other branch).
-    static func rewrite(_ ops: [Op], of old: ReplicaID, createdFrom: UInt64, into store: ReplicaStore) throws -> Report {
+    static func rewrite(_ ops: [Op], of old: ReplicaID, createdFrom: UInt64, into store: ReplicaStore, nowMillis: UInt64) throws -> Report {
         var order: [String] = []
         var fields: [String: [(String, Value)]] = [:]
         for op in ops {
@@ -122,7 +187,8 @@ public enum Recovery {
             fields[op.record]?.append((op.field, op.value))
         }
         let me = try store.requireIdentity().replica
-        var report = Report(replica: me, from: createdFrom, setAside: ops.count, recordsRewritten: 0, recordsRecreated: 0, oldFile: "")
+        var report = Report(
+            kind: .restore, replica: me, from: createdFrom, setAside: ops.count, recordsRewritten: 0, recordsRecreated: 0, oldFile: "")
         try store.localWrites { batch in
             for raw in order {
                 let id = try RecordID.parse(raw)
@@ -135,10 +201,10 @@ public enum Recovery {
                 if createdHere {
                     // Deleted before it ever left this machine: nothing to bring back.
                     if deleted { continue }
-                    _ = try batch.create(kind: id.kind, owner: id.owner, changes: changes)
+                    _ = try batch.create(kind: id.kind, owner: id.owner, changes: changes, nowMillis: nowMillis)
                     report.recordsRecreated += 1
                 } else {
-                    _ = try batch.write(id, changes: changes.filter { $0.0 != "deleted" }, delete: deleted, resolve: true)
+                    _ = try batch.write(id, changes: changes.filter { $0.0 != "deleted" }, delete: deleted, resolve: true, nowMillis: nowMillis)
                     report.recordsRewritten += 1
                 }
             }
@@ -155,19 +221,31 @@ extension ReplicaStore {
 
     /// Makes this store the replica `identity` with a new signing key and `credentials`, and
     /// registers it (its first ops). Only for a store that holds no op of that replica.
-    func adopt(identity: Identity, credentials: HubCredentials, label: String?) throws {
+    func adopt(identity: Identity, credentials: HubCredentials, label: String?, signingKey: SigningKey, nowMillis: UInt64) throws {
         try write { db in
             try db.execute(sql: "DELETE FROM local_state WHERE key IN ('replica', 'unit', 'signing_key')")
             try db.execute(
                 sql: "INSERT INTO local_state(key, value) VALUES ('replica', ?), ('unit', ?)",
                 arguments: [identity.replica.rawValue, identity.unit])
-            try Self.saveSigningKey(SigningKey(), db)
+            try Self.saveSigningKey(signingKey, db)
             try db.execute(sql: "DELETE FROM peer WHERE name = 'hub'")
         }
         try saveCredentials(credentials)
         var changes: [(String, Value)] = [("unit", .text(identity.unit))]
         if let label, !label.isEmpty { changes.append(("label", .text(label))) }
-        _ = try writeRecord(RecordID.replica(identity.replica), changes: changes)
+        _ = try writeRecord(RecordID.replica(identity.replica), changes: changes, nowMillis: nowMillis)
+    }
+
+    /// The last counter of `origin` at or below `counter` where this store holds a signed head
+    /// (0 when none): where a copy of that origin can be cut and continued by another's ops.
+    func lastSignedHead(of origin: ReplicaID, atOrBelow counter: UInt64) throws -> UInt64 {
+        try read { db in
+            guard counter > 0, let index = try OriginTable.load(db).indexOf[origin] else { return 0 }
+            let c = try Int64.fetchOne(
+                db, sql: "SELECT max(counter) FROM signed_head WHERE origin = ? AND counter <= ? AND hash IS NOT NULL",
+                arguments: [index, Int64(counter)])
+            return UInt64(c ?? 0)
+        }
     }
 
     /// Closes this store's open forks of `origin`.
@@ -177,35 +255,74 @@ extension ReplicaStore {
 }
 
 extension SyncClient {
-    /// `run`; when the hub refuses this replica's own ops as a fork (its database was restored
-    /// from an old copy and wrote on), recovers (`Recovery.recoverFromRestore`: the hub's copy
-    /// taken back, the later work written again under new counters) and runs again on the
-    /// rebuilt store, which it returns.
+    /// What `runRecovering` did besides the sync itself.
+    public struct Recovered: Sendable {
+        /// This replica's own recovery after a restore from an old copy, if it ran.
+        public var restore: Recovery.Report?
+        /// Other replicas' branches held here and set aside for the hub's copy, in order.
+        public var setAside: [Recovery.Report] = []
+        public var isEmpty: Bool { restore == nil && setAside.isEmpty }
+    }
+
+    /// `run`, recovering from the forks a replica can resolve on its own, then running again on
+    /// the rebuilt store, which it returns:
+    /// - the hub refuses this replica's own ops as a fork (its database was restored from an old
+    ///   copy and wrote on): `Recovery.recoverFromRestore` takes the hub's copy back and writes the
+    ///   later work again under new counters (once);
+    /// - another replica's ops held here differ from the hub's copy (a forged or relayed file, a
+    ///   copied enrolment): `Recovery.setAsideBranch` keeps the hub's copy (once per origin).
+    /// Any other fork, or the same one again, is thrown as it came.
     public func runRecovering(progress: @Sendable (SyncProgress) -> Void = { _ in }, onRecovery: (SyncError) -> Void = { _ in }) async throws -> (
-        summary: SyncSummary, recovered: Recovery.Report?, store: ReplicaStore
+        summary: SyncSummary, recovered: Recovered, store: ReplicaStore
     ) {
         let me = credentials.replica
-        do {
-            return (try await run(progress: progress), nil, store)
-        } catch let e as SyncError where e.code == .fork && e.value?.hasPrefix("\(me):") == true {
-            onRecovery(e)
-            let acked = try store.peer("hub")?.acked[me] ?? 0
-            let vector = try await hubVector()
-            var hubOwn = try await fetchOwnOps(after: acked, hubVector: vector)
-            var from = try Recovery.divergence(store: store, hubOwn: hubOwn, after: acked)
-            // The cursor can be past where the two copies part: a page recorded the hub's vector
-            // before this replica's own ops in it arrived, the sync was cut, and the replica wrote
-            // on under counters the hub holds (found by cchc-sim). Then compare from the start.
-            if from == nil && acked > 0 {
-                hubOwn = try await fetchOwnOps(after: 0, hubVector: vector)
-                from = try Recovery.divergence(store: store, hubOwn: hubOwn, after: 0)
+        var current = self
+        var done = Recovered()
+        while true {
+            do {
+                return (try await current.run(progress: progress), done, current.store)
+            } catch let e as SyncError where e.code == .fork && e.value?.hasPrefix("\(me):") == true && done.restore == nil {
+                onRecovery(e)
+                let report = try await current.recoverOwn(after: e)
+                done.restore = report
+            } catch let e as SyncError where e.code == .fork {
+                guard let origin = Self.forkOrigin(e), origin != me, !done.setAside.contains(where: { $0.replica == origin }) else { throw e }
+                onRecovery(e)
+                let vector = try await current.hubVector()
+                let hubOps = try await current.fetchOps(of: origin, after: 0, hubVector: vector)
+                let path = current.store.path
+                guard let report = try Recovery.setAsideBranch(of: origin, store: current.store, hubOps: hubOps, now: clock()) else { throw e }
+                done.setAside.append(report)
+                current.store = try ReplicaStore.open(path: path, catalog: current.store.catalog)
             }
-            guard let from else { throw e }
-            let path = store.path
-            let report = try Recovery.recoverFromRestore(store: store, hubOwn: hubOwn, from: from)
-            var again = self
-            again.store = try ReplicaStore.open(path: path, catalog: store.catalog)
-            return (try await again.run(progress: progress), report, again.store)
         }
+    }
+
+    /// The origin named by a fork's `origin:counter`.
+    static func forkOrigin(_ e: SyncError) -> ReplicaID? {
+        guard let v = e.value, let colon = v.lastIndex(of: ":") else { return nil }
+        return ReplicaID(String(v[..<colon]))
+    }
+
+    /// After the hub refused this replica's own ops as a fork: recovers from the restore and
+    /// reopens the rebuilt store in `self`.
+    mutating func recoverOwn(after e: SyncError) async throws -> Recovery.Report {
+        let me = credentials.replica
+        let acked = try store.peer("hub")?.acked[me] ?? 0
+        let vector = try await hubVector()
+        var hubOwn = try await fetchOwnOps(after: acked, hubVector: vector)
+        var from = try Recovery.divergence(store: store, hubOwn: hubOwn, after: acked)
+        // The cursor can be past where the two copies part: a page recorded the hub's vector
+        // before this replica's own ops in it arrived, the sync was cut, and the replica wrote
+        // on under counters the hub holds (found by cchc-sim). Then compare from the start.
+        if from == nil && acked > 0 {
+            hubOwn = try await fetchOwnOps(after: 0, hubVector: vector)
+            from = try Recovery.divergence(store: store, hubOwn: hubOwn, after: 0)
+        }
+        guard let from else { throw e }
+        let path = store.path
+        let report = try Recovery.recoverFromRestore(store: store, hubOwn: hubOwn, from: from, now: clock())
+        store = try ReplicaStore.open(path: path, catalog: store.catalog)
+        return report
     }
 }

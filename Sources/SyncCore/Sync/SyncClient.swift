@@ -213,19 +213,25 @@ public struct SyncClient: Sendable {
     /// restore): asks as if it held nothing of its own beyond `counter` and everything else the
     /// hub has, so only its own ops come back.
     public func fetchOwnOps(after counter: UInt64, hubVector: VersionVector) async throws -> OpBatch {
+        try await fetchOps(of: credentials.replica, after: counter, hubVector: hubVector)
+    }
+
+    /// The hub's copy of `origin`'s ops after `counter`, all pages: asks as if it held nothing of
+    /// `origin` beyond `counter` and everything else the hub has, so only those ops come back.
+    public func fetchOps(of origin: ReplicaID, after counter: UInt64, hubVector: VersionVector) async throws -> OpBatch {
         let me = credentials.replica
         let key = try store.machineKey()
         var out = OpBatch()
         var have = counter
         while true {
             var vv = hubVector
-            vv[me] = have
+            vv[origin] = have
             let (response, _) = try await exchange(SyncRequest(replica: me, versionVector: vv, pageLimit: SyncProtocol.maxPageOps, machineKey: key))
-            let own = response.ops.filter { $0.dot.origin == me }
-            out.ops += own
-            out.heads += response.heads.filter { $0.origin == me }
-            if let last = own.last { have = last.dot.counter }
-            if own.isEmpty || !response.more || have >= response.hubVersionVector[me] { break }
+            let theirs = response.ops.filter { $0.dot.origin == origin }
+            out.ops += theirs
+            out.heads += response.heads.filter { $0.origin == origin }
+            if let last = theirs.last { have = last.dot.counter }
+            if theirs.isEmpty || !response.more || have >= response.hubVersionVector[origin] { break }
         }
         return out
     }
@@ -318,7 +324,9 @@ public struct SyncClient: Sendable {
 
     /// Writes to `path` a bundle (version 2) for the hub: this replica's vector and its own ops the
     /// hub has not acknowledged, page by page from one snapshot.
-    public static func exportBundle(store: ReplicaStore, credentials: HubCredentials, to path: String, now: Int64) throws -> (ops: Int, bytes: Int) {
+    public static func exportBundle(
+        store: ReplicaStore, credentials: HubCredentials, to path: String, now: Int64, nonce: String = SyncAuth.newNonce()
+    ) throws -> (ops: Int, bytes: Int) {
         let me = credentials.replica
         let acked = try store.peer("hub")?.acked[me] ?? 0
         try store.prepareToSend()
@@ -326,7 +334,8 @@ public struct SyncClient: Sendable {
         var after = VersionVector()
         after[me] = acked
         return try BundleStream.write(
-            to: path, direction: .toHub, replica: me, unit: credentials.unit, created: now, key: credentials.key, kind: WireCodec.requestKind
+            to: path, direction: .toHub, replica: me, unit: credentials.unit, created: now, nonce: nonce, key: credentials.key,
+            kind: WireCodec.requestKind
         ) { sink in
             try store.forEachOpsPage(
                 after: after, only: me,

@@ -68,13 +68,27 @@ struct SyncCommand: AsyncParsableCommand {
             struct Out: Encodable {
                 var sync: SyncSummary
                 var recovered: Recovery.Report?
+                var setAside: [Recovery.Report]?
+                enum CodingKeys: String, CodingKey {
+                    case sync, recovered
+                    case setAside = "set_aside"
+                }
             }
-            return try printJSON(recovered == nil ? AnyEncodable(summary) : AnyEncodable(Out(sync: summary, recovered: recovered)))
+            return try printJSON(
+                recovered.isEmpty
+                    ? AnyEncodable(summary)
+                    : AnyEncodable(Out(sync: summary, recovered: recovered.restore, setAside: recovered.setAside.isEmpty ? nil : recovered.setAside)))
         }
-        if let r = recovered {
+        if let r = recovered.restore {
             print(
                 "Đã khôi phục sau khi cơ sở dữ liệu bị đưa về bản sao lưu cũ: nhận lại thao tác của bản sao từ hub, ghi lại \(r.setAside) thao tác "
                     + "(\(r.recordsRewritten) bản ghi sửa, \(r.recordsRecreated) bản ghi tạo lại với mã mới) từ số \(r.replica):\(r.from); tệp cũ giữ tại \(r.oldFile)."
+            )
+        }
+        for r in recovered.setAside {
+            print(
+                "Đã giữ bản của hub cho thao tác của bản sao \(r.replica): \(r.setAside) thao tác khác nhận trước đó (từ tệp thao tác hoặc gói tin, từ số \(r.replica):\(r.from)) "
+                    + "được để riêng, không áp dụng; tệp cũ giữ tại \(r.oldFile). Nếu đó là công việc thật của một máy, máy ấy gửi lại khi tự đồng bộ."
             )
         }
         print(

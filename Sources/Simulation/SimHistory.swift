@@ -143,7 +143,9 @@ public final class SimHistory: @unchecked Sendable {
 
     // MARK: Trace and violations
 
-    func note(_ line: String) {
+    func note(_ raw: String) {
+        // The history's folder has a random name; the trace names its files without it.
+        let line = raw.contains(dir) ? raw.replacingOccurrences(of: dir + "/", with: "") : raw
         trace.append(line)
         digest.add(line)
         if config.echo { FileHandle.standardError.write(Data("[\(seed)] \(line)\n".utf8)) }

@@ -93,7 +93,10 @@ extension ReplicaStore {
             // A replica registers its public key after its unit (its first ops), or, made by the
             // release before signing, with its first write since.
             if try batch.session.machineKey(of: me.replica) == nil, try batch.session.unit(of: me.replica) != nil {
-                try batch.write(RecordID.replica(me.replica), changes: [("key", .text(key.publicKey.base64))])
+                // Stamped at the replica's clock as it stands (its last op), not the wall clock:
+                // registering the key is no user's event, and a simulated history stays the same.
+                try batch.write(
+                    RecordID.replica(me.replica), changes: [("key", .text(key.publicKey.base64))], nowMillis: batch.session.hlc.millis)
             }
             if batch.wrote { try batch.session.finish() }
             return out

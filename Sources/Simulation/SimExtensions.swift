@@ -223,6 +223,7 @@ extension SimHistory {
     /// `db=SQLITE_FULL` and leaves the store as it was before that write; then room comes back and
     /// the next sync completes.
     func diskFull(_ i: Int) async throws {
+        if rng.chance(30) { return try await hubDiskIsFull() }
         guard !machines[i].isTwin, !machines[i].restored else {
             note("  (bỏ qua: máy sinh đôi hoặc vừa khôi phục)")
             return
@@ -264,6 +265,48 @@ extension SimHistory {
         note("  đĩa có chỗ trở lại: đồng bộ")
         let r = try await sync(i, mustComplete: true)
         if !r.ok { note("  (đồng bộ sau khi đĩa có chỗ không xong: lệch đồng hồ)") }
+    }
+}
+
+extension SimHistory {
+    /// The hub's disk fills up (SQLite's `max_page_count`): machines that sync meanwhile are
+    /// refused naming `db=SQLITE_FULL` (after their retries) or complete what still fits; what the
+    /// hub had stays; once there is room again the next sync completes.
+    func hubDiskIsFull() async throws {
+        stats.fault(.hubDiskFull)
+        let acknowledgedBefore = try hub.versionVector()
+        _ = try hub.limitGrowth(pages: rng.chance(70) ? 0 : rng.int(1...2))
+        hubDiskFull = true
+        defer { hubDiskFull = false }
+        note("  đĩa của hub đầy")
+        for _ in 0..<rng.int(1...3) {
+            let i = rng.below(machines.count)
+            guard !machines[i].isTwin, !machines[i].restored else { continue }
+            // Enough new work that the hub's copy needs pages it cannot have.
+            let s = try store(i)
+            for _ in 0..<rng.int(5...25) {
+                counter += 1
+                _ = try s.createRecord(
+                    kind: .activity, owner: machines[i].unit, changes: activityFields(unit: machines[i].unit), nowMillis: writeMillis(i))
+                stats.localWrites += 1
+            }
+            note("  m\(i) ghi thêm rồi đồng bộ khi đĩa của hub đầy")
+            let r = try await sync(i)
+            if !r.ok { note("  đồng bộ khi đĩa của hub đầy không xong") }
+            guard acknowledgedBefore.isDominated(by: try hub.versionVector()) else {
+                try violation("hub-disk-full", "đĩa của hub đầy nhưng véc-tơ của hub lùi lại")
+            }
+        }
+        _ = try hub.limitGrowth(pages: nil)
+        hubDiskFull = false
+        let i = rng.below(machines.count)
+        guard !machines[i].isTwin, !machines[i].restored else { return }
+        let wasOn = faultsOn
+        faultsOn = false
+        defer { faultsOn = wasOn }
+        note("  đĩa của hub có chỗ trở lại: m\(i) đồng bộ")
+        let r = try await sync(i, mustComplete: true)
+        if !r.ok { note("  (đồng bộ sau khi đĩa của hub có chỗ không xong: lệch đồng hồ)") }
     }
 }
 

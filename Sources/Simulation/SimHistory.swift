@@ -48,6 +48,8 @@ public final class SimHistory: @unchecked Sendable {
     /// The simulated hub clock, seconds since 1970.
     var now: Int64
     var faultsOn = true
+    /// The hub's disk is full (its refusals naming `SQLITE_FULL` are then expected).
+    var hubDiskFull = false
     public internal(set) var stats = SimStats()
     var traffic = RunTraffic()
     var held: [HeldRequest] = []
@@ -405,7 +407,7 @@ public final class SimHistory: @unchecked Sendable {
             machines[i].store = nil
             let excused =
                 (!traffic.faults.isEmpty && !mustComplete) || abs(skew) > SyncProtocol.clockWindow
-                || (machines[i].diskFull && e.value == "SQLITE_FULL")
+                || ((machines[i].diskFull || hubDiskFull) && e.value == "SQLITE_FULL")
             if quiescent || !excused {
                 try violation(
                     "sync-completes",

@@ -87,6 +87,7 @@ public enum FaultKind: String, Sendable, CaseIterable, Codable {
     case bundleExpired = "bundle-expired"
     case hubRestored = "hub-restored-from-backup"
     case diskFull = "disk-full"
+    case hubDiskFull = "hub-disk-full"
 }
 
 /// Totals over histories.

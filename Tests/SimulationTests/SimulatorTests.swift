@@ -30,7 +30,7 @@ struct SimulatorTests {
         // The generator must reach the hard cases, or passing proves little.
         for kind in [
             FaultKind.replyLost, .crashAfterHubCommit, .snapshotRestored, .twinMachine, .forgedOp, .authorityViolation, .clockSkew,
-            .bundleDamaged, .bundleReplayed, .bundleWrongDirection, .bundleExpired, .diskFull,
+            .bundleDamaged, .bundleReplayed, .bundleWrongDirection, .bundleExpired, .diskFull, .hubDiskFull,
         ] {
             #expect((r.stats.faults[kind.rawValue] ?? 0) > 0, "no \(kind.rawValue) in \(n) histories: \(r.stats.faults)")
         }

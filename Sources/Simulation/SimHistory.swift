@@ -48,6 +48,8 @@ public final class SimHistory: @unchecked Sendable {
     /// The simulated hub clock, seconds since 1970.
     var now: Int64
     var faultsOn = true
+    /// The history started from the previous release's hub and replica.
+    var isPrevious = false
     /// The hub's disk is full (its refusals naming `SQLITE_FULL` are then expected).
     var hubDiskFull = false
     public internal(set) var stats = SimStats()
@@ -85,14 +87,28 @@ public final class SimHistory: @unchecked Sendable {
         dir = (config.directory as NSString).appendingPathComponent("cchc-sim-\(seed)-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         hubPath = (dir as NSString).appendingPathComponent("hub.sqlite")
-        hub = try ReplicaStore.open(path: hubPath, create: true)
-        try hub.initialise(identity: nil)
+        // Only when asked for, so that other histories draw exactly what they drew before.
+        var previous: String?
+        if let folder = config.previousRelease, rng.chance(config.previousReleaseShare) { previous = folder }
+        if let previous {
+            // The previous release's hub, migrated in place when opened, as after an upgrade.
+            try FileManager.default.copyItem(atPath: (previous as NSString).appendingPathComponent("hub.sqlite"), toPath: hubPath)
+            hub = try ReplicaStore.open(path: hubPath)
+        } else {
+            hub = try ReplicaStore.open(path: hubPath, create: true)
+            try hub.initialise(identity: nil)
+        }
         hubBaseOps = try hub.opCount()
         // 2026-03-02T00:00:00Z plus up to a few months.
         now = 1_772_409_600 + Int64(rng.below(90 * 86_400))
         pageLimit = rng.pick(config.pageLimits)
         let units = ["VP", "TTQLCK", "TTQLCK", "CPCM-QLDTDN", "CPCM-QHXDMT", "TTQLCK"]
-        for k in 0..<max(2, config.replicas) { machines.append(try enrol(unit: units[k % units.count], name: "m\(k)")) }
+        var first = 0
+        if let previous {
+            machines.append(try upgraded(from: previous, unit: "TTQLCK", name: "m0"))
+            first = 1
+        }
+        for k in first..<max(2, config.replicas) { machines.append(try enrol(unit: units[k % units.count], name: "m\(k)")) }
         ackVector = try hub.versionVector()
     }
 
@@ -115,6 +131,23 @@ public final class SimHistory: @unchecked Sendable {
         let s = try ReplicaStore.open(path: path, create: true)
         try s.initialise(identity: .init(replica: creds.replica, unit: unit), label: name, signingKey: newSigningKey(), nowMillis: writeMillisNow())
         try s.saveCredentials(creds)
+        return Machine(path: path, credentials: creds, unit: unit, store: s)
+    }
+
+    /// The previous release's replica of `unit` (its unsigned ops, its enrolment and credentials),
+    /// a copy opened by this release; its signing key, which it makes at its first write, comes
+    /// from the seed.
+    func upgraded(from folder: String, unit: String, name: String) throws -> Machine {
+        let path = (dir as NSString).appendingPathComponent("\(name).sqlite")
+        try FileManager.default.copyItem(atPath: (folder as NSString).appendingPathComponent("\(unit).sqlite"), toPath: path)
+        let s = try ReplicaStore.open(path: path)
+        guard let creds = try s.credentials() else {
+            throw SyncError(.invalidInput, "Bản sao của phiên bản trước «\(path)» không có tệp ghi danh.", field: "previous-release", value: folder)
+        }
+        try s.provideSigningKeyIfMissing(newSigningKey())
+        isPrevious = true
+        stats.previousRelease = 1
+        note("m0 \(creds.replica) (\(unit)): bản sao của phiên bản trước, nâng cấp khi mở / previous release's replica, upgraded")
         return Machine(path: path, credentials: creds, unit: unit, store: s)
     }
 
@@ -444,7 +477,10 @@ public final class SimHistory: @unchecked Sendable {
         let lost = traffic.faults.filter { $0 == .replyLost || $0 == .duplicateRequest || $0 == .slowNetwork }.count
         let interruptions = lost + (machines[i].interrupted ? 1 : 0) + (machines[i].hubRestoredSince ? 1 : 0)
         if machines[i].interrupted || lost > 0 { stats.resumedSyncs += 1 }
-        let remainingUp = Int(vvBefore[me] > hubBefore[me] ? vvBefore[me] - hubBefore[me] : 0)
+        // What it had to send: its own ops the hub lacked, counting those the sync itself wrote
+        // (a replica of the previous release registers its key at its first sync).
+        let ownNow = try s.versionVector()[me]
+        let remainingUp = Int(ownNow > hubBefore[me] ? ownNow - hubBefore[me] : 0)
         var remainingDown = 0
         for (o, c) in hubBefore.sorted where c > vvBefore[o] && o != me { remainingDown += Int(c - vvBefore[o]) }
         if traffic.up > remainingUp + page * interruptions {

@@ -19,6 +19,11 @@ public struct SimConfig: Sendable {
     public var stepTable: SimStepTable = .current
     /// Every line of every history's trace to standard error as it happens (`cchc-sim --echo`).
     public var echo = false
+    /// A folder with a hub and a TTQLCK replica written by the previous release (`hub.sqlite`,
+    /// `TTQLCK.sqlite`, as in `Tests/EndToEndTests/Fixtures/previous-main`): that share of the
+    /// histories starts from copies of them (migrated when opened), fresh machines beside.
+    public var previousRelease: String? = nil
+    public var previousReleaseShare = 25
 
     public init() {}
 
@@ -101,6 +106,8 @@ public struct SimStats: Sendable, Codable, Equatable {
     public var rehomes = 0
     /// Another replica's branch held by a machine (relayed by file) set aside for the hub's copy.
     public var branchesSetAside = 0
+    /// Histories that started from the previous release's hub and replica.
+    public var previousRelease = 0
     public var resumedSyncs = 0
     public var refusals = 0
     public var bundleSyncs = 0
@@ -123,6 +130,7 @@ public struct SimStats: Sendable, Codable, Equatable {
         recoveries += o.recoveries
         rehomes += o.rehomes
         branchesSetAside += o.branchesSetAside
+        previousRelease += o.previousRelease
         resumedSyncs += o.resumedSyncs
         refusals += o.refusals
         bundleSyncs += o.bundleSyncs
@@ -143,6 +151,7 @@ public struct SimStats: Sendable, Codable, Equatable {
         case planAmendments = "plan_amendments"
         case resumedSyncs = "resumed_syncs"
         case branchesSetAside = "branches_set_aside"
+        case previousRelease = "previous_release"
         case bundleSyncs = "bundle_syncs"
         case hubBackups = "hub_backups"
         case diskFullRefusals = "disk_full_refusals"

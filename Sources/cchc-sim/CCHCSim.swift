@@ -38,6 +38,11 @@ struct CCHCSim: AsyncParsableCommand {
             "Bảng bước: current (mặc định) hoặc first (bảng trước khi có gói tin, khôi phục hub, đĩa đầy: để chạy lại seed tìm được khi đó, như 20255)."
     )
     var stepTable = "current"
+    @Option(
+        help:
+            "Thư mục có hub.sqlite và TTQLCK.sqlite của phiên bản trước (như Tests/EndToEndTests/Fixtures/previous-main): một phần tư số lịch sử bắt đầu từ bản sao của chúng."
+    )
+    var previousRelease: String?
     @Flag(help: "In từng dòng vết của mọi lịch sử ra stderr khi chạy (kèm seed của lịch sử).")
     var echo = false
     @Flag(help: "In kết quả dạng JSON.")
@@ -57,6 +62,14 @@ struct CCHCSim: AsyncParsableCommand {
             throw SyncError(
                 .invalidInput, "--step-table phải là current hoặc first (nhận «\(stepTable)»).", field: "step-table", value: stepTable)
         }
+        if let previousRelease {
+            for f in ["hub.sqlite", "TTQLCK.sqlite"]
+            where !FileManager.default.fileExists(atPath: (previousRelease as NSString).appendingPathComponent(f)) {
+                throw SyncError(
+                    .invalidInput, "--previous-release: thư mục «\(previousRelease)» không có «\(f)».", field: "previous-release",
+                    value: previousRelease)
+            }
+        }
         if let bug, SimBug(rawValue: bug) == nil {
             throw SyncError(
                 .invalidInput, "--bug phải là một trong \(SimBug.allCases.map(\.rawValue).joined(separator: ", ")) (nhận «\(bug)»).",
@@ -75,7 +88,7 @@ struct CCHCSim: AsyncParsableCommand {
     }
 
     func replay(_ s: UInt64) -> String {
-        "cchc-sim --seed \(s) --histories 1 --steps \(steps) --replicas \(replicas)\(bug.map { " --bug \($0)" } ?? "")\(stepTable == "current" ? "" : " --step-table \(stepTable)")"
+        "cchc-sim --seed \(s) --histories 1 --steps \(steps) --replicas \(replicas)\(bug.map { " --bug \($0)" } ?? "")\(stepTable == "current" ? "" : " --step-table \(stepTable)")\(previousRelease.map { " --previous-release \($0)" } ?? "")"
     }
 
     func run() async throws {
@@ -85,6 +98,7 @@ struct CCHCSim: AsyncParsableCommand {
         config.steps = steps
         config.traceLength = max(1, trace)
         config.echo = echo
+        config.previousRelease = previousRelease
         if let dir { config.directory = dir }
         config.bug = bug.flatMap(SimBug.init(rawValue:))
         config.stepTable = SimStepTable(rawValue: stepTable) ?? .current
@@ -109,6 +123,7 @@ struct CCHCSim: AsyncParsableCommand {
             print(
                 "bước (steps):               \(r.stats.steps) (đồng bộ \(r.stats.syncs), ghi cục bộ \(r.stats.localWrites), sửa Kế hoạch \(r.stats.planAmendments))"
             )
+            if r.stats.previousRelease > 0 { print("từ phiên bản trước:         \(r.stats.previousRelease) lịch sử (previous release)") }
             print(
                 "khôi phục / chuyển ghi danh / bỏ nhánh: \(r.stats.recoveries) / \(r.stats.rehomes) / \(r.stats.branchesSetAside); đồng bộ nối lại (resumed): \(r.stats.resumedSyncs)"
             )

@@ -75,6 +75,15 @@ extension ReplicaStore {
         return key
     }
 
+    /// Gives a store made before signing (which makes its key at its first write) the key
+    /// `key` now, if it has none; the simulator derives it from its seed so histories replay.
+    package func provideSigningKeyIfMissing(_ key: SigningKey) throws {
+        try write { db in
+            guard try Self.signingKey(db) == nil else { return }
+            try Self.saveSigningKey(key, db)
+        }
+    }
+
     static func saveSigningKey(_ key: SigningKey, _ db: Database) throws {
         try db.execute(sql: "INSERT INTO local_state(key, value) VALUES ('signing_key', ?)", arguments: [key.raw])
     }

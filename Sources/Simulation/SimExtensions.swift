@@ -259,12 +259,17 @@ extension SimHistory {
         // Room again: the next sync (no network fault) completes.
         if let st = machines[i].store { try st.limitGrowth(pages: nil) }
         machines[i].diskFull = false
+        try await syncWithoutFaults(i, "đĩa có chỗ trở lại")
+    }
+
+    /// Machine `i` syncs with no network fault and must complete (unless its clock is off).
+    func syncWithoutFaults(_ i: Int, _ why: String) async throws {
         let wasOn = faultsOn
         faultsOn = false
         defer { faultsOn = wasOn }
-        note("  đĩa có chỗ trở lại: đồng bộ")
+        note("  \(why): m\(i) đồng bộ")
         let r = try await sync(i, mustComplete: true)
-        if !r.ok { note("  (đồng bộ sau khi đĩa có chỗ không xong: lệch đồng hồ)") }
+        if !r.ok { note("  (đồng bộ sau khi \(why) không xong: lệch đồng hồ)") }
     }
 }
 
@@ -301,12 +306,7 @@ extension SimHistory {
         hubDiskFull = false
         let i = rng.below(machines.count)
         guard !machines[i].isTwin, !machines[i].restored else { return }
-        let wasOn = faultsOn
-        faultsOn = false
-        defer { faultsOn = wasOn }
-        note("  đĩa của hub có chỗ trở lại: m\(i) đồng bộ")
-        let r = try await sync(i, mustComplete: true)
-        if !r.ok { note("  (đồng bộ sau khi đĩa của hub có chỗ không xong: lệch đồng hồ)") }
+        try await syncWithoutFaults(i, "đĩa của hub có chỗ trở lại")
     }
 }
 

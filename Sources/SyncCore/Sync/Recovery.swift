@@ -44,9 +44,14 @@ public enum Recovery {
     /// The first counter where this replica's own ops and the hub's copy of them differ, if any.
     public static func divergence(store: ReplicaStore, hubOwn: OpBatch, after acked: UInt64) throws -> UInt64? {
         guard let me = try store.identity()?.replica else { return nil }
-        let local = try store.ops(of: me, after: acked, limit: .max).ops
+        return firstDifference(try store.ops(of: me, after: acked, limit: .max).ops, hubOwn, of: me)
+    }
+
+    /// The first counter of `origin` where `local` and the hub's copy in `hub` hold different ops
+    /// (supersedes compared as sets), up to where the hub's copy ends; nil if none.
+    static func firstDifference(_ local: [Op], _ hub: OpBatch, of origin: ReplicaID) -> UInt64? {
         var theirs: [UInt64: Op] = [:]
-        for op in hubOwn.ops where op.dot.origin == me { theirs[op.dot.counter] = op }
+        for op in hub.ops where op.dot.origin == origin { theirs[op.dot.counter] = op }
         for op in local {
             guard let t = theirs[op.dot.counter] else { return nil }
             var a = op
@@ -123,21 +128,7 @@ public enum Recovery {
         let me = try store.requireIdentity()
         guard origin != me.replica else { return nil }
         let local = try store.ops(of: origin, after: 0, limit: .max).ops
-        var theirs: [UInt64: Op] = [:]
-        for op in hubOps.ops where op.dot.origin == origin { theirs[op.dot.counter] = op }
-        var parts: UInt64?
-        for op in local {
-            guard let t = theirs[op.dot.counter] else { break }
-            var a = op
-            var b = t
-            a.supersedes.sort()
-            b.supersedes.sort()
-            if a != b {
-                parts = op.dot.counter
-                break
-            }
-        }
-        guard let parts else { return nil }
+        guard let parts = firstDifference(local, hubOps, of: origin) else { return nil }
         let keep = try store.lastSignedHead(of: origin, atOrBelow: parts - 1)
         let setAside = local.filter { $0.dot.counter > keep }.count
         let path = store.path

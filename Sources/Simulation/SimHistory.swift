@@ -356,8 +356,16 @@ public final class SimHistory: @unchecked Sendable {
     func authorityViolation(_ i: Int) throws {
         let s = try store(i)
         let me = machines[i].credentials.replica
+        guard machines[i].unit != "VP" else { return }
+        // As every client does before its ops leave it: a replica upgraded from the release
+        // before signing registers its key here (else the hub answers 400, "no machine key").
+        try s.prepareToSend()
         let vv = try s.versionVector()
-        guard machines[i].unit != "VP", try hub.versionVector()[me] == vv[me], vv[me] > 0 else { return }
+        let hubHas = try hub.versionVector()[me]
+        var unsent = try s.ops(of: me, after: hubHas, limit: .max)
+        // Only the key just registered may go with the probe: other unsent work is the sync's.
+        guard vv[me] > 0, hubHas <= vv[me], unsent.ops.allSatisfy({ $0.field == "key" && $0.record == RecordID.replica(me).rawValue })
+        else { return }
         stats.fault(.authorityViolation)
         let record =
             rng.chance(50)
@@ -366,8 +374,10 @@ public final class SimHistory: @unchecked Sendable {
         let op = Op(
             dot: Dot(me, vv[me] + 1), hlc: HLC(millis: writeMillis(i), logical: 0), record: record, field: "title",
             value: .text("Sửa trái phép"), supersedes: [])
-        let body = try WireCodec.encode(
-            SyncRequest(replica: me, versionVector: vv, batch: try s.signOwnOpsUnchecked([op]), machineKey: try s.machineKey()))
+        let probe = try s.signOwnOpsUnchecked([op])
+        unsent.ops += probe.ops
+        unsent.heads += probe.heads
+        let body = try WireCodec.encode(SyncRequest(replica: me, versionVector: vv, batch: unsent, machineKey: try s.machineKey()))
         let before = try hub.versionVector()
         var headers = SyncAuth.signRequest(body: body, replica: me, key: machines[i].credentials.key, now: now)
         headers[SyncProtocol.Header.schema] = String(SchemaVersion.current.version)

@@ -144,6 +144,45 @@ struct VerifiableWritesTests {
         h.killHub(signal: SIGTERM)
     }
 
+    /// A unit's laptop of the previous release (no signing key), backed up, upgraded and synced
+    /// (the upgrade makes its key at the first write and registers it); then the backup is put
+    /// back. The copy has no key, makes a new one at its next write, and is another machine to
+    /// the hub: refused as a copied enrolment, its work kept, and moved by `rehome` (README,
+    /// "Known limits"). The Fixtures/previous-main hub and TTQLCK replica.
+    @Test(
+        "Given the previous release's replica backed up before the upgrade and put back after it synced, when it syncs, then it is refused as another machine keeping its work, and rehome brings that work to the hub"
+    )
+    func backupFromBeforeTheUpgrade() throws {
+        let h = try HubHarness("before-upgrade", copyingHub: PreviousVersionTests.fixtures.appendingPathComponent("hub.sqlite"))
+        try h.startHub()
+        try FileManager.default.copyItem(atPath: PreviousVersionTests.fixtures.appendingPathComponent("TTQLCK.sqlite").path, toPath: h.db("t"))
+        try Self.backup(h, "t", to: "t-before-upgrade.sqlite")
+        let upgraded = try h.client("t", ["sync", "--hub", h.url, "--json"])
+        #expect(upgraded.status == 0, "\(upgraded)")
+        #expect(try h.clientDump("t") == h.hubDump())
+        let key = try #require(try Self.json(try h.client("t", ["status", "--json"]))["machine_key"] as? String)
+
+        try Self.restore(h, "t", from: "t-before-upgrade.sqlite")
+        // In the second quarter: the unit's first-quarter report was submitted, its figures fixed.
+        try h.addActivity("t", title: "Việc ghi sau khi chép lại bản cũ", date: "2026-04-06")
+        let mine = try h.clientDump("t")
+        let refused = try h.client("t", ["sync", "--hub", h.url])
+        #expect(refused.status == 4, "\(refused)")
+        #expect(refused.stderr.contains("máy khác") && refused.stderr.contains("rehome"), "\(refused)")
+        #expect(try h.clientDump("t") == mine, "the refused copy keeps its work")
+        #expect(try Self.json(try h.client("t", ["status", "--json"]))["machine_key"] as? String != key, "the copy made a key of its own")
+
+        try h.hubOK("enrol", "--unit", "TTQLCK", "--out", h.path("t2.enrol"), "--url", h.url)
+        try h.clientOK("t", "rehome", "--enrolment", h.path("t2.enrol"))
+        let synced = try h.client("t", ["sync"])
+        #expect(synced.status == 0, "\(synced)")
+        #expect(try h.clientDump("t") == h.hubDump())
+        let out = h.path("q2.json")
+        try h.hubOK("report", "--period", "2026-Q2", "--format", "json", "--out", out)
+        #expect(try String(contentsOf: URL(fileURLWithPath: out), encoding: .utf8).contains("Việc ghi sau khi chép lại bản cũ"))
+        h.killHub(signal: SIGTERM)
+    }
+
     @Test(
         "Given a forged ops file claiming another replica's origin, when the real ops arrive, then the fork is shown, the hub's copy kept and the forged one set aside in the old file"
     )

@@ -10,6 +10,10 @@ struct SimulatorTests {
     /// A fresh seed each run (printed), or `CCHC_SEED` to replay one.
     static let seed: UInt64 = ProcessInfo.processInfo.environment["CCHC_SEED"].flatMap { UInt64($0) } ?? Simulator.freshSeed()
 
+    /// The previous release's hub and replica (Tests/EndToEndTests/Fixtures/previous-main).
+    static let previousRelease = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("EndToEndTests/Fixtures/previous-main").path
+
     static func config(steps: Int, replicas: Int = 3, bug: SimBug? = nil) -> SimConfig {
         var c = SimConfig()
         c.steps = steps
@@ -22,8 +26,10 @@ struct SimulatorTests {
     func historiesHoldInvariants() async throws {
         let n = ProcessInfo.processInfo.environment["CCHC_SIM_HISTORIES"].flatMap { Int($0) } ?? 200
         print("SimulatorTests seed \(Self.seed) (replay: cchc-sim --seed <seed of the history> --histories 1 --steps 14 --replicas 3)")
-        let r = try await Simulator.run(
-            seed: Self.seed, histories: n, config: Self.config(steps: 14), jobs: ProcessInfo.processInfo.activeProcessorCount)
+        // A quarter of them start from the previous release's databases, upgraded on opening.
+        var config = Self.config(steps: 14)
+        config.previousRelease = Self.previousRelease
+        let r = try await Simulator.run(seed: Self.seed, histories: n, config: config, jobs: ProcessInfo.processInfo.activeProcessorCount)
         for v in r.violations { Issue.record("\(v)") }
         #expect(r.violations.isEmpty)
         #expect(r.stats.histories == n)
@@ -36,6 +42,7 @@ struct SimulatorTests {
         }
         #expect(r.stats.resumedSyncs > 0 && r.stats.rehomes > 0 && r.stats.refusals > 0, "\(r.stats)")
         #expect(r.stats.bundleSyncs > 0 && r.stats.hubBackups > 0 && r.stats.diskFullRefusals > 0, "\(r.stats)")
+        #expect(r.stats.previousRelease > n / 10, "\(r.stats.previousRelease) of \(n) histories from the previous release")
         print("SimulatorTests: \(r.stats.histories) histories, \(r.stats.steps) steps, \(r.stats.faultTotal) faults, \(r.seconds) s")
     }
 
@@ -88,6 +95,31 @@ struct SimulatorRegressionTests {
         let now = try await Simulator.run(seed: 20255, histories: 1, config: SimConfig())
         for v in now.violations { Issue.record("\(v)") }
         #expect(now.violations.isEmpty)
+    }
+
+    /// Seeds found with the previous release's databases (16 steps, 3 machines), both starting
+    /// from its replica upgraded on opening:
+    /// - 9256: the replica, put back to a copy from before its first sync since the upgrade, wrote
+    ///   on under the counter where the hub holds its key registration; the recovery rebuilt its
+    ///   unsigned ops with a head signed afresh, which no receiver can check before the key
+    ///   (registered after them): the rebuild was refused and every sync after it. Now ops from
+    ///   before signing are rebuilt under an unsigned head, as they were;
+    /// - 9394: the authority probe sent a request without a machine key (the upgraded replica had
+    ///   not registered it yet) and the hub rightly answered 400; the probe now prepares its ops as
+    ///   every client does (registering the key), and the hub refuses the violation with 403.
+    @Test("Bản sao nâng cấp từ phiên bản trước: khôi phục và vượt quyền / the previous release's replica restored, and overstepping")
+    func previousReleaseSeeds() async throws {
+        var config = SimConfig()
+        config.steps = 16
+        config.replicas = 3
+        config.previousRelease = SimulatorTests.previousRelease
+        for (seed, kind) in [(UInt64(9256), FaultKind.snapshotRestored), (9394, .authorityViolation)] {
+            let r = try await Simulator.run(seed: seed, histories: 1, config: config)
+            for v in r.violations { Issue.record("seed \(seed): \(v)") }
+            #expect(r.violations.isEmpty)
+            #expect(r.stats.previousRelease == 1 && (r.stats.faults[kind.rawValue] ?? 0) >= 1, "seed \(seed): \(r.stats)")
+            if seed == 9256 { #expect(r.stats.recoveries >= 1, "seed 9256 no longer reaches the recovery: \(r.stats)") }
+        }
     }
 
     /// Seeds 1026 and 1028: the hub put back to its nightly backup after it had acknowledged

@@ -139,6 +139,14 @@ extension ReplicaStore {
     /// `ops` of this replica's own origin, continuing its chain, signed with its key but neither
     /// checked nor applied: what a replica that bypassed its own rules would send. For tests of
     /// the receivers' checks only.
+    /// The counter up to which `origin`'s ops here were written before signing (0: none).
+    func legacyMark(of origin: ReplicaID) throws -> UInt64 {
+        try read { db in
+            guard let index = try OriginTable.load(db).indexOf[origin] else { return 0 }
+            return UInt64(try Int64.fetchOne(db, sql: "SELECT legacy FROM version_vector WHERE origin = ?", arguments: [index]) ?? 0)
+        }
+    }
+
     package func signOwnOpsUnchecked(_ ops: [Op]) throws -> OpBatch {
         try read { db in
             guard let me = try Self.identity(db), let key = try Self.signingKey(db) else {

@@ -25,6 +25,12 @@ final class HubHarness: @unchecked Sendable {
         try hubOK("init")
     }
 
+    /// A copy of the hub database `file` (e.g. the previous release's), not yet serving.
+    init(_ name: String, copyingHub file: URL) throws {
+        folder = try TempDir(name)
+        try FileManager.default.copyItem(at: file, to: URL(fileURLWithPath: hubDB))
+    }
+
     /// The fixture most hub tests start from: a hub serving on 127.0.0.1 with one replica per
     /// `(name, unit)`, each enrolled and initialised through the CLIs.
     static func serving(_ name: String, replicas: [(name: String, unit: String)]) throws -> HubHarness {

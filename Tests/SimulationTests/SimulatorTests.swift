@@ -122,6 +122,25 @@ struct SimulatorRegressionTests {
         }
     }
 
+    /// Seed 20261300 (60 steps, 5 machines, found in a longer run): a machine put back to a copy
+    /// from before its last sync synced again; the first page's answer recorded the hub's whole
+    /// vector as acknowledged, its own counter 12 included, though the copy held only 3 of its
+    /// own ops, and the next page was lost. It wrote on under counters 4–21, and its next sync
+    /// sent only 13–21: the hub found a broken chain (401, "không khớp chữ ký") instead of the
+    /// fork the recovery runs on, at every sync after. Now a replica's own counter is recorded as
+    /// acknowledged only as far as it holds its own ops.
+    @Test("Con trỏ xác nhận không vượt quá thao tác của chính bản sao / the ack cursor never runs ahead of a replica's own ops")
+    func ackCursorWithinOwnOps() async throws {
+        var config = SimConfig()
+        config.steps = 60
+        config.replicas = 5
+        config.previousRelease = SimulatorTests.previousRelease
+        let r = try await Simulator.run(seed: 20_261_300, histories: 1, config: config)
+        for v in r.violations { Issue.record("\(v)") }
+        #expect(r.violations.isEmpty)
+        #expect(r.stats.recoveries >= 1, "seed 20261300 no longer reaches the recovery: \(r.stats)")
+    }
+
     /// Seeds 1026 and 1028: the hub put back to its nightly backup after it had acknowledged
     /// ops; the machines that wrote them send them again (their first page may come twice: the
     /// ack cursor was past what the hub held), and at quiescence every op the hub ever

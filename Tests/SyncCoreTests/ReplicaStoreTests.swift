@@ -22,6 +22,32 @@ import Testing
             ])
     }
 
+    /// A copy put back from a backup hears that the hub holds more of its own origin than it
+    /// does: the cursor must not record that, or its next sync sends only what lies beyond and
+    /// never the reused counters (cchc-sim seed 20261300; `SimulatorRegressionTests`).
+    @Test("Con trỏ xác nhận của hub không vượt quá thao tác của chính bản sao / the hub's ack cursor stays within a replica's own ops")
+    func ackCursorStaysWithinOwnOps() throws {
+        let s = try replica("aaaa0001", "TTQLCK")
+        _ = try activity(in: s, title: "Đối thoại")
+        let me = ReplicaID("aaaa0001")!
+        let mine = try s.versionVector()[me]
+        let other = ReplicaID("bbbb0002")!
+        #expect(mine > 0)
+        var hub = VersionVector()
+        hub[me] = mine + 9
+        hub[other] = 4
+        try s.accept(SyncResponse(hubVersionVector: hub, batch: OpBatch(), more: false), hubURL: "http://127.0.0.1:1", now: 1_780_000_000)
+        let acked = try #require(try s.peer("hub")?.acked)
+        #expect(acked[me] == mine, "acked \(acked) while this replica holds \(mine) of its own ops")
+        #expect(acked[other] == 4, "other origins are recorded as the hub said: \(acked)")
+        // Once it holds more of its own (it wrote on), the hub's figure is taken as it comes.
+        _ = try activity(in: s, title: "Hội nghị")
+        var later = VersionVector()
+        later[me] = mine + 2
+        try s.accept(SyncResponse(hubVersionVector: later, batch: OpBatch(), more: false), hubURL: "http://127.0.0.1:1", now: 1_780_000_001)
+        #expect(try s.peer("hub")?.acked[me] == mine + 2)
+    }
+
     @Test("Xóa đồng thời với sửa: bản kết xuất chuẩn liệt kê phần sửa / the dump lists an edit concurrent with a delete")
     func dumpListsEditConcurrentWithDelete() throws {
         // Given two replicas of TTQLCK that both know an activity.

@@ -274,7 +274,14 @@ extension ReplicaStore {
         return try writeVerifying(source: nonce == nil ? "sync" : "bundle") { db in
             if let nonce { try Self.rememberNonce(db, replica: "hub", nonce: nonce, expiresAt: nonceExpiresAt, now: now) }
             let r = try self.applyPages(next, source: .peer(authenticated: nil, unit: nil), in: db, allowLegacy: true)
-            try Self.recordPeer(db, name: "hub", url: hubURL, acked: hubVector, at: Self.isoNow(now))
+            // This replica's own ops count as acknowledged only as far as it holds them. A copy put
+            // back from a backup is told the hub holds more of its origin than it does; recorded
+            // as such, its next sync would send only what lies beyond, never the counters it
+            // reuses, and the hub would refuse a broken chain (401) instead of meeting the fork
+            // the recovery runs on (found by cchc-sim, seed 20261300).
+            var acked = hubVector
+            if let me = try Self.identity(db)?.replica { acked[me] = min(acked[me], try Self.versionVector(db)[me]) }
+            try Self.recordPeer(db, name: "hub", url: hubURL, acked: acked, at: Self.isoNow(now))
             return r
         }
     }

@@ -97,6 +97,13 @@ struct SimulatorRegressionTests {
         #expect(now.violations.isEmpty)
     }
 
+    /// The shape a seed was found with, a quarter of histories from the previous release's databases.
+    static func withPreviousRelease(steps: Int, replicas: Int) -> SimConfig {
+        var config = SimulatorTests.config(steps: steps, replicas: replicas)
+        config.previousRelease = SimulatorTests.previousRelease
+        return config
+    }
+
     /// Seeds found with the previous release's databases (16 steps, 3 machines), both starting
     /// from its replica upgraded on opening:
     /// - 9256: the replica, put back to a copy from before its first sync since the upgrade, wrote
@@ -109,10 +116,7 @@ struct SimulatorRegressionTests {
     ///   every client does (registering the key), and the hub refuses the violation with 403.
     @Test("Bản sao nâng cấp từ phiên bản trước: khôi phục và vượt quyền / the previous release's replica restored, and overstepping")
     func previousReleaseSeeds() async throws {
-        var config = SimConfig()
-        config.steps = 16
-        config.replicas = 3
-        config.previousRelease = SimulatorTests.previousRelease
+        let config = Self.withPreviousRelease(steps: 16, replicas: 3)
         for (seed, kind) in [(UInt64(9256), FaultKind.snapshotRestored), (9394, .authorityViolation)] {
             let r = try await Simulator.run(seed: seed, histories: 1, config: config)
             for v in r.violations { Issue.record("seed \(seed): \(v)") }
@@ -131,11 +135,7 @@ struct SimulatorRegressionTests {
     /// acknowledged only as far as it holds its own ops.
     @Test("Con trỏ xác nhận không vượt quá thao tác của chính bản sao / the ack cursor never runs ahead of a replica's own ops")
     func ackCursorWithinOwnOps() async throws {
-        var config = SimConfig()
-        config.steps = 60
-        config.replicas = 5
-        config.previousRelease = SimulatorTests.previousRelease
-        let r = try await Simulator.run(seed: 20_261_300, histories: 1, config: config)
+        let r = try await Simulator.run(seed: 20_261_300, histories: 1, config: Self.withPreviousRelease(steps: 60, replicas: 5))
         for v in r.violations { Issue.record("\(v)") }
         #expect(r.violations.isEmpty)
         #expect(r.stats.recoveries >= 1, "seed 20261300 no longer reaches the recovery: \(r.stats)")

@@ -136,9 +136,6 @@ extension ReplicaStore {
 }
 
 extension ReplicaStore {
-    /// `ops` of this replica's own origin, continuing its chain, signed with its key but neither
-    /// checked nor applied: what a replica that bypassed its own rules would send. For tests of
-    /// the receivers' checks only.
     /// The counter up to which `origin`'s ops here were written before signing (0: none).
     func legacyMark(of origin: ReplicaID) throws -> UInt64 {
         try read { db in
@@ -147,6 +144,10 @@ extension ReplicaStore {
         }
     }
 
+    /// `ops` of this replica's own origin, continuing its chain, signed with its key but neither
+    /// checked nor applied: a head over ops this store already verified (`rebuild`, which cuts
+    /// its own chain where it never signed), or, in tests of the receivers' checks, what a
+    /// replica that bypassed its own rules would send.
     package func signOwnOpsUnchecked(_ ops: [Op]) throws -> OpBatch {
         try read { db in
             guard let me = try Self.identity(db), let key = try Self.signingKey(db) else {

@@ -69,6 +69,7 @@ public enum Recovery {
         throws -> Report
     {
         let me = try store.requireIdentity()
+        let from = try cutBelowKeyRegistration(store: store, replica: me.replica, hubOwn: hubOwn, from: from)
         let setAside = try store.ops(of: me.replica, after: from - 1, limit: .max).ops
         let path = store.path
         let tmp = path + ".khoi-phuc-\(now)"
@@ -83,6 +84,25 @@ public enum Recovery {
         try rebuilt.closeForks(of: me.replica, why: "đã khôi phục: công việc ghi sau bản sao lưu được ghi lại dưới số mới")
         report.from = from
         return try swap(store: store, rebuilt: rebuilt, tmp: tmp, report: report, suffix: "truoc-khoi-phuc", now: now)
+    }
+
+    /// Where a restore's cut must fall so that the ops kept can be vouched for. A replica of the
+    /// release before signing registers its key with its first write after the upgrade, as the
+    /// last op of that commit; the rebuild signs a head over the own ops it keeps, which no
+    /// receiver can check if the key is registered after them. So a cut between the ops written
+    /// before signing (the legacy mark) and the key registration moves down to the legacy mark:
+    /// the ops after it are set aside and the hub's copy of them taken back (found by cchc-sim,
+    /// seed 3167800176976187806: the first op after the restore equalled the hub's). Only where
+    /// the hub's copy holds them; otherwise the cut stays and the rebuild refuses, naming it.
+    static func cutBelowKeyRegistration(store: ReplicaStore, replica: ReplicaID, hubOwn: OpBatch, from: UInt64) throws -> UInt64 {
+        let legacy = try store.legacyMark(of: replica)
+        guard legacy > 0, from > legacy + 1 else { return from }
+        let keyRecord = RecordID.replica(replica).rawValue
+        // (A page runs on to the next head: only the ops before the cut count.)
+        let between = try store.ops(of: replica, after: legacy, limit: Int(from - 1 - legacy)).ops.filter { $0.dot.counter < from }
+        if between.contains(where: { $0.record == keyRecord && $0.field == "key" }) { return from }
+        guard hubOwn.ops.contains(where: { $0.dot == Dot(replica, legacy + 1) }) else { return from }
+        return legacy + 1
     }
 
     /// A second machine on one enrolment: moves all its work to the replica of `enrolment` (a new

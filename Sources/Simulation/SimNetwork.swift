@@ -61,9 +61,10 @@ extension SimHistory {
         case .hubUnavailable:
             return TransportResponse(
                 status: 503, headers: [:],
-                body: try JSONSerialization.data(withJSONObject: [
-                    "error": SyncError(.unavailable, "Hub quá tải (mô phỏng).", field: "hub", value: "503").jsonObject
-                ]))
+                body: try JSONSerialization.data(
+                    withJSONObject: [
+                        "error": SyncError(.unavailable, "Hub quá tải (mô phỏng).", field: "hub", value: "503").jsonObject
+                    ], options: [.sortedKeys]))
         case .delayedRequest:
             held.append(HeldRequest(body: body, headers: headers, machine: i))
             throw SimNetworkError(what: "yêu cầu bị giữ lại trên mạng")
@@ -134,7 +135,10 @@ extension SimHistory {
                 body: o.body)
         } catch let e as SyncError {
             refused(e, by: "hub")
-            let json = (try? JSONSerialization.data(withJSONObject: ["error": e.jsonObject])) ?? Data()
+            // Keys sorted, as the real hub's (HubServer.jsonResponse): a dictionary's order follows
+            // the process's hash seed, so a reply's flipped byte landed elsewhere on each run and
+            // history 7112378701778612046 did not replay (SimulatorTests.replaysExactly).
+            let json = (try? JSONSerialization.data(withJSONObject: ["error": e.jsonObject], options: [.sortedKeys])) ?? Data()
             return TransportResponse(status: e.httpStatus, headers: [:], body: json)
         } catch {
             unnamed.append("hub: \(error)")

@@ -61,10 +61,7 @@ extension SimHistory {
         case .hubUnavailable:
             return TransportResponse(
                 status: 503, headers: [:],
-                body: try JSONSerialization.data(
-                    withJSONObject: [
-                        "error": SyncError(.unavailable, "Hub quá tải (mô phỏng).", field: "hub", value: "503").jsonObject
-                    ], options: [.sortedKeys]))
+                body: SyncError(.unavailable, "Hub quá tải (mô phỏng).", field: "hub", value: "503").httpBody)
         case .delayedRequest:
             held.append(HeldRequest(body: body, headers: headers, machine: i))
             throw SimNetworkError(what: "yêu cầu bị giữ lại trên mạng")
@@ -135,11 +132,10 @@ extension SimHistory {
                 body: o.body)
         } catch let e as SyncError {
             refused(e, by: "hub")
-            // Keys sorted, as the real hub's (HubServer.jsonResponse): a dictionary's order follows
-            // the process's hash seed, so a reply's flipped byte landed elsewhere on each run and
-            // history 7112378701778612046 did not replay (SimulatorTests.replaysExactly).
-            let json = (try? JSONSerialization.data(withJSONObject: ["error": e.jsonObject], options: [.sortedKeys])) ?? Data()
-            return TransportResponse(status: e.httpStatus, headers: [:], body: json)
+            // The real hub's bytes, keys sorted: unsorted, their order followed the process's hash
+            // seed, a reply's flipped byte landed elsewhere on each run and history
+            // 7112378701778612046 did not replay (SimulatorTests.replaysExactly).
+            return TransportResponse(status: e.httpStatus, headers: [:], body: e.httpBody)
         } catch {
             unnamed.append("hub: \(error)")
             return TransportResponse(status: 500, headers: [:], body: Data())

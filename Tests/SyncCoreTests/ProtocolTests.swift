@@ -22,8 +22,7 @@ struct InProcessTransport: SyncTransport {
             if let schema { h[SyncProtocol.Header.schema] = String(schema) }
             return TransportResponse(status: 200, headers: h, body: o.body)
         } catch let e as SyncError {
-            return TransportResponse(
-                status: e.httpStatus, headers: [:], body: try JSONSerialization.data(withJSONObject: ["error": e.jsonObject]))
+            return TransportResponse(status: e.httpStatus, headers: [:], body: e.httpBody)
         }
     }
 }
@@ -135,6 +134,15 @@ struct ProtocolTests {
                 #expect(try WireCodec.decodeRequest(WireCodec.encode(m)) == m)
             } catch { #expect(error is SyncError) }
         }
+    }
+
+    /// The order of a dictionary's keys follows each process's hash seed: unsorted, a simulated
+    /// reply's flipped byte landed elsewhere on each run and a history did not replay.
+    @Test("Given an error, then its HTTP body is the same bytes in every process: keys sorted")
+    func errorBodyBytes() throws {
+        let e = SyncError(.unavailable, "Hub quá tải.", field: "hub", value: "503")
+        let expected = #"{"error":{"code":"unavailable","field":"hub","message":"Hub quá tải.","value":"503"}}"#
+        #expect(String(decoding: e.httpBody, as: UTF8.self) == expected)
     }
 
     @Test("Given a body of another protocol version, when decoded, then it is refused naming the version")

@@ -87,6 +87,12 @@ public struct SyncError: Error, Sendable, CustomStringConvertible {
         return o
     }
 
+    /// The body of an HTTP error answer, `{"error": {code, message, field, value}}`, keys sorted
+    /// so the same error is always the same bytes (the simulator's replays depend on it).
+    public var httpBody: Data {
+        (try? JSONSerialization.data(withJSONObject: ["error": jsonObject], options: [.sortedKeys])) ?? Data("{}".utf8)
+    }
+
     // MARK: Common constructors
 
     /// "Giá trị không hợp lệ" for one field, naming the field and the value.

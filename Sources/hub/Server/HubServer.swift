@@ -33,10 +33,10 @@ enum HubServer {
 
     /// The JSON body of the 503 written when every connection is busy.
     static func connectionLimitBody(limit: Int) -> Data {
-        let e = SyncError(
+        SyncError(
             .unavailable, "Hub đang phục vụ tối đa \(limit) kết nối cùng lúc; hãy thử lại sau ít phút.", field: "max_connections",
-            value: String(limit))
-        return (try? JSONSerialization.data(withJSONObject: ["error": e.jsonObject], options: [.sortedKeys])) ?? Data("{}".utf8)
+            value: String(limit)
+        ).httpBody
     }
 
     static func buildRouter(store: ReplicaStore, logger: Logger, degraded: String? = nil, gate: SyncGate? = nil) -> Router<BasicRequestContext> {

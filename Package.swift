@@ -87,7 +87,11 @@ let package = Package(
         ),
         // The deterministic simulator (docs/SIMULATION.md): replicas and a hub in one process over the
         // real stores, wire encoding and request handler; no HTTP server (no Hummingbird, no NIO).
-        .target(name: "Simulation", dependencies: ["SyncCore"]),
+        .target(name: "Simulation", dependencies: ["SyncCore", "CCHCFaultVFS"]),
+        // A SQLite VFS over the system's that fails chosen writes and syncs as a failing disk
+        // does: the simulator's and the tests' injected I/O errors. Never installed by a shipped
+        // executable.
+        .target(name: "CCHCFaultVFS", linkerSettings: [.linkedLibrary("sqlite3")]),
         .executableTarget(
             name: "cchc-sim",
             dependencies: ["Simulation", "SyncCore", "CommandSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")]

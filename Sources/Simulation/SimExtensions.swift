@@ -310,6 +310,169 @@ extension SimHistory {
     }
 }
 
+extension SimHistory {
+    // MARK: A failing disk
+
+    /// A write or an fsync of machine `i`'s database (or, one time in three, the hub's) fails,
+    /// at a position counted in calls from now, once or on every call until the disk works again
+    /// (`FaultyDisk`). A local write refused must name `db=SQLITE_IOERR` and leave the store as it
+    /// was; a sync may be refused naming it, or complete; the hub's vector never goes back. Then
+    /// the machine stops (cleanly, or by a power cut that keeps only what its disk holds), the
+    /// disk works again, the file opens without damage (`verify`), a refused write is there whole
+    /// or not at all, and the next sync completes.
+    func ioError(_ i: Int) async throws {
+        let kinds: FaultyDisk.Kinds = rng.pick([.write, .sync, [.write, .sync]])
+        // A local write makes one fsync and a dozen writes; a sync, one of each set per page.
+        let after = kinds == .sync ? rng.int(0...3) : rng.int(0...24)
+        let sticky = rng.chance(25)
+        let powerCut = rng.chance(50)
+        let what = "\(kinds == .write ? "ghi" : kinds == .sync ? "fsync" : "ghi/fsync") thứ \(after + 1)\(sticky ? " trở đi" : "")"
+        if rng.chance(30) { return try await hubIOErrors(kinds, after: after, sticky: sticky, powerCut: powerCut, what) }
+        guard !machines[i].isTwin, !machines[i].restored else {
+            note("  (bỏ qua: máy sinh đôi hoặc vừa khôi phục)")
+            return
+        }
+        stats.fault(.ioError)
+        let s = try store(i)
+        let path = machines[i].path
+        let vvBefore = try s.versionVector()
+        note("  đĩa của m\(i) lỗi ở lần \(what)\(powerCut ? ", rồi mất điện" : "")")
+        try FaultyDisk.arm(path, kinds: kinds, after: after, sticky: sticky)
+        machines[i].ioError = true
+        var refusedWrite = false
+        do {
+            defer { FaultyDisk.disarm(path) }
+            if rng.chance(50) {
+                for _ in 0..<rng.int(1...6) {
+                    let vv = try s.versionVector()
+                    let n = try s.opCount()
+                    counter += 1
+                    do {
+                        _ = try s.createRecord(
+                            kind: .activity, owner: machines[i].unit, changes: activityFields(unit: machines[i].unit), nowMillis: writeMillis(i))
+                        stats.localWrites += 1
+                    } catch let e as SyncError {
+                        refused(e, by: "ghi khi đĩa lỗi")
+                        note("  ghi khi đĩa lỗi: [\(e.code)] \(e.field ?? "-")=\(e.value ?? "-")")
+                        guard e.value == "SQLITE_IOERR" else { try violation("io-error", "ghi khi đĩa lỗi thất bại với lỗi khác: \(e)") }
+                        guard try s.versionVector() == vv, try s.opCount() == n else {
+                            try violation("io-error", "ghi thất bại vì lỗi đĩa nhưng để lại thao tác")
+                        }
+                        stats.ioErrorRefusals += 1
+                        refusedWrite = true
+                    }
+                }
+            } else {
+                let r = try await sync(i)
+                if !r.ok { note("  đồng bộ khi đĩa lỗi không xong") }
+            }
+        }
+        // The program ends; the disk works again when it next starts.
+        try stopMachine(i, powerCut: powerCut)
+        machines[i].ioError = false
+        let reopened = try store(i)
+        let report = try reopened.verify()
+        guard report.ok else { try violation("io-error", "sau lỗi đĩa, verify thấy hỏng: \(report.summary)") }
+        let vv = try reopened.versionVector()
+        guard vvBefore.isDominated(by: vv) else { try violation("io-error", "sau lỗi đĩa, véc-tơ lùi lại: \(vvBefore) → \(vv)") }
+        if refusedWrite, vv[machines[i].credentials.replica] > vvBefore[machines[i].credentials.replica], powerCut {
+            stats.ioErrorFoundWhole += 1
+            note("  một lần ghi bị từ chối hiện ra nguyên vẹn sau khi mất điện")
+        }
+        try await syncWithoutFaults(i, "đĩa chạy lại")
+    }
+
+    /// Machine `i`'s program ends: its store closes, or the power goes and only what the disk
+    /// holds (the database and its write-ahead log, not the shared-memory index) is there at the
+    /// next start.
+    func stopMachine(_ i: Int, powerCut: Bool) throws {
+        guard let s = machines[i].store else { return }
+        let path = machines[i].path
+        if !powerCut {
+            try? s.close()
+            machines[i].store = nil
+            return
+        }
+        let image = try DiskImage(of: path)
+        try? s.close()
+        machines[i].store = nil
+        try image.putBack(at: path)
+    }
+
+    /// The hub's disk fails writes or fsyncs while one to three machines write and sync; then the
+    /// hub stops (cleanly or by a power cut), starts again on a working disk without damage and
+    /// with nothing it acknowledged lost, and the next sync completes.
+    func hubIOErrors(_ kinds: FaultyDisk.Kinds, after: Int, sticky: Bool, powerCut: Bool, _ what: String) async throws {
+        stats.fault(.hubIOError)
+        let acknowledgedBefore = try hub.versionVector()
+        note("  đĩa của hub lỗi ở lần \(what)\(powerCut ? ", rồi mất điện" : "")")
+        try FaultyDisk.arm(hubPath, kinds: kinds, after: after, sticky: sticky)
+        hubIOError = true
+        do {
+            defer { FaultyDisk.disarm(hubPath) }
+            for _ in 0..<rng.int(1...3) {
+                let i = rng.below(machines.count)
+                guard !machines[i].isTwin, !machines[i].restored else { continue }
+                let s = try store(i)
+                for _ in 0..<rng.int(1...12) {
+                    counter += 1
+                    _ = try s.createRecord(
+                        kind: .activity, owner: machines[i].unit, changes: activityFields(unit: machines[i].unit), nowMillis: writeMillis(i))
+                    stats.localWrites += 1
+                }
+                note("  m\(i) ghi thêm rồi đồng bộ khi đĩa của hub lỗi")
+                let r = try await sync(i)
+                if !r.ok { note("  đồng bộ khi đĩa của hub lỗi không xong") }
+                guard acknowledgedBefore.isDominated(by: try hub.versionVector()) else {
+                    try violation("hub-io-error", "đĩa của hub lỗi nhưng véc-tơ của hub lùi lại")
+                }
+            }
+        }
+        // The hub restarts: what it acknowledged must all be there (checked again at quiescence).
+        let acknowledged = try hub.versionVector()
+        let image = powerCut ? try DiskImage(of: hubPath) : nil
+        try? hub.close()
+        try image?.putBack(at: hubPath)
+        hub = try ReplicaStore.open(path: hubPath)
+        hubIOError = false
+        let report = try hub.verify()
+        guard report.ok else { try violation("hub-io-error", "sau lỗi đĩa, verify của hub thấy hỏng: \(report.summary)") }
+        guard acknowledged.isDominated(by: try hub.versionVector()) else {
+            try violation("nothing-acknowledged-lost", "hub khởi động lại sau lỗi đĩa thiếu thao tác đã xác nhận")
+        }
+        let i = rng.below(machines.count)
+        guard !machines[i].isTwin, !machines[i].restored else { return }
+        try await syncWithoutFaults(i, "đĩa của hub chạy lại")
+    }
+}
+
+/// What a database's disk holds at an instant: the file and its write-ahead log, copied while the
+/// store is open (as a power cut would leave them); the shared-memory index is not kept.
+struct DiskImage {
+    let folder: String
+
+    init(of path: String) throws {
+        let fm = FileManager.default
+        folder = path + ".mat-dien"
+        try? fm.removeItem(atPath: folder)
+        try fm.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        for suffix in ["", "-wal"] where fm.fileExists(atPath: path + suffix) {
+            try fm.copyItem(atPath: path + suffix, toPath: (folder as NSString).appendingPathComponent("db" + suffix))
+        }
+    }
+
+    /// Replaces the (closed) database's files with the image.
+    func putBack(at path: String) throws {
+        let fm = FileManager.default
+        for suffix in ["", "-wal", "-shm"] { try? fm.removeItem(atPath: path + suffix) }
+        for suffix in ["", "-wal"] {
+            let from = (folder as NSString).appendingPathComponent("db" + suffix)
+            if fm.fileExists(atPath: from) { try fm.moveItem(atPath: from, toPath: path + suffix) }
+        }
+        try? fm.removeItem(atPath: folder)
+    }
+}
+
 /// The genuine bundle was imported already (as a copy differing only in the case of its HMAC).
 struct BundleAlreadyImported: Error {}
 

@@ -22,6 +22,8 @@ public final class SimHistory: @unchecked Sendable {
         var isTwin = false
         /// Its disk is full (a failed write or sync is then expected).
         var diskFull = false
+        /// Its disk fails writes or fsyncs (a write or sync refused naming `SQLITE_IOERR` is expected).
+        var ioError = false
         /// The hub was put back to its backup since this machine's last complete sync: its ack
         /// cursor may be past what the hub holds, so its first page may be sent again.
         var hubRestoredSince = false
@@ -52,6 +54,8 @@ public final class SimHistory: @unchecked Sendable {
     var isPrevious = false
     /// The hub's disk is full (its refusals naming `SQLITE_FULL` are then expected).
     var hubDiskFull = false
+    /// The hub's disk fails writes or fsyncs.
+    var hubIOError = false
     public internal(set) var stats = SimStats()
     var traffic = RunTraffic()
     var held: [HeldRequest] = []
@@ -277,8 +281,13 @@ public final class SimHistory: @unchecked Sendable {
             note("bước \(step) · hub hỏng, khôi phục từ bản sao lưu đêm")
             try hubRestore()
         default:
-            note("\(label) · đĩa đầy (disk full)")
-            try await diskFull(i)
+            if config.ioErrors && rng.chance(50) {
+                note("\(label) · đĩa lỗi vào/ra (I/O error)")
+                try await ioError(i)
+            } else {
+                note("\(label) · đĩa đầy (disk full)")
+                try await diskFull(i)
+            }
         }
         if bug == .hubForgets {
             if hubBackups.isEmpty || rng.chance(10) { try hub.backup(to: hubBackup()) } else if rng.chance(15) { try hubForgets() }
@@ -440,6 +449,7 @@ public final class SimHistory: @unchecked Sendable {
         } catch let e as SyncError {
             refused(e, by: "đồng bộ")
             if e.value == "SQLITE_FULL" { stats.diskFullRefusals += 1 }
+            if e.value == "SQLITE_IOERR" { stats.ioErrorRefusals += 1 }
             note("  từ chối [\(e.code)] \(e.field ?? "-")=\(e.value ?? "-"): \(e.message.prefix(140))")
             if e.code == .forbidden && e.field == "enrolment" {
                 try await rehome(i)
@@ -451,6 +461,7 @@ public final class SimHistory: @unchecked Sendable {
             let excused =
                 (!traffic.faults.isEmpty && !mustComplete) || abs(skew) > SyncProtocol.clockWindow
                 || ((machines[i].diskFull || hubDiskFull) && e.value == "SQLITE_FULL")
+                || ((machines[i].ioError || hubIOError) && e.value == "SQLITE_IOERR")
             if quiescent || !excused {
                 try violation(
                     "sync-completes",

@@ -24,6 +24,10 @@ public struct SimConfig: Sendable {
     /// histories starts from copies of them (migrated when opened), fresh machines beside.
     public var previousRelease: String? = nil
     public var previousReleaseShare = 25
+    /// Half of the full-disk steps fail a write or an fsync of a machine's or the hub's database
+    /// instead (`FaultyDisk`, a SQLite VFS; `cchc-sim --io-errors`). Off by default, so that a seed
+    /// found without it replays the same steps.
+    public var ioErrors = false
 
     public init() {}
 
@@ -93,6 +97,8 @@ public enum FaultKind: String, Sendable, CaseIterable, Codable {
     case hubRestored = "hub-restored-from-backup"
     case diskFull = "disk-full"
     case hubDiskFull = "hub-disk-full"
+    case ioError = "io-error"
+    case hubIOError = "hub-io-error"
 }
 
 /// Totals over histories.
@@ -113,6 +119,11 @@ public struct SimStats: Sendable, Codable, Equatable {
     public var bundleSyncs = 0
     public var hubBackups = 0
     public var diskFullRefusals = 0
+    /// Writes and syncs refused naming `SQLITE_IOERR` (an injected I/O error).
+    public var ioErrorRefusals = 0
+    /// Refused writes or syncs found whole when the file was opened after a power cut (SQLite
+    /// found the commit whose fsync failed intact in its log).
+    public var ioErrorFoundWhole = 0
     /// Damaged bundles accepted because the flip only changed the case of a hex letter of the
     /// HMAC (the same HMAC): harmless.
     public var harmlessBundleFlips = 0
@@ -136,6 +147,8 @@ public struct SimStats: Sendable, Codable, Equatable {
         bundleSyncs += o.bundleSyncs
         hubBackups += o.hubBackups
         diskFullRefusals += o.diskFullRefusals
+        ioErrorRefusals += o.ioErrorRefusals
+        ioErrorFoundWhole += o.ioErrorFoundWhole
         harmlessBundleFlips += o.harmlessBundleFlips
         for (k, v) in o.faults { faults[k, default: 0] += v }
         violations += o.violations
@@ -155,6 +168,8 @@ public struct SimStats: Sendable, Codable, Equatable {
         case bundleSyncs = "bundle_syncs"
         case hubBackups = "hub_backups"
         case diskFullRefusals = "disk_full_refusals"
+        case ioErrorRefusals = "io_error_refusals"
+        case ioErrorFoundWhole = "io_error_found_whole"
         case harmlessBundleFlips = "harmless_bundle_flips"
     }
 }

@@ -32,6 +32,8 @@ public enum Simulator {
         var next = 0
         var done = 0
         var outcomes: [Int: SimOutcome] = [:]
+        // Before any store opens: a connection keeps the VFS it was opened with.
+        if config.ioErrors { try FaultyDisk.install() }
         try await withThrowingTaskGroup(of: (Int, SimOutcome).self) { group in
             func launch() throws {
                 let k = next

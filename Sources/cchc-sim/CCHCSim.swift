@@ -43,6 +43,11 @@ struct CCHCSim: AsyncParsableCommand {
             "Thư mục có hub.sqlite và TTQLCK.sqlite của phiên bản trước (như Tests/EndToEndTests/Fixtures/previous-main): một phần tư số lịch sử bắt đầu từ bản sao của chúng."
     )
     var previousRelease: String?
+    @Flag(
+        help:
+            "Một nửa số bước «đĩa đầy» thay bằng lỗi vào/ra: một lần ghi hoặc fsync của cơ sở dữ liệu của một máy hay của hub thất bại (VFS giả lập của SQLite)."
+    )
+    var ioErrors = false
     @Flag(help: "In từng dòng vết của mọi lịch sử ra stderr khi chạy (kèm seed của lịch sử).")
     var echo = false
     @Flag(help: "In kết quả dạng JSON.")
@@ -88,7 +93,7 @@ struct CCHCSim: AsyncParsableCommand {
     }
 
     func replay(_ s: UInt64) -> String {
-        "cchc-sim --seed \(s) --histories 1 --steps \(steps) --replicas \(replicas)\(bug.map { " --bug \($0)" } ?? "")\(stepTable == "current" ? "" : " --step-table \(stepTable)")\(previousRelease.map { " --previous-release \($0)" } ?? "")"
+        "cchc-sim --seed \(s) --histories 1 --steps \(steps) --replicas \(replicas)\(bug.map { " --bug \($0)" } ?? "")\(stepTable == "current" ? "" : " --step-table \(stepTable)")\(previousRelease.map { " --previous-release \($0)" } ?? "")\(ioErrors ? " --io-errors" : "")"
     }
 
     func run() async throws {
@@ -99,6 +104,7 @@ struct CCHCSim: AsyncParsableCommand {
         config.traceLength = max(1, trace)
         config.echo = echo
         config.previousRelease = previousRelease
+        config.ioErrors = ioErrors
         if let dir { config.directory = dir }
         config.bug = bug.flatMap(SimBug.init(rawValue:))
         config.stepTable = SimStepTable(rawValue: stepTable) ?? .current
@@ -128,7 +134,7 @@ struct CCHCSim: AsyncParsableCommand {
                 "khôi phục / chuyển ghi danh / bỏ nhánh: \(r.stats.recoveries) / \(r.stats.rehomes) / \(r.stats.branchesSetAside); đồng bộ nối lại (resumed): \(r.stats.resumedSyncs)"
             )
             print(
-                "gói tin / sao lưu đêm hub:  \(r.stats.bundleSyncs) lần đồng bộ bằng gói / \(r.stats.hubBackups) bản sao lưu; gói hỏng vô hại (chữ hoa/thường của HMAC): \(r.stats.harmlessBundleFlips); đĩa đầy từ chối: \(r.stats.diskFullRefusals)"
+                "gói tin / sao lưu đêm hub:  \(r.stats.bundleSyncs) lần đồng bộ bằng gói / \(r.stats.hubBackups) bản sao lưu; gói hỏng vô hại (chữ hoa/thường của HMAC): \(r.stats.harmlessBundleFlips); đĩa đầy từ chối: \(r.stats.diskFullRefusals)\(ioErrors ? "; lỗi vào/ra từ chối: \(r.stats.ioErrorRefusals), thấy nguyên vẹn sau mất điện: \(r.stats.ioErrorFoundWhole)" : "")"
             )
             print("từ chối có nêu tên:         \(r.stats.refusals)")
             print("lỗi đưa vào (faults):       \(r.stats.faultTotal)")

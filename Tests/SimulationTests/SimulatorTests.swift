@@ -25,10 +25,13 @@ struct SimulatorTests {
     @Test("Vài trăm lịch sử có lỗi mạng, sự cố, khôi phục, máy sinh đôi: không vi phạm bất biến nào / histories hold every invariant")
     func historiesHoldInvariants() async throws {
         let n = ProcessInfo.processInfo.environment["CCHC_SIM_HISTORIES"].flatMap { Int($0) } ?? 200
-        print("SimulatorTests seed \(Self.seed) (replay: cchc-sim --seed <seed of the history> --histories 1 --steps 14 --replicas 3)")
+        print(
+            "SimulatorTests seed \(Self.seed) (replay: cchc-sim --seed <seed of the history> --histories 1 --steps 14 --replicas 3 --previous-release Tests/EndToEndTests/Fixtures/previous-main --io-errors)"
+        )
         // A quarter of them start from the previous release's databases, upgraded on opening.
         var config = Self.config(steps: 14)
         config.previousRelease = Self.previousRelease
+        config.ioErrors = true
         let r = try await Simulator.run(seed: Self.seed, histories: n, config: config, jobs: ProcessInfo.processInfo.activeProcessorCount)
         for v in r.violations { Issue.record("\(v)") }
         #expect(r.violations.isEmpty)
@@ -36,12 +39,13 @@ struct SimulatorTests {
         // The generator must reach the hard cases, or passing proves little.
         for kind in [
             FaultKind.replyLost, .crashAfterHubCommit, .snapshotRestored, .twinMachine, .forgedOp, .authorityViolation, .clockSkew,
-            .bundleDamaged, .bundleReplayed, .bundleWrongDirection, .bundleExpired, .diskFull, .hubDiskFull,
+            .bundleDamaged, .bundleReplayed, .bundleWrongDirection, .bundleExpired, .diskFull, .hubDiskFull, .ioError, .hubIOError,
         ] {
             #expect((r.stats.faults[kind.rawValue] ?? 0) > 0, "no \(kind.rawValue) in \(n) histories: \(r.stats.faults)")
         }
         #expect(r.stats.resumedSyncs > 0 && r.stats.rehomes > 0 && r.stats.refusals > 0, "\(r.stats)")
         #expect(r.stats.bundleSyncs > 0 && r.stats.hubBackups > 0 && r.stats.diskFullRefusals > 0, "\(r.stats)")
+        #expect(r.stats.ioErrorRefusals > 0, "no write or sync refused by an injected I/O error: \(r.stats)")
         #expect(r.stats.previousRelease > n / 10, "\(r.stats.previousRelease) of \(n) histories from the previous release")
         print("SimulatorTests: \(r.stats.histories) histories, \(r.stats.steps) steps, \(r.stats.faultTotal) faults, \(r.seconds) s")
     }

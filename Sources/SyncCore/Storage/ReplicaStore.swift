@@ -232,10 +232,15 @@ public final class ReplicaStore: Sendable {
             }
             if e.resultCode == .SQLITE_FULL || e.resultCode == .SQLITE_IOERR {
                 // The transaction was rolled back: nothing of this write is in the database.
+                let full = e.resultCode == .SQLITE_FULL
                 return SyncError(
                     .database,
-                    "Không ghi được vào cơ sở dữ liệu: \(e.resultCode == .SQLITE_FULL ? "đĩa đầy" : "lỗi vào/ra của đĩa") (\(e.message ?? "")); không có gì của lần ghi này được lưu. Hãy giải phóng chỗ trống trên đĩa rồi chạy lại.",
-                    field: "db", value: e.resultCode == .SQLITE_FULL ? "SQLITE_FULL" : "SQLITE_IOERR", cause: e)
+                    full
+                        ? "Không ghi được vào cơ sở dữ liệu: đĩa đầy (\(e.message ?? "")); không có gì của lần ghi này được lưu. Hãy giải phóng chỗ trống trên đĩa rồi chạy lại."
+                        // A failed fsync may leave the commit whole in the write-ahead log: after a
+                        // power cut SQLite can find it there (docs/OPERATIONS.md, "A failing disk").
+                        : "Không đọc/ghi được cơ sở dữ liệu: lỗi vào/ra của đĩa (\(e.message ?? "")); lần ghi này không hoàn tất và đã được hoàn tác. Hãy kiểm tra ổ đĩa (thiết bị USB, ổ mạng, lỗi phần cứng) rồi chạy lại; nếu máy mất điện ngay sau lỗi này, lần ghi có thể hiện ra nguyên vẹn khi mở lại: hãy xem lại danh sách trước khi nhập lại. Nếu lỗi lặp lại, chạy «verify».",
+                    field: "db", value: full ? "SQLITE_FULL" : "SQLITE_IOERR", cause: e)
             }
             if e.resultCode == .SQLITE_BUSY || e.resultCode == .SQLITE_LOCKED {
                 return SyncError(

@@ -440,6 +440,16 @@ extension SimHistory {
         guard acknowledged.isDominated(by: try hub.versionVector()) else {
             try violation("nothing-acknowledged-lost", "hub khởi động lại sau lỗi đĩa thiếu thao tác đã xác nhận")
         }
+        // A batch refused by a failed fsync may be back whole after the power cut (its request was
+        // the hub's last write): ops the hub holds but never reported applied. `verify` found them
+        // whole; from here "no op applied twice" counts from what the hub holds.
+        let foundWhole = try hub.opCount() - (hubBaseOps + hubAppliedTotal)
+        if foundWhole > 0, bug != .hubForgets {
+            guard powerCut else { try violation("no-op-applied-twice", "hub có \(foundWhole) thao tác chưa báo áp dụng sau khi dừng bình thường") }
+            stats.ioErrorFoundWhole += 1
+            hubBaseOps += foundWhole
+            note("  hub: \(foundWhole) thao tác của một yêu cầu bị từ chối hiện ra nguyên vẹn sau khi mất điện")
+        }
         let i = rng.below(machines.count)
         guard !machines[i].isTwin, !machines[i].restored else { return }
         try await syncWithoutFaults(i, "đĩa của hub chạy lại")

@@ -234,24 +234,7 @@ extension SimHistory {
         machines[i].diskFull = true
         defer { machines[i].diskFull = false }
         if rng.chance(50) {
-            for _ in 0..<rng.int(1...6) {
-                let vv = try s.versionVector()
-                let n = try s.opCount()
-                counter += 1
-                do {
-                    _ = try s.createRecord(
-                        kind: .activity, owner: machines[i].unit, changes: activityFields(unit: machines[i].unit), nowMillis: writeMillis(i))
-                    stats.localWrites += 1
-                } catch let e as SyncError {
-                    refused(e, by: "ghi khi đĩa đầy")
-                    note("  ghi khi đĩa đầy: [\(e.code)] \(e.field ?? "-")=\(e.value ?? "-")")
-                    guard e.value == "SQLITE_FULL" else { try violation("disk-full", "ghi khi đĩa đầy thất bại với lỗi khác: \(e)") }
-                    guard try s.versionVector() == vv, try s.opCount() == n else {
-                        try violation("disk-full", "ghi thất bại vì đĩa đầy nhưng để lại thao tác")
-                    }
-                    stats.diskFullRefusals += 1
-                }
-            }
+            _ = try writesUnderFault(i, s, "đĩa đầy", code: "SQLITE_FULL", invariant: "disk-full", counted: \.diskFullRefusals)
         } else {
             let r = try await sync(i)
             if !r.ok { note("  đồng bộ khi đĩa đầy không xong") }
@@ -260,6 +243,35 @@ extension SimHistory {
         if let st = machines[i].store { try st.limitGrowth(pages: nil) }
         machines[i].diskFull = false
         try await syncWithoutFaults(i, "đĩa có chỗ trở lại")
+    }
+
+    /// 1–6 local writes of machine `i` while its disk fails (`what`, as the trace says it): each
+    /// completes, or is refused naming `code` and leaves the vector and the log as they were
+    /// (counted in `counted`). Returns how many were refused.
+    func writesUnderFault(
+        _ i: Int, _ s: ReplicaStore, _ what: String, code: String, invariant: String, counted: WritableKeyPath<SimStats, Int>
+    ) throws -> Int {
+        var refusals = 0
+        for _ in 0..<rng.int(1...6) {
+            let vv = try s.versionVector()
+            let n = try s.opCount()
+            counter += 1
+            do {
+                _ = try s.createRecord(
+                    kind: .activity, owner: machines[i].unit, changes: activityFields(unit: machines[i].unit), nowMillis: writeMillis(i))
+                stats.localWrites += 1
+            } catch let e as SyncError {
+                refused(e, by: "ghi khi \(what)")
+                note("  ghi khi \(what): [\(e.code)] \(e.field ?? "-")=\(e.value ?? "-")")
+                guard e.value == code else { try violation(invariant, "ghi khi \(what) thất bại với lỗi khác: \(e)") }
+                guard try s.versionVector() == vv, try s.opCount() == n else {
+                    try violation(invariant, "ghi thất bại khi \(what) nhưng để lại thao tác")
+                }
+                stats[keyPath: counted] += 1
+                refusals += 1
+            }
+        }
+        return refusals
     }
 
     /// Machine `i` syncs with no network fault and must complete (unless its clock is off).
@@ -343,25 +355,7 @@ extension SimHistory {
         do {
             defer { FaultyDisk.disarm(path) }
             if rng.chance(50) {
-                for _ in 0..<rng.int(1...6) {
-                    let vv = try s.versionVector()
-                    let n = try s.opCount()
-                    counter += 1
-                    do {
-                        _ = try s.createRecord(
-                            kind: .activity, owner: machines[i].unit, changes: activityFields(unit: machines[i].unit), nowMillis: writeMillis(i))
-                        stats.localWrites += 1
-                    } catch let e as SyncError {
-                        refused(e, by: "ghi khi đĩa lỗi")
-                        note("  ghi khi đĩa lỗi: [\(e.code)] \(e.field ?? "-")=\(e.value ?? "-")")
-                        guard e.value == "SQLITE_IOERR" else { try violation("io-error", "ghi khi đĩa lỗi thất bại với lỗi khác: \(e)") }
-                        guard try s.versionVector() == vv, try s.opCount() == n else {
-                            try violation("io-error", "ghi thất bại vì lỗi đĩa nhưng để lại thao tác")
-                        }
-                        stats.ioErrorRefusals += 1
-                        refusedWrite = true
-                    }
-                }
+                refusedWrite = try writesUnderFault(i, s, "đĩa lỗi", code: "SQLITE_IOERR", invariant: "io-error", counted: \.ioErrorRefusals) > 0
             } else {
                 let r = try await sync(i)
                 if !r.ok { note("  đồng bộ khi đĩa lỗi không xong") }

@@ -146,6 +146,37 @@ struct IOErrorTests {
         }
     }
 
+    @Test("Đọc khi đĩa lỗi: lỗi nêu tên, verify không báo «ổn», không đổi gì / reads under an I/O error are refused by name, never reported clean")
+    func readError() throws {
+        try FaultyDisk.install()
+        let folder = try Folder()
+        let path = folder.file("TTQLCK.sqlite")
+        let writer = try Self.replica(path, id: "a3000003")
+        for n in 0..<200 { _ = try writer.createRecord(kind: .activity, owner: "TTQLCK", changes: Self.activity(n)) }
+        let before = try writer.dump().json()
+        try writer.close()
+        // A fresh process: nothing of the file in its page cache, so reading it reaches the disk.
+        let store = try ReplicaStore.open(path: path)
+        try FaultyDisk.arm(path, kinds: .read, after: 0, sticky: true)
+        var listed: [ActivityRow]?
+        do { listed = try store.activities(unit: "TTQLCK") } catch { Self.expectIOError(error, "activity list") }
+        #expect(listed == nil, "a list read through a failing disk: \(listed?.count ?? 0) rows")
+        // verify must not call a file it cannot read clean.
+        do {
+            let report = try store.verify()
+            #expect(!report.ok, "verify reported a file it could not read as clean: \(report.summary)")
+        } catch {
+            Self.expectIOError(error, "verify")
+        }
+        #expect(FaultyDisk.injected(path) > 0)
+        FaultyDisk.disarm(path)
+        // The disk works again: nothing was changed.
+        #expect(try store.dump().json() == before)
+        #expect(try store.verify().ok)
+        #expect(try store.activities(unit: "TTQLCK").count == 200)
+        try store.close()
+    }
+
     @Test("Nhận thao tác khi đĩa lỗi ở mọi vị trí: không mất, không áp dụng nửa chừng / applying a peer's ops under an I/O error at every position")
     func applyPeerOps() throws {
         try FaultyDisk.install()

@@ -472,7 +472,23 @@ public final class SimHistory: @unchecked Sendable {
     }
 
     /// A second machine on one enrolment was refused: its work moves to a new enrolment.
-    func rehome(_ i: Int) async throws { try rehomeNow(i) }
+    /// On a full or failing disk the rehome may be refused by name (`db=SQLITE_FULL`/`SQLITE_IOERR`):
+    /// the machine's file is then as it was, no half-made file is left beside it, and its next
+    /// sync, refused again, rehomes again.
+    func rehome(_ i: Int) async throws {
+        do {
+            try rehomeNow(i)
+        } catch let e as SyncError where (machines[i].ioError && e.value == "SQLITE_IOERR") || (machines[i].diskFull && e.value == "SQLITE_FULL") {
+            refused(e, by: "chuyển ghi danh")
+            if e.value == "SQLITE_IOERR" { stats.ioErrorRefusals += 1 } else { stats.diskFullRefusals += 1 }
+            note("  chuyển ghi danh khi đĩa lỗi: [\(e.code)] \(e.field ?? "-")=\(e.value ?? "-"); tệp của máy giữ nguyên")
+            machines[i].store = nil
+            let folder = (machines[i].path as NSString).deletingLastPathComponent
+            let name = (machines[i].path as NSString).lastPathComponent
+            let left = try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0.hasPrefix(name + ".chuyen-") }
+            guard left.isEmpty else { try violation("io-error", "chuyển ghi danh thất bại để lại tệp dở dang: \(left.sorted())") }
+        }
+    }
 
     func rehomeNow(_ i: Int) throws {
         let s = try store(i)

@@ -136,6 +136,27 @@ struct SimulatorRegressionTests {
         }
     }
 
+    /// Seeds 20261443 and 20261686 (40 steps, 4 machines, `--io-errors`, found in the soak): a
+    /// machine whose enrolment a twin had taken synced while its disk failed; refused (403), it
+    /// moved to a new enrolment on that disk, the rebuild's new file failed at its first commit,
+    /// and the refusal named the file, not the disk (`Không mở được cơ sở dữ liệu «…chuyen-…»`),
+    /// leaving the half-made file beside the database. Now opening names `db=SQLITE_IOERR`, a
+    /// rebuild or recovery that fails removes its new file, and the rehome runs again at the
+    /// machine's next sync.
+    @Test(
+        "Chuyển ghi danh khi đĩa lỗi: từ chối có tên, không để lại tệp dở dang / a rehome on a failing disk is refused by name, leaving no half-made file"
+    )
+    func rehomeOnFailingDisk() async throws {
+        var config = Self.withPreviousRelease(steps: 40, replicas: 4)
+        config.ioErrors = true
+        for seed: UInt64 in [20_261_443, 20_261_686] {
+            let r = try await Simulator.run(seed: seed, histories: 1, config: config)
+            for v in r.violations { Issue.record("seed \(seed): \(v)") }
+            #expect(r.violations.isEmpty)
+            #expect(r.stats.ioErrorRefusals >= 1 && r.stats.rehomes >= 1, "seed \(seed) no longer reaches the rehome on a failing disk: \(r.stats)")
+        }
+    }
+
     /// Seed 20261300 (60 steps, 5 machines, found in a longer run): a machine put back to a copy
     /// from before its last sync synced again; the first page's answer recorded the hub's whole
     /// vector as acknowledged, its own counter 12 included, though the copy held only 3 of its

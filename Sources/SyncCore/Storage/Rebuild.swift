@@ -17,7 +17,31 @@ extension ReplicaStore {
         guard !FileManager.default.fileExists(atPath: path) else {
             throw SyncError(.conflict, "Tệp «\(path)» đã tồn tại; không ghi đè.", field: "db", value: path)
         }
-        let target = try ReplicaStore.open(path: path, create: true, catalog: catalog)
+        // The new file is this function's until it returns: if anything fails (a full or failing
+        // disk, damage found on the way), it is closed and removed, and the original is untouched.
+        let target: ReplicaStore
+        do {
+            target = try ReplicaStore.open(path: path, create: true, catalog: catalog)
+        } catch {
+            Self.removeFiles(path)
+            throw error
+        }
+        do {
+            try fill(target, stop: stop)
+        } catch {
+            try? target.close()
+            Self.removeFiles(path)
+            throw error
+        }
+        return target
+    }
+
+    /// Removes a database file and its `-wal` and `-shm` files, if there.
+    static func removeFiles(_ path: String) {
+        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
+    }
+
+    private func fill(_ target: ReplicaStore, stop: [ReplicaID: UInt64]) throws {
         let source = self.path
         try target.writeOutsideTransaction { db in
             try db.execute(sql: "ATTACH DATABASE ? AS old", arguments: [source])
@@ -116,7 +140,6 @@ extension ReplicaStore {
                 .corrupt, "Dựng lại chưa đầy đủ: bản sao \(o) có \(got[o]) thao tác, cần \(min(c, stop[o] ?? c)).", field: "origin",
                 value: o.rawValue)
         }
-        return target
     }
 
     /// Puts the file at `replacement` in place of this store's file, keeping the old one as

@@ -124,6 +124,10 @@ public final class ReplicaStore: Sendable {
         } catch {
             let mapped = map(error)
             if mapped.code == .unavailable { throw mapped }
+            // A full or failing disk is named as such (the same `db=SQLITE_…` as a write), not as the path.
+            if let v = mapped.value, v == "SQLITE_FULL" || v == "SQLITE_IOERR" {
+                throw SyncError(.database, "Không mở được cơ sở dữ liệu «\(path)»: \(mapped.message)", field: "db", value: v, cause: error)
+            }
             throw SyncError(.database, "Không mở được cơ sở dữ liệu «\(path)»: \(error)", field: "db", value: path, cause: error)
         }
         let store = ReplicaStore(path: path, pool: pool, catalog: catalog, schema: schema)

@@ -74,15 +74,18 @@ public enum Recovery {
         let path = store.path
         let tmp = path + ".khoi-phuc-\(now)"
         let rebuilt = try store.rebuild(into: tmp, stop: [me.replica: from - 1])
-        // The rebuild copies the credential row but not the hub's pinned certificate (local_state).
-        if let c = try store.credentials() { try rebuilt.saveCredentials(c) }
-        let back = OpBatch(
-            ops: hubOwn.ops.filter { $0.dot.origin == me.replica && $0.dot.counter >= from },
-            heads: hubOwn.heads.filter { $0.origin == me.replica && $0.counter >= from })
-        try rebuilt.apply(back, source: .peer(authenticated: nil, unit: nil), fromHub: true)
-        var report = try rewrite(setAside, of: me.replica, createdFrom: from, into: rebuilt, nowMillis: UInt64(max(0, now)) * 1000)
-        try rebuilt.closeForks(of: me.replica, why: "đã khôi phục: công việc ghi sau bản sao lưu được ghi lại dưới số mới")
-        report.from = from
+        let report = try discardingOnFailure(rebuilt, at: tmp) {
+            // The rebuild copies the credential row but not the hub's pinned certificate (local_state).
+            if let c = try store.credentials() { try rebuilt.saveCredentials(c) }
+            let back = OpBatch(
+                ops: hubOwn.ops.filter { $0.dot.origin == me.replica && $0.dot.counter >= from },
+                heads: hubOwn.heads.filter { $0.origin == me.replica && $0.counter >= from })
+            try rebuilt.apply(back, source: .peer(authenticated: nil, unit: nil), fromHub: true)
+            var report = try rewrite(setAside, of: me.replica, createdFrom: from, into: rebuilt, nowMillis: UInt64(max(0, now)) * 1000)
+            try rebuilt.closeForks(of: me.replica, why: "đã khôi phục: công việc ghi sau bản sao lưu được ghi lại dưới số mới")
+            report.from = from
+            return report
+        }
         return try swap(store: store, rebuilt: rebuilt, tmp: tmp, report: report, suffix: "truoc-khoi-phuc", now: now)
     }
 
@@ -123,13 +126,16 @@ public enum Recovery {
         let path = store.path
         let tmp = path + ".chuyen-\(now)"
         let rebuilt = try store.rebuild(into: tmp, stop: [me.replica: 0])
-        try rebuilt.adopt(
-            identity: .init(replica: enrolment.replicaID, unit: enrolment.unit),
-            credentials: HubCredentials(enrolment: enrolment),
-            label: label, signingKey: signingKey, nowMillis: UInt64(max(0, now)) * 1000)
-        var report = try rewrite(setAside, of: me.replica, createdFrom: 1, into: rebuilt, nowMillis: UInt64(max(0, now)) * 1000)
-        report.kind = .rehome
-        report.from = 1
+        let report = try discardingOnFailure(rebuilt, at: tmp) {
+            try rebuilt.adopt(
+                identity: .init(replica: enrolment.replicaID, unit: enrolment.unit),
+                credentials: HubCredentials(enrolment: enrolment),
+                label: label, signingKey: signingKey, nowMillis: UInt64(max(0, now)) * 1000)
+            var report = try rewrite(setAside, of: me.replica, createdFrom: 1, into: rebuilt, nowMillis: UInt64(max(0, now)) * 1000)
+            report.kind = .rehome
+            report.from = 1
+            return report
+        }
         return try swap(store: store, rebuilt: rebuilt, tmp: tmp, report: report, suffix: "truoc-chuyen", now: now)
     }
 
@@ -158,17 +164,26 @@ public enum Recovery {
         let back = OpBatch(
             ops: hubOps.ops.filter { $0.dot.origin == origin && $0.dot.counter > keep },
             heads: hubOps.heads.filter { $0.origin == origin && $0.counter > keep })
-        do {
+        try discardingOnFailure(rebuilt, at: tmp) {
             try rebuilt.apply(back, source: .peer(authenticated: nil, unit: nil), fromHub: true)
             try rebuilt.closeForks(of: origin, why: "bản của hub được giữ; các thao tác khác của \(origin) từ số \(keep + 1) được để riêng (tệp cũ)")
-        } catch {
-            try? rebuilt.close()
-            for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: tmp + suffix) }
-            throw error
         }
         let report = Report(
             kind: .branchSetAside, replica: origin, from: keep + 1, setAside: setAside, recordsRewritten: 0, recordsRecreated: 0, oldFile: "")
         return try swap(store: store, rebuilt: rebuilt, tmp: tmp, report: report, suffix: "truoc-bo-nhanh-\(origin)", now: now)
+    }
+
+    /// Runs the steps that finish a rebuilt store at `tmp`; if one fails (a full or failing disk,
+    /// a refused op), the new file is closed and removed, the original untouched, and the error
+    /// thrown as it came: a retry starts clean and no half-made file is left beside the database.
+    private static func discardingOnFailure<T>(_ rebuilt: ReplicaStore, at tmp: String, _ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch {
+            try? rebuilt.close()
+            ReplicaStore.removeFiles(tmp)
+            throw error
+        }
     }
 
     private static func swap(store: ReplicaStore, rebuilt: ReplicaStore, tmp: String, report: Report, suffix: String, now: Int64) throws -> Report {

@@ -177,6 +177,55 @@ struct IOErrorTests {
         try store.close()
     }
 
+    @Test("Sửa chữa khi đĩa lỗi: lỗi của đĩa (không phải hỏng dữ liệu), tệp giữ nguyên, không để lại tệp dở dang / repair on a failing disk")
+    func repairOnFailingDisk() throws {
+        try FaultyDisk.install()
+        let folder = try Folder()
+        let path = folder.file("TTQLCK.sqlite")
+        let store = try Self.replica(path, id: "a4000004")
+        for n in 0..<60 { _ = try store.createRecord(kind: .activity, owner: "TTQLCK", changes: Self.activity(n)) }
+        try store.close()
+        // A typed row changed behind the op log's back: repair has to rebuild the file.
+        let python = Process()
+        python.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        python.arguments = [
+            "python3", "-c",
+            "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); c.execute(\"UPDATE activity SET title = 'x' WHERE rowid = 3\"); c.commit(); c.close()",
+            path,
+        ]
+        try python.run()
+        python.waitUntilExit()
+        try #require(python.terminationStatus == 0)
+        let damaged = try ReplicaStore.open(path: path)
+        let before = try damaged.dump().json()
+        #expect(try !damaged.verify().ok)
+        try damaged.close()
+        // The rebuilt file's write-ahead log is on the failing disk (the copy repair reads is not).
+        let now: Int64 = 1_780_000_000
+        let rebuiltLog = path + ".sua-chua-\(now)-wal"
+        try FaultyDisk.arm(rebuiltLog, kinds: .write, after: 0, sticky: true)
+        do {
+            _ = try ReplicaStore.repair(path: path, now: now)
+            Issue.record("repair reported success on a failing disk")
+        } catch {
+            Self.expectIOError(error, "repair")
+            #expect((error as? SyncError)?.code == .database, "the disk's failure named as damage: \(error)")
+        }
+        #expect(FaultyDisk.injected(rebuiltLog) > 0)
+        FaultyDisk.disarm(rebuiltLog)
+        let left = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.contains("sua-chua") }
+        #expect(left.isEmpty, "half-made files left: \(left)")
+        let reopened = try ReplicaStore.open(path: path)
+        #expect(try reopened.dump().json() == before, "a refused repair changed the file")
+        try reopened.close()
+        // The disk works again: repair mends the file.
+        let r = try ReplicaStore.repair(path: path, now: now + 1)
+        #expect(r.repaired)
+        let mended = try ReplicaStore.open(path: path)
+        #expect(try mended.verify().ok)
+        try mended.close()
+    }
+
     @Test("Nhận thao tác khi đĩa lỗi ở mọi vị trí: không mất, không áp dụng nửa chừng / applying a peer's ops under an I/O error at every position")
     func applyPeerOps() throws {
         try FaultyDisk.install()

@@ -105,6 +105,9 @@ extension ReplicaStore {
         let rebuilt: ReplicaStore
         do {
             rebuilt = try snapshot.rebuild(into: rebuiltPath, stop: stop)
+        } catch let e as SyncError where e.value == "SQLITE_FULL" || e.value == "SQLITE_IOERR" {
+            // The disk's fault, not the log's: named as such (exit 5), not as damage.
+            throw SyncError(.database, "Không sửa được «\(path)»: \(e.message) Tệp giữ nguyên.", field: "db", value: e.value, cause: e)
         } catch {
             throw SyncError(
                 .corrupt,

@@ -185,17 +185,7 @@ struct IOErrorTests {
         let store = try Self.replica(path, id: "a4000004")
         for n in 0..<60 { _ = try store.createRecord(kind: .activity, owner: "TTQLCK", changes: Self.activity(n)) }
         try store.close()
-        // A typed row changed behind the op log's back: repair has to rebuild the file.
-        let python = Process()
-        python.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        python.arguments = [
-            "python3", "-c",
-            "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); c.execute(\"UPDATE activity SET title = 'x' WHERE rowid = 3\"); c.commit(); c.close()",
-            path,
-        ]
-        try python.run()
-        python.waitUntilExit()
-        try #require(python.terminationStatus == 0)
+        try Self.damageTypedRow(path)
         let damaged = try ReplicaStore.open(path: path)
         let before = try damaged.dump().json()
         #expect(try !damaged.verify().ok)
@@ -224,6 +214,27 @@ struct IOErrorTests {
         let mended = try ReplicaStore.open(path: path)
         #expect(try mended.verify().ok)
         try mended.close()
+        // Damaged again and repaired again in the same second: not refused for the old file's name
+        // (CI on a fast machine: two repairs within one second).
+        try Self.damageTypedRow(path)
+        let again = try ReplicaStore.repair(path: path, now: now + 1)
+        #expect(again.repaired && again.oldFile == path + ".truoc-sua-chua-\(now + 1)-2", "\(again)")
+        #expect(try ReplicaStore.repair(path: path, now: now + 1).repaired == false)
+    }
+
+    /// A typed row changed behind the op log's back (as a tool writing the file directly would):
+    /// `verify` finds it and `repair` has to rebuild the file.
+    static func damageTypedRow(_ path: String) throws {
+        let python = Process()
+        python.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        python.arguments = [
+            "python3", "-c",
+            "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); c.execute(\"UPDATE activity SET title = 'x' WHERE rowid = 3\"); c.commit(); c.close()",
+            path,
+        ]
+        try python.run()
+        python.waitUntilExit()
+        try #require(python.terminationStatus == 0)
     }
 
     @Test("Nhận thao tác khi đĩa lỗi ở mọi vị trí: không mất, không áp dụng nửa chừng / applying a peer's ops under an I/O error at every position")

@@ -47,12 +47,23 @@ extension ReplicaStore {
         path: String, full: Bool = false, acceptLoss: Bool = false, catalog: Catalog = .standard, now: Int64 = Int64(Date().timeIntervalSince1970)
     ) throws -> RepairReport {
         let fm = FileManager.default
-        let snapshotPath = path + ".sua-chua-\(now).ban-chup"
-        let rebuiltPath = path + ".sua-chua-\(now)"
-        let backupPath = path + ".truoc-sua-chua-\(now)"
-        for p in [snapshotPath, rebuiltPath, backupPath] where fm.fileExists(atPath: p) {
-            throw SyncError(.conflict, "Tệp «\(p)» đã tồn tại; hãy chờ một giây rồi chạy lại.", field: "db", value: p)
+        // This run's files are named by the time, with a number after it when a repair in the same
+        // second kept its old file there (a second repair at once must not be refused for a name).
+        func names(_ stamp: String) -> [String] {
+            [path + ".sua-chua-\(stamp).ban-chup", path + ".sua-chua-\(stamp)", path + ".truoc-sua-chua-\(stamp)"]
         }
+        var stamp = "\(now)"
+        var n = 1
+        while n < 1000, names(stamp).contains(where: { fm.fileExists(atPath: $0) }) {
+            n += 1
+            stamp = "\(now)-\(n)"
+        }
+        if let taken = names(stamp).first(where: { fm.fileExists(atPath: $0) }) {
+            throw SyncError(.conflict, "Tệp «\(taken)» đã tồn tại; hãy chờ một giây rồi chạy lại.", field: "db", value: taken)
+        }
+        let snapshotPath = names(stamp)[0]
+        let rebuiltPath = names(stamp)[1]
+        let backupPath = names(stamp)[2]
         // Checks the file is a store (and migrates it, as any command would), then lets it go:
         // the lock below must be the only connection.
         try? ReplicaStore.open(path: path, catalog: catalog).close()

@@ -296,24 +296,8 @@ extension SimHistory {
         hubDiskFull = true
         defer { hubDiskFull = false }
         note("  đĩa của hub đầy")
-        for _ in 0..<rng.int(1...3) {
-            let i = rng.below(machines.count)
-            guard !machines[i].isTwin, !machines[i].restored else { continue }
-            // Enough new work that the hub's copy needs pages it cannot have.
-            let s = try store(i)
-            for _ in 0..<rng.int(5...25) {
-                counter += 1
-                _ = try s.createRecord(
-                    kind: .activity, owner: machines[i].unit, changes: activityFields(unit: machines[i].unit), nowMillis: writeMillis(i))
-                stats.localWrites += 1
-            }
-            note("  m\(i) ghi thêm rồi đồng bộ khi đĩa của hub đầy")
-            let r = try await sync(i)
-            if !r.ok { note("  đồng bộ khi đĩa của hub đầy không xong") }
-            guard acknowledgedBefore.isDominated(by: try hub.versionVector()) else {
-                try violation("hub-disk-full", "đĩa của hub đầy nhưng véc-tơ của hub lùi lại")
-            }
-        }
+        // Enough new work that the hub's copy needs pages it cannot have.
+        try await syncWhileHubDiskFails(writes: 5...25, "đĩa của hub đầy", invariant: "hub-disk-full", since: acknowledgedBefore)
         _ = try hub.limitGrowth(pages: nil)
         hubDiskFull = false
         let i = rng.below(machines.count)
@@ -410,23 +394,7 @@ extension SimHistory {
         hubIOError = true
         do {
             defer { FaultyDisk.disarm(hubPath) }
-            for _ in 0..<rng.int(1...3) {
-                let i = rng.below(machines.count)
-                guard !machines[i].isTwin, !machines[i].restored else { continue }
-                let s = try store(i)
-                for _ in 0..<rng.int(1...12) {
-                    counter += 1
-                    _ = try s.createRecord(
-                        kind: .activity, owner: machines[i].unit, changes: activityFields(unit: machines[i].unit), nowMillis: writeMillis(i))
-                    stats.localWrites += 1
-                }
-                note("  m\(i) ghi thêm rồi đồng bộ khi đĩa của hub lỗi")
-                let r = try await sync(i)
-                if !r.ok { note("  đồng bộ khi đĩa của hub lỗi không xong") }
-                guard acknowledgedBefore.isDominated(by: try hub.versionVector()) else {
-                    try violation("hub-io-error", "đĩa của hub lỗi nhưng véc-tơ của hub lùi lại")
-                }
-            }
+            try await syncWhileHubDiskFails(writes: 1...12, "đĩa của hub lỗi", invariant: "hub-io-error", since: acknowledgedBefore)
         }
         // The hub restarts: what it acknowledged must all be there (checked again at quiescence).
         let acknowledged = try hub.versionVector()
@@ -480,6 +448,28 @@ struct DiskImage {
             if fm.fileExists(atPath: from) { try fm.moveItem(atPath: from, toPath: path + suffix) }
         }
         try? fm.removeItem(atPath: folder)
+    }
+}
+
+extension SimHistory {
+    /// One to three machines each write a number of activities in `writes` and sync while the
+    /// hub's disk fails (`what`, as the trace says it); the hub's vector never goes below `since`.
+    func syncWhileHubDiskFails(writes: ClosedRange<Int>, _ what: String, invariant: String, since: VersionVector) async throws {
+        for _ in 0..<rng.int(1...3) {
+            let i = rng.below(machines.count)
+            guard !machines[i].isTwin, !machines[i].restored else { continue }
+            let s = try store(i)
+            for _ in 0..<rng.int(writes) {
+                counter += 1
+                _ = try s.createRecord(
+                    kind: .activity, owner: machines[i].unit, changes: activityFields(unit: machines[i].unit), nowMillis: writeMillis(i))
+                stats.localWrites += 1
+            }
+            note("  m\(i) ghi thêm rồi đồng bộ khi \(what)")
+            let r = try await sync(i)
+            if !r.ok { note("  đồng bộ khi \(what) không xong") }
+            guard since.isDominated(by: try hub.versionVector()) else { try violation(invariant, "\(what) nhưng véc-tơ của hub lùi lại") }
+        }
     }
 }
 

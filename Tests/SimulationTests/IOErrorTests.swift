@@ -26,15 +26,17 @@ struct IOErrorTests {
         deinit { try? FileManager.default.removeItem(atPath: path) }
     }
 
-    static func replica(_ path: String, id: String, unit: String = "TTQLCK") throws -> ReplicaStore {
+    /// A new TTQLCK replica at `path`, with `activities` activities recorded one write each.
+    static func replica(_ path: String, id: String, activities: Int = 0) throws -> ReplicaStore {
         let s = try ReplicaStore.open(path: path, create: true)
-        try s.initialise(identity: .init(replica: ReplicaID(id)!, unit: unit), label: id, signingKey: SigningKey())
+        try s.initialise(identity: .init(replica: ReplicaID(id)!, unit: "TTQLCK"), label: id, signingKey: SigningKey())
+        for n in 0..<activities { _ = try s.createRecord(kind: .activity, owner: "TTQLCK", changes: Self.activity(n)) }
         return s
     }
 
-    static func activity(_ n: Int, unit: String = "TTQLCK") -> [(String, Value)] {
+    static func activity(_ n: Int) -> [(String, Value)] {
         [
-            ("unit", .text(unit)), ("date", .text("2026-03-\(String(format: "%02d", n % 28 + 1))")), ("form", .text("HT01")),
+            ("unit", .text("TTQLCK")), ("date", .text("2026-03-\(String(format: "%02d", n % 28 + 1))")), ("form", .text("HT01")),
             ("content", .text("ND01")), ("title", .text("Hội nghị tuyên truyền số \(n)")), ("quantity", .int(Int64(n % 9 + 1))),
             ("participants", .int(40)), ("recorded", .text("2026-03-01T08:00:00Z")), ("deleted", .int(0)),
         ]
@@ -151,8 +153,7 @@ struct IOErrorTests {
         try FaultyDisk.install()
         let folder = try Folder()
         let path = folder.file("TTQLCK.sqlite")
-        let writer = try Self.replica(path, id: "a3000003")
-        for n in 0..<200 { _ = try writer.createRecord(kind: .activity, owner: "TTQLCK", changes: Self.activity(n)) }
+        let writer = try Self.replica(path, id: "a3000003", activities: 200)
         let before = try writer.dump().json()
         try writer.close()
         // A fresh process: nothing of the file in its page cache, so reading it reaches the disk.
@@ -182,9 +183,7 @@ struct IOErrorTests {
         try FaultyDisk.install()
         let folder = try Folder()
         let path = folder.file("TTQLCK.sqlite")
-        let store = try Self.replica(path, id: "a4000004")
-        for n in 0..<60 { _ = try store.createRecord(kind: .activity, owner: "TTQLCK", changes: Self.activity(n)) }
-        try store.close()
+        try Self.replica(path, id: "a4000004", activities: 60).close()
         try Self.damageTypedRow(path)
         let damaged = try ReplicaStore.open(path: path)
         let before = try damaged.dump().json()
@@ -242,8 +241,7 @@ struct IOErrorTests {
         try FaultyDisk.install()
         for (name, kind) in Self.kinds {
             let folder = try Folder()
-            let author = try Self.replica(folder.file("author.sqlite"), id: "a2000002")
-            for n in 0..<120 { _ = try author.createRecord(kind: .activity, owner: "TTQLCK", changes: Self.activity(n)) }
+            let author = try Self.replica(folder.file("author.sqlite"), id: "a2000002", activities: 120)
             let hubPath = folder.file("hub.sqlite")
             // The receiver is a hub-like store; the batch is what the author's sync sends.
             func freshHub() throws -> ReplicaStore {

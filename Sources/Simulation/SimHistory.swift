@@ -492,7 +492,18 @@ public final class SimHistory: @unchecked Sendable {
 
     func rehomeNow(_ i: Int) throws {
         let s = try store(i)
-        let e2 = try hub.enrol(unit: machines[i].unit, hubURL: "http://hub.sim", replica: newReplicaID(), now: now, secret: newSecret())
+        let e2: EnrolmentFile
+        do {
+            e2 = try hub.enrol(unit: machines[i].unit, hubURL: "http://hub.sim", replica: newReplicaID(), now: now, secret: newSecret())
+        } catch let e as SyncError where (hubIOError && e.value == "SQLITE_IOERR") || (hubDiskFull && e.value == "SQLITE_FULL") {
+            // The operator's `hub enrol` on the hub's full or failing disk is refused by name; the
+            // machine has nothing to move to yet: its file is untouched, its next sync, refused
+            // again, rehomes again (seeds 513885888634615319, …617706, …617736).
+            refused(e, by: "ghi danh mới ở hub")
+            if e.value == "SQLITE_IOERR" { stats.ioErrorRefusals += 1 } else { stats.diskFullRefusals += 1 }
+            note("  ghi danh mới khi đĩa của hub lỗi: [\(e.code)] \(e.field ?? "-")=\(e.value ?? "-"); máy giữ ghi danh cũ")
+            return
+        }
         hubEnrolments += 1
         _ = try Recovery.rehome(store: s, enrolment: e2, now: now + machines[i].skew, signingKey: newSigningKey())
         machines[i].store = nil

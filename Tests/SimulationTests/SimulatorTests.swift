@@ -161,6 +161,25 @@ struct SimulatorRegressionTests {
         }
     }
 
+    /// Seeds 513885888634615319, …617706 and …617736 (the soak of 10,000 default histories with
+    /// failing disks, 2 December): a twin synced while the hub's disk failed, was refused (403),
+    /// and the operator's `hub enrol` of its new enrolment, on that same disk, was refused by name
+    /// (`SQLITE_IOERR`); the simulator took that refusal for an unexpected error. The machine
+    /// keeps its old enrolment and rehomes at its next sync.
+    @Test("Ghi danh mới khi đĩa của hub lỗi / a new enrolment refused on the hub's failing disk")
+    func enrolOnFailingHubDisk() async throws {
+        for seed: UInt64 in [513_885_888_634_615_319, 513_885_888_634_617_706, 513_885_888_634_617_736] {
+            var config = Self.withPreviousRelease(steps: 40, replicas: 4)
+            config.ioErrors = true
+            let r = try await Simulator.run(seed: seed, histories: 1, config: config)
+            for v in r.violations { Issue.record("seed \(seed): \(v)") }
+            #expect(r.violations.isEmpty)
+            #expect(
+                (r.stats.faults[FaultKind.hubIOError.rawValue] ?? 0) >= 1 && r.stats.ioErrorRefusals >= 1,
+                "seed \(seed) no longer reaches the hub's failing disk: \(r.stats)")
+        }
+    }
+
     /// Seed 20261300 (60 steps, 5 machines, found in a longer run): a machine put back to a copy
     /// from before its last sync synced again; the first page's answer recorded the hub's whole
     /// vector as acknowledged, its own counter 12 included, though the copy held only 3 of its

@@ -161,6 +161,13 @@ struct VerifiableWritesTests {
         #expect(upgraded.status == 0, "\(upgraded)")
         #expect(try h.clientDump("t") == h.hubDump())
         let key = try #require(try Self.json(try h.client("t", ["status", "--json"]))["machine_key"] as? String)
+        func activityIDs() throws -> [String] {
+            try h.clientOK("t", "activity", "list").split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter {
+                $0.hasPrefix("HD.")
+            }
+        }
+        let synced0 = try activityIDs()
+        #expect(!synced0.isEmpty, "the previous release's activities")
 
         try Self.restore(h, "t", from: "t-before-upgrade.sqlite")
         // In the second quarter: the unit's first-quarter report was submitted, its figures fixed.
@@ -180,6 +187,10 @@ struct VerifiableWritesTests {
         let out = h.path("q2.json")
         try h.hubOK("report", "--period", "2026-Q2", "--format", "json", "--out", out)
         #expect(try String(contentsOf: URL(fileURLWithPath: out), encoding: .utf8).contains("Việc ghi sau khi chép lại bản cũ"))
+        // The activities the previous release had synced keep their ids and are not created a
+        // second time: one more activity, the one written on the copy.
+        let after = try activityIDs()
+        #expect(after.count == synced0.count + 1 && Set(synced0).isSubset(of: after), "before: \(synced0), after: \(after)")
         h.killHub(signal: SIGTERM)
     }
 

@@ -132,7 +132,9 @@ extension ReplicaStore {
             }
             if let revoked: String = row[2] {
                 throw SyncError(
-                    .forbidden, "Bản sao «\(replica)» đã bị thu hồi lúc \(revoked); hãy xin ghi danh mới.", field: "replica", value: replica.rawValue)
+                    .forbidden,
+                    "Bản sao «\(replica)» đã bị thu hồi lúc \(revoked). Công việc chưa gửi của máy này vẫn được giữ: hãy xin người quản trị hub tệp ghi danh thay thế («hub enrol --unit \(row[0] as String) --replaces \(replica) --out moi.enrol»), rồi chạy «unit-client rehome --enrolment moi.enrol» và «unit-client sync».",
+                    field: "replica", value: replica.rawValue)
             }
             return (row[0], row[1])
         }

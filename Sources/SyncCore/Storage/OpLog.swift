@@ -34,6 +34,34 @@ extension ReplicaStore {
         }
     }
 
+    /// The chain hash after each of `origin`'s ops 1…`n` this store holds (index k for op k + 1;
+    /// shorter when it holds fewer).
+    public func chainHashes(of origin: ReplicaID, through n: UInt64) throws -> [ChainHash] {
+        try read { db in try Self.chainHashes(db, of: origin, through: n) }
+    }
+
+    static func chainHashes(_ db: Database, of origin: ReplicaID, through n: UInt64) throws -> [ChainHash] {
+        guard n > 0 else { return [] }
+        let ops = try page(db, after: VersionVector(), limit: .max, only: origin, legacy: true).batch.ops
+        var hash = ChainHash.zero
+        var out: [ChainHash] = []
+        for (k, op) in ops.prefix(Int(min(n, UInt64(Int.max)))).enumerated() {
+            guard op.dot.counter == UInt64(k + 1) else { break }
+            hash = OpChain.next(hash, op)
+            out.append(hash)
+        }
+        return out
+    }
+
+    static func chainHash(_ db: Database, of origin: ReplicaID, through n: UInt64) throws -> ChainHash? {
+        guard n > 0 else { return nil }
+        let ops = try page(db, after: VersionVector(), limit: .max, only: origin, legacy: true).batch.ops
+        guard ops.count >= Int(n), ops[Int(n) - 1].dot == Dot(origin, n) else { return nil }
+        var hash = ChainHash.zero
+        for op in ops.prefix(Int(n)) { hash = OpChain.next(hash, op) }
+        return hash
+    }
+
     /// The ops `after` lacks, cut at heads, and whether more remain than fitted within `limit`.
     /// `upTo` caps what is read of an origin at a counter (where a repair cuts a damaged log):
     /// nothing beyond it is read, and a page of that origin ends at a head at or below it.

@@ -19,8 +19,54 @@ public struct EnrolmentFile: Codable, Sendable, Equatable {
     public var issuedAt: String
     /// SHA-256 of the hub's TLS certificate (64 hex digits), for an https hub.
     public var hubTLSSHA256: String?
+    /// The revoked replica this enrolment replaces (`hub enrol --replaces`), and what the hub
+    /// holds of it: `unit-client rehome` on that replica's machine keeps those ops as they are
+    /// and writes again only the rest.
+    public var replaces: Replacement?
 
-    public init(hubURL: String?, unit: String, replicaID: ReplicaID, secret: String, issuedAt: String, hubTLSSHA256: String? = nil) {
+    /// A revoked replica and the hub's copy of its ops when the replacement was issued. The
+    /// revocation makes it final: the hub takes no op of that replica after it.
+    public struct Replacement: Codable, Sendable, Equatable {
+        public var replica: ReplicaID
+        /// How many of its ops the hub holds (its counter in the hub's vector).
+        public var held: UInt64
+        /// The hub's chain hash over them (64 hex digits; empty when `held` is 0).
+        public var head: String
+        /// The first 8 bytes of the hub's chain hash after each of those ops, 1…`held`, one
+        /// after the other, base64: a machine put back to an old copy after it synced finds
+        /// there the last op its copy shares with the hub's (8 bytes an op: 40 KB for 5,000).
+        public var digests: String
+
+        public init(replica: ReplicaID, held: UInt64, head: String, digests: String = "") {
+            self.replica = replica
+            self.held = held
+            self.head = head
+            self.digests = digests
+        }
+
+        /// The digests as numbers, index k for op k + 1; empty when absent or malformed.
+        public var digestList: [UInt64] {
+            guard let d = Data(base64Encoded: digests), d.count % 8 == 0 else { return [] }
+            return stride(from: 0, to: d.count, by: 8).map { at in d[at..<at + 8].reduce(UInt64(0)) { $0 << 8 | UInt64($1) } }
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case replica, held, head, digests
+        }
+
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            replica = try c.decode(ReplicaID.self, forKey: .replica)
+            held = try c.decode(UInt64.self, forKey: .held)
+            head = try c.decode(String.self, forKey: .head)
+            digests = try c.decodeIfPresent(String.self, forKey: .digests) ?? ""
+        }
+    }
+
+    public init(
+        hubURL: String?, unit: String, replicaID: ReplicaID, secret: String, issuedAt: String, hubTLSSHA256: String? = nil,
+        replaces: Replacement? = nil
+    ) {
         self.format = hubTLSSHA256 == nil ? Self.currentFormat : Self.pinnedFormat
         self.hubURL = hubURL
         self.unit = unit
@@ -28,10 +74,11 @@ public struct EnrolmentFile: Codable, Sendable, Equatable {
         self.secret = secret
         self.issuedAt = issuedAt
         self.hubTLSSHA256 = hubTLSSHA256
+        self.replaces = replaces
     }
 
     enum CodingKeys: String, CodingKey {
-        case format, unit, secret
+        case format, unit, secret, replaces
         case hubURL = "hub_url"
         case replicaID = "replica_id"
         case issuedAt = "issued_at"
@@ -97,14 +144,47 @@ public struct HubCredentials: Sendable, Equatable {
 extension ReplicaStore {
     /// Enrols a new replica for `unit` and returns the enrolment file's content (with the secret;
     /// the hub keeps only its hash).
+    ///
+    /// With `replacing`, the new enrolment replaces that replica of the same unit (`hub enrol
+    /// --replaces`): it is revoked first, if it was not, and the file records how many of its ops
+    /// this hub holds and their chain hash, final from the revocation on, so that its machine's
+    /// `unit-client rehome` writes again exactly the work the hub never received.
     public func enrol(
         unit: String, hubURL: String?, replica: ReplicaID? = nil, tlsPin: String? = nil, now: Int64 = Int64(Date().timeIntervalSince1970),
-        secret: String = SyncAuth.newSecret()
+        secret: String = SyncAuth.newSecret(), replacing old: ReplicaID? = nil
     ) throws -> EnrolmentFile {
         _ = try catalog.requireUnit(unit, field: "unit")
         let time = Self.isoNow(now)
+        let replaces = try old.map { try revokeForReplacement($0, unit: unit, now: now) }
         let id = try addEnrolment(unit: unit, keyHash: SyncAuth.key(fromSecret: secret), replica: replica, at: time)
-        return EnrolmentFile(hubURL: hubURL, unit: unit, replicaID: id, secret: secret, issuedAt: time, hubTLSSHA256: tlsPin)
+        return EnrolmentFile(hubURL: hubURL, unit: unit, replicaID: id, secret: secret, issuedAt: time, hubTLSSHA256: tlsPin, replaces: replaces)
+    }
+
+    /// Revokes `old` (kept revoked if it was) and reads what this hub holds of it, in one
+    /// transaction: after it no op of `old` is taken, so the count and hash are final.
+    func revokeForReplacement(_ old: ReplicaID, unit: String, now: Int64) throws -> EnrolmentFile.Replacement {
+        try write { db in
+            guard let e = try Self.enrolment(db, old) else {
+                throw SyncError(
+                    .notFound, "Hub này không có bản sao «\(old)» đã ghi danh để thay thế (--replaces); xem «hub status».", field: "replaces",
+                    value: old.rawValue)
+            }
+            guard e.unit == unit else {
+                throw SyncError.invalid(
+                    "replaces", old.rawValue,
+                    "bản sao này thuộc đơn vị \(e.unit), không phải \(unit): tệp ghi danh mới chỉ thay cho bản sao cùng đơn vị.")
+            }
+            try db.execute(
+                sql: "UPDATE enrolment SET revoked_at = coalesce(revoked_at, ?) WHERE replica = ?", arguments: [Self.isoNow(now), old.rawValue])
+            let held = try Self.versionVector(db)[old]
+            let chain = try Self.chainHashes(db, of: old, through: held)
+            var digests = Data()
+            digests.reserveCapacity(chain.count * 8)
+            for h in chain { withUnsafeBytes(of: h.prefix64.bigEndian) { digests.append(contentsOf: $0) } }
+            return EnrolmentFile.Replacement(
+                replica: old, held: held, head: chain.count == Int(held) ? chain.last.map { SyncAuth.hex($0.bytes) } ?? "" : "",
+                digests: digests.base64EncodedString())
+        }
     }
 
     /// Enrols again, from its file, a replica this hub enrolled and then lost: the hub was put

@@ -31,9 +31,14 @@ public enum Recovery {
         public var recordsRecreated: Int
         /// Where the database was before.
         public var oldFile: String
+        /// Rehome only: ops written again that the hub may already hold (a machine put back to
+        /// an old copy and then revoked, whose copy of its own ops parts from the hub's before
+        /// the count the replacement names); 0 when the cut is exact.
+        public var mayRepeat = 0
 
         enum CodingKeys: String, CodingKey {
             case kind, replica, from
+            case mayRepeat = "may_repeat"
             case setAside = "set_aside"
             case recordsRewritten = "records_rewritten"
             case recordsRecreated = "records_recreated"
@@ -108,8 +113,18 @@ public enum Recovery {
         return legacy + 1
     }
 
-    /// A second machine on one enrolment: moves all its work to the replica of `enrolment` (a new
-    /// one from `hub enrol`). `store` is closed; reopen the file at its path.
+    /// Moves this machine's work to the replica of `enrolment` (a new one from `hub enrol`).
+    /// `store` is closed; reopen the file at its path.
+    ///
+    /// A second machine on one enrolment (`hub enrol --unit`): the hub's ops of the old replica
+    /// are the other machine's, so this one's are written again under the new replica, the
+    /// records it created under new ids; only what the hub acknowledged to this file (none, for
+    /// a second machine; the old release's synced work, for a copy of the previous release's
+    /// file) stays as it is. A revoked replica (`hub enrol --replaces OLD`):
+    /// the hub keeps what it holds of OLD, whose count and chain hash the file carries; the ops
+    /// the hub holds stay here as they are and only the later ones are written again, so no work
+    /// the hub already has comes back twice (found by cchc-sim with `--revocations`: a rehome
+    /// after a revocation created every synced activity a second time).
     public static func rehome(
         store: ReplicaStore, enrolment: EnrolmentFile, now: Int64 = Int64(Date().timeIntervalSince1970), signingKey: SigningKey = SigningKey()
     ) throws -> Report {
@@ -121,22 +136,59 @@ public enum Recovery {
             throw SyncError.invalid(
                 "enrolment", enrolment.replicaID.rawValue, "đây là tệp ghi danh bản sao đang dùng; cần một tệp ghi danh mới do «hub enrol» cấp.")
         }
-        let setAside = try store.ops(of: me.replica, after: 0, limit: .max).ops
+        var keep: UInt64 = 0
+        var mayRepeat = 0
+        if let r = enrolment.replaces {
+            guard r.replica == me.replica else {
+                throw SyncError.invalid(
+                    "enrolment", r.replica.rawValue,
+                    "tệp ghi danh mới này thay cho bản sao \(r.replica), không phải bản sao của máy này (\(me.replica)).")
+            }
+            (keep, mayRepeat) = try keptUnder(r, store: store, me: me.replica)
+        } else {
+            // What the hub acknowledged to this very file is the hub's copy of those ops: kept, not
+            // written twice (a copy of the previous release's file put back after its upgrade
+            // synced would otherwise bring its synced activities back a second time).
+            keep = min(try store.peer("hub")?.acked[me.replica] ?? 0, try store.versionVector()[me.replica])
+        }
+        let setAside = try store.ops(of: me.replica, after: keep, limit: .max).ops.filter { $0.dot.counter > keep }
         let label = try store.replicaLabel(me.replica)
         let path = store.path
         let tmp = path + ".chuyen-\(now)"
-        let rebuilt = try store.rebuild(into: tmp, stop: [me.replica: 0])
+        let rebuilt = try store.rebuild(into: tmp, stop: [me.replica: keep])
         let report = try discardingOnFailure(rebuilt, at: tmp) {
             try rebuilt.adopt(
                 identity: .init(replica: enrolment.replicaID, unit: enrolment.unit),
                 credentials: HubCredentials(enrolment: enrolment),
                 label: label, signingKey: signingKey, nowMillis: UInt64(max(0, now)) * 1000)
-            var report = try rewrite(setAside, of: me.replica, createdFrom: 1, into: rebuilt, nowMillis: UInt64(max(0, now)) * 1000)
+            var report = try rewrite(setAside, of: me.replica, createdFrom: keep + 1, into: rebuilt, nowMillis: UInt64(max(0, now)) * 1000)
             report.kind = .rehome
-            report.from = 1
+            report.from = keep + 1
+            report.mayRepeat = mayRepeat
             return report
         }
         return try swap(store: store, rebuilt: rebuilt, tmp: tmp, report: report, suffix: "truoc-chuyen", now: now)
+    }
+
+    /// How many of its own ops a revoked replica keeps under `replacement`: the hub's count when
+    /// this store holds the same chain up to it (the usual case: every op the hub holds is one
+    /// this machine sent); for a machine put back to an old copy after it synced, the last op
+    /// its copy shares with the hub's (the digests); failing both (a file without digests),
+    /// what the hub acknowledged to this copy, and then how many of the ops written again the
+    /// hub may hold already.
+    static func keptUnder(_ replacement: EnrolmentFile.Replacement, store: ReplicaStore, me: ReplicaID) throws -> (UInt64, Int) {
+        let held = replacement.held
+        guard held > 0 else { return (0, 0) }
+        let mine = try store.versionVector()[me]
+        let local = try store.chainHashes(of: me, through: held)
+        if local.count == Int(held), SyncAuth.hex(local[Int(held) - 1].bytes) == replacement.head.lowercased() { return (held, 0) }
+        let acked = min(try store.peer("hub")?.acked[me] ?? 0, mine, held)
+        let theirs = replacement.digestList
+        guard theirs.count == Int(held) else { return (acked, Int(min(mine, held) - acked)) }
+        // One chain: once the two part they never meet again, so the shared ops are a prefix.
+        var shared = 0
+        while shared < local.count, local[shared].prefix64 == theirs[shared] { shared += 1 }
+        return (max(UInt64(shared), acked), 0)
     }
 
     /// Another replica's ops held here (brought by an ops file or a bundle a laptop carried) differ

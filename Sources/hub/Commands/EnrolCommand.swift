@@ -12,6 +12,9 @@ struct HubEnrolCommand: AsyncParsableCommand {
             SHA-256 của chứng chỉ được ghi vào tệp ghi danh, và unit-client chỉ chấp nhận đúng chứng chỉ đó.
             Sau khi khôi phục hub từ bản sao lưu: «hub enrol --restore TỆP.enrol» ghi danh lại bản sao mà hub đã cấp sau
             bản sao lưu đó (giữ mã và khóa, không tạo tệp mới); lần đồng bộ sau của máy đó trả lại cho hub các thao tác hub đã mất.
+            Cấp lại cho một máy đã bị thu hồi (hoặc cần thu hồi): «hub enrol --unit ĐƠN_VỊ --replaces MÃ_CŨ --out moi.enrol» thu hồi
+            bản sao cũ (nếu chưa) và ghi vào tệp mới số thao tác hub giữ của nó; trên máy đó «unit-client rehome --enrolment moi.enrol»
+            giữ nguyên những gì hub đã có và chỉ ghi lại phần hub chưa nhận, nên không hoạt động nào bị đếm hai lần.
             """)
     @OptionGroup var store: HubStoreOptions
     @Option(help: "Mã đơn vị (VP, CPCM-QLDTDN, CPCM-QHXDMT, TTQLCK).")
@@ -26,11 +29,14 @@ struct HubEnrolCommand: AsyncParsableCommand {
     var tlsCert: String?
     @Option(help: "Mã bản sao mong muốn (mặc định: ngẫu nhiên).")
     var replica: String?
+    @Option(help: "Mã bản sao cũ (cùng đơn vị) mà ghi danh mới thay thế: thu hồi nó nếu chưa, và ghi số thao tác hub giữ của nó vào tệp mới.")
+    var replaces: String?
     @OptionGroup var output: OutputOptions
 
     func validate() throws {
         if restore != nil {
-            for (name, given) in [("unit", unit), ("out", out), ("url", url), ("tls-cert", tlsCert), ("replica", replica)] where given != nil {
+            for (name, given) in [("unit", unit), ("out", out), ("url", url), ("tls-cert", tlsCert), ("replica", replica), ("replaces", replaces)]
+            where given != nil {
                 throw SyncError(
                     .invalidInput, "--\(name) «\(given ?? "")» không dùng cùng --restore: bản sao giữ mã, đơn vị và khóa trong tệp ghi danh cũ.",
                     field: name, value: given)
@@ -75,8 +81,9 @@ struct HubEnrolCommand: AsyncParsableCommand {
                 field: "tls_cert")
         }
         let id = try replica.map { try ReplicaID.parse($0) }
+        let old = try replaces.map { try ReplicaID.parse($0, field: "replaces") }
         let s = try store.open()
-        let file = try s.enrol(unit: unit, hubURL: url, replica: id, tlsPin: pin)
+        let file = try s.enrol(unit: unit, hubURL: url, replica: id, tlsPin: pin, replacing: old)
         do {
             try file.write(path: out)
         } catch {
@@ -87,12 +94,19 @@ struct HubEnrolCommand: AsyncParsableCommand {
         if output.json {
             var fields = ["replica_id": file.replicaID.rawValue, "unit": file.unit, "file": out]
             if let pin { fields["hub_tls_sha256"] = pin }
+            if let r = file.replaces {
+                fields["replaces"] = r.replica.rawValue
+                fields["replaces_held"] = String(r.held)
+            }
             let d = try JSONEncoder.canonical.encode(fields)
             print(String(decoding: d, as: UTF8.self))
         } else {
             print(
                 "Đã ghi danh bản sao \(file.replicaID) cho đơn vị \(file.unit); tệp ghi danh: \(out)"
-                    + (pin.map { "; ghim chứng chỉ hub SHA-256 \($0)" } ?? ""))
+                    + (pin.map { "; ghim chứng chỉ hub SHA-256 \($0)" } ?? "")
+                    + (file.replaces.map {
+                        "; thay cho bản sao \($0.replica) (đã thu hồi; hub giữ \($0.held) thao tác của nó): trên máy đó chạy «unit-client rehome --enrolment \(out)»"
+                    } ?? ""))
         }
     }
 }

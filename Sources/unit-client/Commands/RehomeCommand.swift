@@ -12,6 +12,8 @@ struct RehomeCommand: AsyncParsableCommand {
             («hub enrol --unit ĐƠN_VỊ»), rồi chạy: unit-client rehome --enrolment moi.enrol --db ttqlck.sqlite
             Mọi thay đổi máy này đã ghi được ghi lại dưới bản sao mới (bản ghi máy này tạo được tạo lại với mã mới);
             tệp cơ sở dữ liệu cũ được giữ bên cạnh. Sau đó chạy «unit-client sync» như thường lệ.
+            Máy đã bị thu hồi («hub revoke»): cần tệp ghi danh thay thế («hub enrol --unit ĐƠN_VỊ --replaces MÃ_CŨ»); những
+            gì hub đã nhận của máy này được giữ nguyên, chỉ phần hub chưa nhận được ghi lại, nên không hoạt động nào bị đếm hai lần.
             """)
     @OptionGroup var store: StoreOptions
     @Option(help: "Tệp ghi danh mới do «hub enrol» cấp cho đơn vị này.")
@@ -23,8 +25,16 @@ struct RehomeCommand: AsyncParsableCommand {
         let s = try store.open()
         let r = try Recovery.rehome(store: s, enrolment: file)
         if output.json { return try printJSON(r) }
+        let kept = file.replaces.map { "giữ \(r.from - 1) thao tác hub đã có của bản sao \($0.replica); " } ?? ""
         print(
-            "Đã chuyển sang bản sao \(r.replica): ghi lại \(r.setAside) thao tác (\(r.recordsRewritten) bản ghi sửa, \(r.recordsRecreated) bản ghi tạo lại với mã mới); "
+            "Đã chuyển sang bản sao \(r.replica): \(kept)ghi lại \(r.setAside) thao tác (\(r.recordsRewritten) bản ghi sửa, \(r.recordsRecreated) bản ghi tạo lại với mã mới); "
                 + "tệp cũ giữ tại \(r.oldFile). Hãy chạy «unit-client sync».")
+        if r.mayRepeat > 0 {
+            // The copy parts from the hub's before the replacement's count: said, not hidden.
+            FileHandle.standardError.write(
+                Data(
+                    ("Lưu ý: máy này từng quay về một bản sao cũ sau lần đồng bộ cuối, nên \(r.mayRepeat) thao tác ghi lại có thể hub đã có; "
+                        + "sau khi đồng bộ, hãy xem «unit-client activity list» và xóa hoạt động trùng (nếu có).\n").utf8))
+        }
     }
 }

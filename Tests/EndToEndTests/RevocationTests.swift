@@ -1,0 +1,133 @@
+import Foundation
+import SyncCore
+import Testing
+
+/// A revoked machine (`hub revoke`) moved to a replacement enrolment (`hub enrol --replaces`,
+/// `unit-client rehome`), with the real executables: its refused sync changes nothing, and after
+/// the move every piece of its work is in the hub's report exactly once (found by cchc-sim with
+/// `--revocations`: a rehome after a revocation created every synced activity a second time).
+@Suite("Thu hồi và ghi danh thay thế / revocation and replacement enrolment", .serialized)
+struct RevocationTests {
+    static let titles = ["Việc trước thu hồi một", "Việc trước thu hồi hai", "Việc sau thu hồi"]
+
+    /// How many times each title appears in the hub's Q1 JSON report (each activity is listed once).
+    static func reportCounts(_ h: HubHarness) throws -> [String: Int] {
+        let out = h.path("q1.json")
+        try? FileManager.default.removeItem(atPath: out)
+        try h.hubOK("report", "--period", "2026-Q1", "--format", "json", "--out", out)
+        let text = try String(contentsOf: URL(fileURLWithPath: out), encoding: .utf8)
+        var counts: [String: Int] = [:]
+        for t in titles { counts[t] = text.components(separatedBy: t).count - 1 }
+        return counts
+    }
+
+    /// The machine's replica is revoked after it synced two activities; it records a third. Its
+    /// sync is refused (exit 4) naming the replica and the way out, changing nothing; the
+    /// operator issues a replacement; `rehome` keeps what the hub holds and writes again only
+    /// the third activity; after one sync hub and machine are identical and each activity is
+    /// reported once.
+    static func revokeAndReplace(_ h: HubHarness, old: String, heldAtLeast: Int) throws {
+        try h.hubOK("revoke", old)
+        try h.addActivity("t", title: titles[2], date: "2026-03-04")
+        let mine = try h.clientDump("t")
+        let hubBefore = try h.hubDump()
+        let refused = try h.client("t", ["sync"])
+        #expect(refused.status == 4, "\(refused)")
+        #expect(refused.stderr.contains(old) && refused.stderr.contains("--replaces \(old)") && refused.stderr.contains("rehome"), "\(refused)")
+        #expect(try h.clientDump("t") == mine, "the refused machine keeps its work")
+        #expect(try h.hubDump() == hubBefore, "the hub took nothing from a revoked replica")
+
+        let issued = try h.hubOK("enrol", "--unit", "TTQLCK", "--replaces", old, "--out", h.path("t2.enrol"), "--url", h.url)
+        let replacement = try #require(try h.enrolment("t2").replaces, "the file names what it replaces")
+        #expect(replacement.replica.rawValue == old && replacement.held >= UInt64(heldAtLeast), "\(replacement)")
+        #expect(issued.contains("thay cho bản sao \(old)") && issued.contains("hub giữ \(replacement.held) thao tác"), "\(issued)")
+        let moved = try h.clientOK("t", "rehome", "--enrolment", h.path("t2.enrol"))
+        #expect(moved.contains("giữ \(replacement.held) thao tác hub đã có") && moved.contains("1 bản ghi tạo lại"), "\(moved)")
+        let synced = try h.clientOK("t", "sync")
+        #expect(synced.contains("hai bên giữ cùng dữ liệu"), "\(synced)")
+        #expect(try h.clientDump("t") == h.hubDump())
+        #expect(try reportCounts(h) == [titles[0]: 1, titles[1]: 1, titles[2]: 1])
+        let again = try h.clientOK("t", "sync")
+        #expect(again.contains("đã gửi 0, đã nhận 0"), "\(again)")
+        // The old replica stays revoked; the machine now syncs as the new one.
+        let enrolments = try h.hubOK("status", "--json")
+        #expect(enrolments.contains(try h.enrolment("t2").replicaID.rawValue), "\(enrolments)")
+    }
+
+    @Test(
+        "Given a revoked replica with work the hub never received, when the operator issues a replacement and the machine rehomes, then each activity is reported once and hub and machine are identical"
+    )
+    func revokedThenReplaced() throws {
+        let h = try HubHarness.serving("revoke", replicas: [("t", "TTQLCK")])
+        let old = try h.enrolment("t").replicaID.rawValue
+        try h.addActivity("t", title: Self.titles[0])
+        try h.clientOK("t", "sync")
+        try h.addActivity("t", title: Self.titles[1], date: "2026-03-03")
+        try h.clientOK("t", "sync")
+        try Self.revokeAndReplace(h, old: old, heldAtLeast: 2)
+        h.killHub(signal: SIGTERM)
+    }
+
+    /// The hub committed the machine's last upload and died before answering: the machine never
+    /// learnt that the hub holds its second activity. The replacement carries the hub's count, so
+    /// the rehome does not write that activity again (what the machine's own record of the hub's
+    /// acknowledgements would have made it do).
+    @Test(
+        "Given a hub that committed a revoked machine's last upload but never answered it, when the machine rehomes on a replacement, then the activity the hub took is not written twice"
+    )
+    func replyLostBeforeRevocation() throws {
+        let h = try HubHarness.serving("revoke-lost", replicas: [("t", "TTQLCK")])
+        let old = try h.enrolment("t").replicaID.rawValue
+        try h.addActivity("t", title: Self.titles[0])
+        try h.clientOK("t", "sync")
+        try h.addActivity("t", title: Self.titles[1], date: "2026-03-03")
+        let port = h.port
+        h.killHub(signal: SIGTERM)
+        try h.startHub(port: port, environment: [FaultHook.variable: "hub-kill-after-commit:1"])
+        let lost = try h.client("t", ["sync", "--attempts", "1"])
+        #expect(lost.status == 8, "the sync whose reply was lost: \(lost)")
+        let hub = h.waitForHubExit()
+        #expect(hub?.signal == SIGKILL, "hub killed by its hook: \(hub.map { "\($0)" } ?? "not running")")
+        try h.startHub(port: port)
+        #expect(try Self.reportCounts(h)[Self.titles[1]] == 1, "the hub committed the second activity")
+        try Self.revokeAndReplace(h, old: old, heldAtLeast: 2)
+        h.killHub(signal: SIGTERM)
+    }
+
+    @Test(
+        "Given bad --replaces values (malformed, unknown, another unit's, with --restore) or a replacement for another replica, then each is refused naming the field and value, and nothing changes"
+    )
+    func badReplacements() throws {
+        let h = try HubHarness.serving("revoke-bad", replicas: [("t", "TTQLCK"), ("u", "TTQLCK"), ("v", "VP")])
+        try h.addActivity("t", title: Self.titles[0])
+        try h.clientOK("t", "sync")
+        let t = try h.enrolment("t").replicaID.rawValue
+        let v = try h.enrolment("v").replicaID.rawValue
+        let before = try h.hubOK("status", "--json")
+        let cases: [([String], Int32, String)] = [
+            (["--replaces", "không-phải-mã"], 2, "không-phải-mã"),
+            (["--replaces", "0badc0de"], 3, "0badc0de"),
+            (["--replaces", v], 2, v),
+        ]
+        for (extra, code, value) in cases {
+            let r = try Run.hub(["enrol", "--unit", "TTQLCK", "--out", h.path("x.enrol"), "--url", h.url, "--db", h.hubDB] + extra, in: h.dir)
+            #expect(r.status == code && r.stderr.contains("replaces") && r.stderr.contains(value), "\(extra): \(r)")
+            #expect(!FileManager.default.fileExists(atPath: h.path("x.enrol")), "\(extra): no file written")
+        }
+        let withRestore = try Run.hub(["enrol", "--restore", h.path("t.enrol"), "--replaces", t, "--db", h.hubDB], in: h.dir)
+        #expect(withRestore.status == 2 && withRestore.stderr.contains("--replaces") && withRestore.stderr.contains(t), "\(withRestore)")
+        #expect(try h.hubOK("status", "--json") == before, "no enrolment added, nothing revoked")
+        // VP's machine still syncs: another unit's replica was not revoked by the refused call.
+        try h.clientOK("v", "sync")
+
+        // A replacement for the other TTQLCK machine's replica, taken to this one, is refused here.
+        let u = try h.enrolment("u").replicaID.rawValue
+        try h.hubOK("enrol", "--unit", "TTQLCK", "--replaces", u, "--out", h.path("u2.enrol"), "--url", h.url)
+        let mine = try h.clientDump("t")
+        let wrong = try h.client("t", ["rehome", "--enrolment", h.path("u2.enrol")])
+        #expect(wrong.status == 2 && wrong.stderr.contains(u) && wrong.stderr.contains(t), "\(wrong)")
+        #expect(try h.clientDump("t") == mine)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: h.dir.path).allSatisfy { !$0.hasPrefix("t.sqlite.") }, "no file left beside it")
+        h.killHub(signal: SIGTERM)
+    }
+}

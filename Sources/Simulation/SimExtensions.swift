@@ -48,7 +48,15 @@ extension SimHistory {
             // after an HTTP sync refused the same way.
             refused(e, by: "hub nhập gói")
             note("  hub từ chối gói: ghi danh đã thuộc máy sinh đôi")
-            try rehomeNow(i)
+            try rehome(i)
+            return
+        } catch let e as SyncError where e.code == .forbidden && e.field == "replica" && e.value == c.replica.rawValue && machines[i].revoked {
+            // Its replica was revoked: refused by name, nothing taken; it moves to a replacement
+            // enrolment, as after an HTTP sync refused the same way.
+            refused(e, by: "hub nhập gói")
+            guard try hub.opCount() == hubOpsBefore else { try violation("revoked-refused", "hub nhập gói của bản sao đã thu hồi \(c.replica)") }
+            note("  hub từ chối gói: bản sao đã bị thu hồi")
+            try rehome(i)
             return
         } catch let e as SyncError where relayedFork(e, at: i) {
             // This machine holds another machine's branch from an ops file and the hub holds
@@ -188,7 +196,7 @@ extension SimHistory {
     /// backup (that replica would have to be enrolled again), nor with a twin machine (the
     /// enrolment's machine-key binding is lost with the restore: seed 20261296, docs).
     func hubRestore() throws {
-        guard let b = nightly, !machineRestoredEver, !twinMade, b.enrolments == hubEnrolments else {
+        guard let b = nightly, !machineRestoredEver, !twinMade, !revocationMade, b.enrolments == hubEnrolments else {
             note("  (bỏ qua: chưa có bản sao lưu đêm dùng được)")
             return
         }
@@ -213,6 +221,13 @@ extension SimHistory {
         ackVector = vv
         hubBaseOps = try hub.opCount()
         hubAppliedTotal = 0
+        // A revocation made after the backup is undone with it: the operator revokes again
+        // (docs/OPERATIONS.md, "Restoring the hub").
+        let revokedNow = Set(try hub.enrolments().filter { $0.revokedAt != nil }.map(\.replica))
+        for r in Set(machines.filter(\.revoked).map(\.credentials.replica)).sorted() where !revokedNow.contains(r) {
+            try hub.revoke(r, now: now)
+            note("  thu hồi lại \(r) (lần thu hồi sau bản sao lưu mất cùng nó)")
+        }
         note("  hub quay về bản sao lưu đêm: mất \(lost) thao tác đã xác nhận (các máy phải gửi lại)")
     }
 
@@ -482,6 +497,38 @@ struct HubBackup {
     var vector: VersionVector
     /// How many enrolments the hub had issued when it was made.
     var enrolments: Int
+}
+
+extension SimHistory {
+    // MARK: Revocation (`hub revoke`, then `hub enrol --replaces` and `unit-client rehome`)
+
+    /// The hub's operator revokes machine `i`'s replica (and so every machine that shares it).
+    /// Its next exchange, by HTTP or by bundle, must be refused by name with nothing taken; it
+    /// then moves to a replacement enrolment, and at quiescence nothing it wrote is lost or in
+    /// the report twice (`checkNoDuplicatedWork`).
+    func revoke(_ i: Int) throws {
+        let replica = machines[i].credentials.replica
+        // Not combined with a hub restore, nor with this replica's ops carried to another machine
+        // by file: ops of a revoked replica the hub lacks would stay on the machines that hold
+        // them (README, "Known limits").
+        let carried = machines.contains { $0.relayed.contains(replica) }
+        guard !machines[i].revoked, !hubDiskFull, !hubIOError, !hubRestored, !carried else {
+            note("  (bỏ qua: đã thu hồi, đĩa của hub đang lỗi, hub đã khôi phục, hoặc thao tác của nó đã được chép sang máy khác)")
+            return
+        }
+        let before = try hub.versionVector()
+        do {
+            try hub.revoke(replica, now: now)
+        } catch let e as SyncError where e.code == .notFound {
+            refused(e, by: "thu hồi")
+            note("  hub không có ghi danh \(replica): [\(e.code)] \(e.field ?? "-")=\(e.value ?? "-")")
+            return
+        }
+        guard try hub.versionVector() == before else { try violation("revoked-refused", "thu hồi \(replica) làm đổi thao tác của hub") }
+        stats.fault(.revoked)
+        revocationMade = true
+        for k in machines.indices where machines[k].credentials.replica == replica { machines[k].revoked = true }
+    }
 }
 
 extension FaultKind {

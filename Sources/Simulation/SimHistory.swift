@@ -31,6 +31,9 @@ public final class SimHistory: @unchecked Sendable {
         /// damage was harmless), not through the hub: if that origin's author was twinned or
         /// restored, this copy may part from the hub's (a fork its next HTTP sync resolves).
         var relayed: Set<ReplicaID> = []
+        /// The hub's operator revoked its replica (`cchc-sim --revocations`): its next exchange
+        /// must be refused by name, and it then moves to a replacement enrolment.
+        var revoked = false
     }
 
     public let seed: UInt64
@@ -82,6 +85,9 @@ public final class SimHistory: @unchecked Sendable {
     var machineRestoredEver = false
     /// The last damaged copy only changed the case of a hex letter.
     var flipIsHexCase = false
+    /// A replica was revoked in this history: the hub is then not put back to a backup, nor is a
+    /// revoked machine's ops file handed to another (docs/SIMULATION.md, "Revocation").
+    var revocationMade = false
 
     public init(seed: UInt64, config: SimConfig = SimConfig()) throws {
         self.seed = seed
@@ -232,9 +238,14 @@ public final class SimHistory: @unchecked Sendable {
     func oneStep() async throws {
         let i = rng.below(machines.count)
         now += Int64(rng.int(1...90))
-        let roll = config.stepTable.currentRoll(rng.below(100))
         let m = machines[i]
         let label = "bước \(step) · m\(i) \(m.credentials.replica) (\(m.unit)\(m.skew != 0 ? ", lệch \(m.skew) s" : ""))"
+        // Drawn only when asked for, so that other histories draw exactly what they drew before.
+        if config.revocations && rng.chance(2) {
+            note("\(label) · hub thu hồi bản sao (revoke)")
+            return try revoke(i)
+        }
+        let roll = config.stepTable.currentRoll(rng.below(100))
         switch roll {
         case 0..<29:
             note("\(label) · ghi cục bộ")
@@ -434,6 +445,7 @@ public final class SimHistory: @unchecked Sendable {
             if recovered.isEmpty && !machines[i].restored {
                 try checkResumption(i, me: me, vvBefore: vvBefore, hubBefore: hubBefore, opsBefore: opsBefore, summary: summary)
             }
+            if machines[i].revoked { try violation("revoked-refused", "bản sao đã thu hồi \(me) vẫn đồng bộ được với hub") }
             note("  xong: gửi \(summary.sent), nhận \(summary.received), \(summary.roundTrips) lượt")
             machines[i].interrupted = false
             machines[i].restored = false
@@ -452,7 +464,15 @@ public final class SimHistory: @unchecked Sendable {
             if e.value == "SQLITE_IOERR" { stats.ioErrorRefusals += 1 }
             note("  từ chối [\(e.code)] \(e.field ?? "-")=\(e.value ?? "-"): \(e.message.prefix(140))")
             if e.code == .forbidden && e.field == "enrolment" {
-                try await rehome(i)
+                try rehome(i)
+                return (false, true)
+            }
+            if e.code == .forbidden && e.field == "replica" && e.value == me.rawValue && machines[i].revoked {
+                // Refused before anything was taken; the unit asks for a replacement enrolment.
+                guard try hub.versionVector() == hubBefore else {
+                    try violation("revoked-refused", "hub từ chối bản sao đã thu hồi \(me) nhưng đã đổi")
+                }
+                try rehome(i)
                 return (false, true)
             }
             machines[i].interrupted = true
@@ -475,7 +495,7 @@ public final class SimHistory: @unchecked Sendable {
     /// On a full or failing disk the rehome may be refused by name (`db=SQLITE_FULL`/`SQLITE_IOERR`):
     /// the machine's file is then as it was, no half-made file is left beside it, and its next
     /// sync, refused again, rehomes again.
-    func rehome(_ i: Int) async throws {
+    func rehome(_ i: Int) throws {
         do {
             try rehomeNow(i)
         } catch let e as SyncError where (machines[i].ioError && e.value == "SQLITE_IOERR") || (machines[i].diskFull && e.value == "SQLITE_FULL") {
@@ -493,8 +513,12 @@ public final class SimHistory: @unchecked Sendable {
     func rehomeNow(_ i: Int) throws {
         let s = try store(i)
         let e2: EnrolmentFile
+        // A revoked replica gets a replacement (`hub enrol --replaces`): the file says what the
+        // hub holds of it, and the rehome writes again only the rest.
+        let replacing = machines[i].revoked ? machines[i].credentials.replica : nil
         do {
-            e2 = try hub.enrol(unit: machines[i].unit, hubURL: "http://hub.sim", replica: newReplicaID(), now: now, secret: newSecret())
+            e2 = try hub.enrol(
+                unit: machines[i].unit, hubURL: "http://hub.sim", replica: newReplicaID(), now: now, secret: newSecret(), replacing: replacing)
         } catch let e as SyncError where (hubIOError && e.value == "SQLITE_IOERR") || (hubDiskFull && e.value == "SQLITE_FULL") {
             // The operator's `hub enrol` on the hub's full or failing disk is refused by name; the
             // machine has nothing to move to yet: its file is untouched, its next sync, refused
@@ -505,13 +529,19 @@ public final class SimHistory: @unchecked Sendable {
             return
         }
         hubEnrolments += 1
-        _ = try Recovery.rehome(store: s, enrolment: e2, now: now + machines[i].skew, signingKey: newSigningKey())
+        let r = try Recovery.rehome(store: s, enrolment: e2, now: now + machines[i].skew, signingKey: newSigningKey())
         machines[i].store = nil
         machines[i].credentials = HubCredentials(enrolment: e2)
         machines[i].snapshots = []
         machines[i].restored = false
-        stats.rehomes += 1
-        note("  máy dùng chung ghi danh bị từ chối → chuyển sang ghi danh mới \(e2.replicaID)")
+        if let replacing {
+            machines[i].revoked = false
+            stats.replacements += 1
+            note("  bản sao đã thu hồi \(replacing) → ghi danh thay thế \(e2.replicaID): giữ \(r.from - 1) thao tác hub đã có, ghi lại \(r.setAside)")
+        } else {
+            stats.rehomes += 1
+            note("  máy dùng chung ghi danh bị từ chối → chuyển sang ghi danh mới \(e2.replicaID)")
+        }
     }
 
     /// A sync that completed moved at most what was missing plus one page per interruption:
@@ -614,6 +644,8 @@ public final class SimHistory: @unchecked Sendable {
         stats.fault(.twinMachine)
         var twin = try enrol(unit: machines[i].unit, name: "twin\(i)", as: machines[i].credentials)
         twin.isTwin = true
+        // A copy of a revoked enrolment is refused as its original is.
+        twin.revoked = machines[i].revoked
         machines.append(twin)
         try write(machines.count - 1)
     }
@@ -649,6 +681,10 @@ public final class SimHistory: @unchecked Sendable {
     /// Machine `i`'s ops as a wire body with one byte flipped, applied elsewhere: refused by
     /// name, or harmless (every op kept is the genuine one).
     func damage(from i: Int) throws {
+        guard !machines[i].revoked else {
+            note("  (bỏ qua: bản sao đã bị thu hồi)")
+            return
+        }
         let src = try store(i)
         let batch = try src.ops(of: machines[i].credentials.replica, after: 0, limit: .max)
         guard !batch.isEmpty else { return }
@@ -773,6 +809,22 @@ public final class SimHistory: @unchecked Sendable {
         let final = Dictionary(all.map { ($0.dot, $0) }, uniquingKeysWith: { a, _ in a })
         for (dot, op) in acknowledged.sorted(by: { $0.key < $1.key }) where final[dot] != op {
             try violation("nothing-acknowledged-lost", "thao tác hub đã xác nhận \(dot) không còn ở trạng thái cuối")
+        }
+        try checkNoDuplicatedWork()
+    }
+
+    /// Each activity `write` created has a title no other creation has ("Hoạt động S-N", N the
+    /// history's count of creations): two live activities with one such title are one piece of
+    /// work counted twice in the report, as a recovery or a rehome that wrote again what the hub
+    /// already held would leave (edited titles, "… (sửa)", are not unique and are not checked).
+    func checkNoDuplicatedWork() throws {
+        let prefix = "Hoạt động \(seed % 1000)-"
+        var seen: [String: String] = [:]
+        for a in try hub.activities(unit: nil).sorted(by: { $0.id < $1.id }) where a.title.hasPrefix(prefix) && !a.title.hasSuffix("(sửa)") {
+            if let other = seen[a.title] {
+                try violation("no-duplicated-work", "hoạt động «\(a.title)» có hai bản sống ở hub: \(other) và \(a.id) (báo cáo đếm hai lần)")
+            }
+            seen[a.title] = a.id
         }
     }
 }

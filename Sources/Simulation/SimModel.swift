@@ -28,6 +28,11 @@ public struct SimConfig: Sendable {
     /// instead (`FaultyDisk`, a SQLite VFS; `cchc-sim --io-errors`). Off by default, so that a seed
     /// found without it replays the same steps.
     public var ioErrors = false
+    /// The hub's operator revokes a machine now and then (`hub revoke`); the machine's next
+    /// exchange is refused by name and it moves to a replacement enrolment (`hub enrol
+    /// --replaces`, `unit-client rehome`; `cchc-sim --revocations`). Off by default, for the
+    /// same reason.
+    public var revocations = false
 
     public init() {}
 
@@ -99,6 +104,7 @@ public enum FaultKind: String, Sendable, CaseIterable, Codable {
     case hubDiskFull = "hub-disk-full"
     case ioError = "io-error"
     case hubIOError = "hub-io-error"
+    case revoked = "revoked"
 }
 
 /// Totals over histories.
@@ -127,6 +133,8 @@ public struct SimStats: Sendable, Codable, Equatable {
     /// Damaged bundles accepted because the flip only changed the case of a hex letter of the
     /// HMAC (the same HMAC): harmless.
     public var harmlessBundleFlips = 0
+    /// Machines moved to a replacement enrolment after their replica was revoked.
+    public var replacements = 0
     public var faults: [String: Int] = [:]
     public var violations = 0
 
@@ -149,6 +157,7 @@ public struct SimStats: Sendable, Codable, Equatable {
         diskFullRefusals += o.diskFullRefusals
         ioErrorRefusals += o.ioErrorRefusals
         ioErrorFoundWhole += o.ioErrorFoundWhole
+        replacements += o.replacements
         harmlessBundleFlips += o.harmlessBundleFlips
         for (k, v) in o.faults { faults[k, default: 0] += v }
         violations += o.violations
@@ -171,6 +180,7 @@ public struct SimStats: Sendable, Codable, Equatable {
         case ioErrorRefusals = "io_error_refusals"
         case ioErrorFoundWhole = "io_error_found_whole"
         case harmlessBundleFlips = "harmless_bundle_flips"
+        case replacements
     }
 }
 

@@ -48,6 +48,11 @@ struct CCHCSim: AsyncParsableCommand {
             "Một nửa số bước «đĩa đầy» thay bằng lỗi vào/ra: một lần ghi hoặc fsync của cơ sở dữ liệu của một máy hay của hub thất bại (VFS giả lập của SQLite)."
     )
     var ioErrors = false
+    @Flag(
+        help:
+            "Người quản trị hub thỉnh thoảng thu hồi một máy («hub revoke»); máy bị từ chối có tên rồi chuyển sang ghi danh thay thế («hub enrol --replaces», «unit-client rehome»)."
+    )
+    var revocations = false
     @Flag(help: "In từng dòng vết của mọi lịch sử ra stderr khi chạy (kèm seed của lịch sử).")
     var echo = false
     @Flag(help: "In kết quả dạng JSON.")
@@ -93,7 +98,7 @@ struct CCHCSim: AsyncParsableCommand {
     }
 
     func replay(_ s: UInt64) -> String {
-        "cchc-sim --seed \(s) --histories 1 --steps \(steps) --replicas \(replicas)\(bug.map { " --bug \($0)" } ?? "")\(stepTable == "current" ? "" : " --step-table \(stepTable)")\(previousRelease.map { " --previous-release \($0)" } ?? "")\(ioErrors ? " --io-errors" : "")"
+        "cchc-sim --seed \(s) --histories 1 --steps \(steps) --replicas \(replicas)\(bug.map { " --bug \($0)" } ?? "")\(stepTable == "current" ? "" : " --step-table \(stepTable)")\(previousRelease.map { " --previous-release \($0)" } ?? "")\(ioErrors ? " --io-errors" : "")\(revocations ? " --revocations" : "")"
     }
 
     func run() async throws {
@@ -105,6 +110,7 @@ struct CCHCSim: AsyncParsableCommand {
         config.echo = echo
         config.previousRelease = previousRelease
         config.ioErrors = ioErrors
+        config.revocations = revocations
         if let dir { config.directory = dir }
         config.bug = bug.flatMap(SimBug.init(rawValue:))
         config.stepTable = SimStepTable(rawValue: stepTable) ?? .current
@@ -136,6 +142,7 @@ struct CCHCSim: AsyncParsableCommand {
             print(
                 "gói tin / sao lưu đêm hub:  \(r.stats.bundleSyncs) lần đồng bộ bằng gói / \(r.stats.hubBackups) bản sao lưu; gói hỏng vô hại (chữ hoa/thường của HMAC): \(r.stats.harmlessBundleFlips); đĩa đầy từ chối: \(r.stats.diskFullRefusals)\(ioErrors ? "; lỗi vào/ra từ chối: \(r.stats.ioErrorRefusals), thấy nguyên vẹn sau mất điện: \(r.stats.ioErrorFoundWhole)" : "")"
             )
+            if revocations { print("thu hồi / ghi danh thay thế: \(r.stats.faults[FaultKind.revoked.rawValue] ?? 0) / \(r.stats.replacements)") }
             print("từ chối có nêu tên:         \(r.stats.refusals)")
             print("lỗi đưa vào (faults):       \(r.stats.faultTotal)")
             for k in FaultKind.allCases {

@@ -26,12 +26,13 @@ struct SimulatorTests {
     func historiesHoldInvariants() async throws {
         let n = ProcessInfo.processInfo.environment["CCHC_SIM_HISTORIES"].flatMap { Int($0) } ?? 200
         print(
-            "SimulatorTests seed \(Self.seed) (replay: cchc-sim --seed <seed of the history> --histories 1 --steps 14 --replicas 3 --previous-release Tests/EndToEndTests/Fixtures/previous-main --io-errors)"
+            "SimulatorTests seed \(Self.seed) (replay: cchc-sim --seed <seed of the history> --histories 1 --steps 14 --replicas 3 --previous-release Tests/EndToEndTests/Fixtures/previous-main --io-errors --revocations)"
         )
         // A quarter of them start from the previous release's databases, upgraded on opening.
         var config = Self.config(steps: 14)
         config.previousRelease = Self.previousRelease
         config.ioErrors = true
+        config.revocations = true
         let r = try await Simulator.run(seed: Self.seed, histories: n, config: config, jobs: ProcessInfo.processInfo.activeProcessorCount)
         for v in r.violations { Issue.record("\(v)") }
         #expect(r.violations.isEmpty)
@@ -39,13 +40,14 @@ struct SimulatorTests {
         // The generator must reach the hard cases, or passing proves little.
         for kind in [
             FaultKind.replyLost, .crashAfterHubCommit, .snapshotRestored, .twinMachine, .forgedOp, .authorityViolation, .clockSkew,
-            .bundleDamaged, .bundleReplayed, .bundleWrongDirection, .bundleExpired, .diskFull, .hubDiskFull, .ioError, .hubIOError,
+            .bundleDamaged, .bundleReplayed, .bundleWrongDirection, .bundleExpired, .diskFull, .hubDiskFull, .ioError, .hubIOError, .revoked,
         ] {
             #expect((r.stats.faults[kind.rawValue] ?? 0) > 0, "no \(kind.rawValue) in \(n) histories: \(r.stats.faults)")
         }
         #expect(r.stats.resumedSyncs > 0 && r.stats.rehomes > 0 && r.stats.refusals > 0, "\(r.stats)")
         #expect(r.stats.bundleSyncs > 0 && r.stats.hubBackups > 0 && r.stats.diskFullRefusals > 0, "\(r.stats)")
         #expect(r.stats.ioErrorRefusals > 0, "no write or sync refused by an injected I/O error: \(r.stats)")
+        #expect(r.stats.replacements > 0, "no revoked machine moved to a replacement enrolment: \(r.stats)")
         #expect(r.stats.previousRelease > n / 10, "\(r.stats.previousRelease) of \(n) histories from the previous release")
         print("SimulatorTests: \(r.stats.histories) histories, \(r.stats.steps) steps, \(r.stats.faultTotal) faults, \(r.seconds) s")
     }
@@ -158,6 +160,29 @@ struct SimulatorRegressionTests {
             #expect(
                 (r.stats.faults[FaultKind.ioError.rawValue] ?? 0) >= 1 && r.stats.rehomes >= 1,
                 "seed \(seed) no longer reaches the rehome on a failing disk: \(r.stats)")
+        }
+    }
+
+    /// Seeds 4265 and 4266 (`--revocations`, 200 histories from 4242): a machine whose replica
+    /// the hub revoked moved to a new enrolment with `rehome`, which wrote every op of its old
+    /// replica again and created its synced activities a second time under new ids: two live
+    /// copies at the hub, counted twice in the report (`no-duplicated-work`). Fixed by the
+    /// replacement enrolment (`hub enrol --replaces`) carrying what the hub holds, which the
+    /// rehome keeps. Seed 20261756 (1,000 histories from 20261203): the machine had been put
+    /// back to a copy from before its first sync, so it shared only part of the hub's chain and
+    /// had no acknowledgement to go by: the replacement's per-op digests find that part.
+    @Test("Thu hồi rồi ghi danh thay thế / a revoked machine moved to a replacement enrolment")
+    func revocationSeeds() async throws {
+        for seed: UInt64 in [4265, 4266, 20_261_756] {
+            var config = Self.withPreviousRelease(steps: 40, replicas: 4)
+            config.ioErrors = true
+            config.revocations = true
+            let r = try await Simulator.run(seed: seed, histories: 1, config: config)
+            for v in r.violations { Issue.record("seed \(seed): \(v)") }
+            #expect(r.violations.isEmpty)
+            #expect(
+                (r.stats.faults[FaultKind.revoked.rawValue] ?? 0) >= 1 && r.stats.replacements >= 1,
+                "seed \(seed) no longer revokes and replaces a machine: \(r.stats)")
         }
     }
 

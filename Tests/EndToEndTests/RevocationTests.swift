@@ -54,15 +54,21 @@ struct RevocationTests {
         #expect(enrolments.contains(try h.enrolment("t2").replicaID.rawValue), "\(enrolments)")
     }
 
+    /// A hub serving one TTQLCK machine `t` that synced its first activity and wrote its second;
+    /// returns the harness and the machine's replica id.
+    static func machineWithTwoActivities(_ name: String) throws -> (HubHarness, String) {
+        let h = try HubHarness.serving(name, replicas: [("t", "TTQLCK")])
+        try h.addActivity("t", title: titles[0])
+        try h.clientOK("t", "sync")
+        try h.addActivity("t", title: titles[1], date: "2026-03-03")
+        return (h, try h.enrolment("t").replicaID.rawValue)
+    }
+
     @Test(
         "Given a revoked replica with work the hub never received, when the operator issues a replacement and the machine rehomes, then each activity is reported once and hub and machine are identical"
     )
     func revokedThenReplaced() throws {
-        let h = try HubHarness.serving("revoke", replicas: [("t", "TTQLCK")])
-        let old = try h.enrolment("t").replicaID.rawValue
-        try h.addActivity("t", title: Self.titles[0])
-        try h.clientOK("t", "sync")
-        try h.addActivity("t", title: Self.titles[1], date: "2026-03-03")
+        let (h, old) = try Self.machineWithTwoActivities("revoke")
         try h.clientOK("t", "sync")
         try Self.revokeAndReplace(h, old: old, heldAtLeast: 2)
         h.killHub(signal: SIGTERM)
@@ -76,11 +82,7 @@ struct RevocationTests {
         "Given a hub that committed a revoked machine's last upload but never answered it, when the machine rehomes on a replacement, then the activity the hub took is not written twice"
     )
     func replyLostBeforeRevocation() throws {
-        let h = try HubHarness.serving("revoke-lost", replicas: [("t", "TTQLCK")])
-        let old = try h.enrolment("t").replicaID.rawValue
-        try h.addActivity("t", title: Self.titles[0])
-        try h.clientOK("t", "sync")
-        try h.addActivity("t", title: Self.titles[1], date: "2026-03-03")
+        let (h, old) = try Self.machineWithTwoActivities("revoke-lost")
         let port = h.port
         h.killHub(signal: SIGTERM)
         try h.startHub(port: port, environment: [FaultHook.variable: "hub-kill-after-commit:1"])

@@ -152,15 +152,25 @@ struct SimulatorRegressionTests {
         // The third (CI, 16 steps × 3 machines): the rehome succeeded during the fault, and the
         // simulator expected the machine's old origin in its vector (the simulator's fault).
         for (seed, steps, replicas): (UInt64, Int, Int) in [(20_261_443, 40, 4), (20_261_686, 40, 4), (3_131_650_649_081_608_757, 16, 3)] {
-            var config = Self.withPreviousRelease(steps: steps, replicas: replicas)
-            config.ioErrors = true
-            let r = try await Simulator.run(seed: seed, histories: 1, config: config)
-            for v in r.violations { Issue.record("seed \(seed): \(v)") }
-            #expect(r.violations.isEmpty)
-            #expect(
-                (r.stats.faults[FaultKind.ioError.rawValue] ?? 0) >= 1 && r.stats.rehomes >= 1,
-                "seed \(seed) no longer reaches the rehome on a failing disk: \(r.stats)")
+            try await Self.replay(seed, steps: steps, replicas: replicas, still: "the rehome on a failing disk") {
+                ($0.faults[FaultKind.ioError.rawValue] ?? 0) >= 1 && $0.rehomes >= 1
+            }
         }
+    }
+
+    /// Replays one failing seed of a soak (previous release, `--io-errors`, and `--revocations`
+    /// when asked): no violation, and the history still reaches what it once failed on.
+    static func replay(
+        _ seed: UInt64, steps: Int = 40, replicas: Int = 4, revocations: Bool = false, still what: String,
+        reaches: (SimStats) -> Bool, sourceLocation: SourceLocation = #_sourceLocation
+    ) async throws {
+        var config = withPreviousRelease(steps: steps, replicas: replicas)
+        config.ioErrors = true
+        config.revocations = revocations
+        let r = try await Simulator.run(seed: seed, histories: 1, config: config)
+        for v in r.violations { Issue.record("seed \(seed): \(v)", sourceLocation: sourceLocation) }
+        #expect(r.violations.isEmpty, sourceLocation: sourceLocation)
+        #expect(reaches(r.stats), "seed \(seed) no longer reaches \(what): \(r.stats)", sourceLocation: sourceLocation)
     }
 
     /// Seeds 4265 and 4266 (`--revocations`, 200 histories from 4242): a machine whose replica
@@ -174,15 +184,9 @@ struct SimulatorRegressionTests {
     @Test("Thu hồi rồi ghi danh thay thế / a revoked machine moved to a replacement enrolment")
     func revocationSeeds() async throws {
         for seed: UInt64 in [4265, 4266, 20_261_756] {
-            var config = Self.withPreviousRelease(steps: 40, replicas: 4)
-            config.ioErrors = true
-            config.revocations = true
-            let r = try await Simulator.run(seed: seed, histories: 1, config: config)
-            for v in r.violations { Issue.record("seed \(seed): \(v)") }
-            #expect(r.violations.isEmpty)
-            #expect(
-                (r.stats.faults[FaultKind.revoked.rawValue] ?? 0) >= 1 && r.stats.replacements >= 1,
-                "seed \(seed) no longer revokes and replaces a machine: \(r.stats)")
+            try await Self.replay(seed, revocations: true, still: "a revoked machine replaced") {
+                ($0.faults[FaultKind.revoked.rawValue] ?? 0) >= 1 && $0.replacements >= 1
+            }
         }
     }
 
@@ -194,14 +198,9 @@ struct SimulatorRegressionTests {
     @Test("Ghi danh mới khi đĩa của hub lỗi / a new enrolment refused on the hub's failing disk")
     func enrolOnFailingHubDisk() async throws {
         for seed: UInt64 in [513_885_888_634_615_319, 513_885_888_634_617_706, 513_885_888_634_617_736] {
-            var config = Self.withPreviousRelease(steps: 40, replicas: 4)
-            config.ioErrors = true
-            let r = try await Simulator.run(seed: seed, histories: 1, config: config)
-            for v in r.violations { Issue.record("seed \(seed): \(v)") }
-            #expect(r.violations.isEmpty)
-            #expect(
-                (r.stats.faults[FaultKind.hubIOError.rawValue] ?? 0) >= 1 && r.stats.ioErrorRefusals >= 1,
-                "seed \(seed) no longer reaches the hub's failing disk: \(r.stats)")
+            try await Self.replay(seed, still: "the hub's failing disk") {
+                ($0.faults[FaultKind.hubIOError.rawValue] ?? 0) >= 1 && $0.ioErrorRefusals >= 1
+            }
         }
     }
 

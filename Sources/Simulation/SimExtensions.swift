@@ -221,13 +221,6 @@ extension SimHistory {
         ackVector = vv
         hubBaseOps = try hub.opCount()
         hubAppliedTotal = 0
-        // A revocation made after the backup is undone with it: the operator revokes again
-        // (docs/OPERATIONS.md, "Restoring the hub").
-        let revokedNow = Set(try hub.enrolments().filter { $0.revokedAt != nil }.map(\.replica))
-        for r in Set(machines.filter(\.revoked).map(\.credentials.replica)).sorted() where !revokedNow.contains(r) {
-            try hub.revoke(r, now: now)
-            note("  thu hồi lại \(r) (lần thu hồi sau bản sao lưu mất cùng nó)")
-        }
         note("  hub quay về bản sao lưu đêm: mất \(lost) thao tác đã xác nhận (các máy phải gửi lại)")
     }
 
@@ -517,13 +510,7 @@ extension SimHistory {
             return
         }
         let before = try hub.versionVector()
-        do {
-            try hub.revoke(replica, now: now)
-        } catch let e as SyncError where e.code == .notFound {
-            refused(e, by: "thu hồi")
-            note("  hub không có ghi danh \(replica): [\(e.code)] \(e.field ?? "-")=\(e.value ?? "-")")
-            return
-        }
+        try hub.revoke(replica, now: now)
         guard try hub.versionVector() == before else { try violation("revoked-refused", "thu hồi \(replica) làm đổi thao tác của hub") }
         stats.fault(.revoked)
         revocationMade = true

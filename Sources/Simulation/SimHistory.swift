@@ -85,8 +85,8 @@ public final class SimHistory: @unchecked Sendable {
     var machineRestoredEver = false
     /// The last damaged copy only changed the case of a hex letter.
     var flipIsHexCase = false
-    /// A replica was revoked in this history: the hub is then not put back to a backup, nor is a
-    /// revoked machine's ops file handed to another (docs/SIMULATION.md, "Revocation").
+    /// A replica was revoked in this history: the hub is then not put back to a backup (a
+    /// revoked replica's ops the backup lacks could come back from no one; README, "Known limits").
     var revocationMade = false
 
     public init(seed: UInt64, config: SimConfig = SimConfig()) throws {

@@ -97,7 +97,7 @@ struct RevocationTests {
     }
 
     @Test(
-        "Given bad --replaces values (malformed, unknown, another unit's, with --restore) or a replacement for another replica, then each is refused naming the field and value, and nothing changes"
+        "Given bad --replaces values (malformed, unknown, another unit's, with --restore), a replacement for another replica or one whose digests were cut, then each is refused naming the field and value, and nothing changes"
     )
     func badReplacements() throws {
         let h = try HubHarness.serving("revoke-bad", replicas: [("t", "TTQLCK"), ("u", "TTQLCK"), ("v", "VP")])
@@ -130,6 +130,17 @@ struct RevocationTests {
         #expect(wrong.status == 2 && wrong.stderr.contains(u) && wrong.stderr.contains(t), "\(wrong)")
         #expect(try h.clientDump("t") == mine)
         #expect(try FileManager.default.contentsOfDirectory(atPath: h.dir.path).allSatisfy { !$0.hasPrefix("t.sqlite.") }, "no file left beside it")
+
+        // A replacement whose digests were cut (a damaged or edited file) is refused when read.
+        try h.hubOK("enrol", "--unit", "TTQLCK", "--replaces", t, "--out", h.path("t2.enrol"), "--url", h.url)
+        var file = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: h.path("t2.enrol")))) as? [String: Any])
+        var replaces = try #require(file["replaces"] as? [String: Any])
+        replaces["digests"] = String((replaces["digests"] as? String ?? "").dropLast(12))
+        file["replaces"] = replaces
+        try JSONSerialization.data(withJSONObject: file).write(to: URL(fileURLWithPath: h.path("t2.enrol")))
+        let cut = try h.client("t", ["rehome", "--enrolment", h.path("t2.enrol")])
+        #expect(cut.status == 7 && cut.stderr.contains("replaces") && cut.stderr.contains(t), "\(cut)")
+        #expect(try h.clientDump("t") == mine)
         h.killHub(signal: SIGTERM)
     }
 }

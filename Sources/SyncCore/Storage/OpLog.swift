@@ -53,15 +53,6 @@ extension ReplicaStore {
         return out
     }
 
-    static func chainHash(_ db: Database, of origin: ReplicaID, through n: UInt64) throws -> ChainHash? {
-        guard n > 0 else { return nil }
-        let ops = try page(db, after: VersionVector(), limit: .max, only: origin, legacy: true).batch.ops
-        guard ops.count >= Int(n), ops[Int(n) - 1].dot == Dot(origin, n) else { return nil }
-        var hash = ChainHash.zero
-        for op in ops.prefix(Int(n)) { hash = OpChain.next(hash, op) }
-        return hash
-    }
-
     /// The ops `after` lacks, cut at heads, and whether more remain than fitted within `limit`.
     /// `upTo` caps what is read of an origin at a counter (where a repair cuts a damaged log):
     /// nothing beyond it is read, and a page of that origin ends at a head at or below it.

@@ -44,22 +44,11 @@ public struct EnrolmentFile: Codable, Sendable, Equatable {
             self.digests = digests
         }
 
-        /// The digests as numbers, index k for op k + 1; empty when absent or malformed.
+        /// The digests as numbers, index k for op k + 1 (`EnrolmentFile.read` checked that there
+        /// are `held` of them).
         public var digestList: [UInt64] {
-            guard let d = Data(base64Encoded: digests), d.count % 8 == 0 else { return [] }
-            return stride(from: 0, to: d.count, by: 8).map { at in d[at..<at + 8].reduce(UInt64(0)) { $0 << 8 | UInt64($1) } }
-        }
-
-        enum CodingKeys: String, CodingKey {
-            case replica, held, head, digests
-        }
-
-        public init(from decoder: any Decoder) throws {
-            let c = try decoder.container(keyedBy: CodingKeys.self)
-            replica = try c.decode(ReplicaID.self, forKey: .replica)
-            held = try c.decode(UInt64.self, forKey: .held)
-            head = try c.decode(String.self, forKey: .head)
-            digests = try c.decodeIfPresent(String.self, forKey: .digests) ?? ""
+            let d = Data(base64Encoded: digests) ?? Data()
+            return stride(from: 0, to: d.count - d.count % 8, by: 8).map { at in d[at..<at + 8].reduce(UInt64(0)) { $0 << 8 | UInt64($1) } }
         }
     }
 
@@ -107,6 +96,17 @@ public struct EnrolmentFile: Codable, Sendable, Equatable {
         }
         guard f.secret.utf8.count >= 32 else {
             throw SyncError(.corrupt, "Tệp ghi danh «\(path)» có khóa bí mật quá ngắn.", field: "secret", value: path)
+        }
+        if let r = f.replaces {
+            // What `rehome` keeps rests on these: a file whose count, hash and digests disagree
+            // is refused, not half used.
+            let headOK = r.held == 0 ? r.head.isEmpty : (r.head.count == 64 && r.head.allSatisfy(\.isHexDigit))
+            guard headOK, Data(base64Encoded: r.digests)?.count == Int(clamping: r.held) * 8 else {
+                throw SyncError(
+                    .corrupt,
+                    "Tệp ghi danh «\(path)» có phần «replaces» hỏng (bản sao \(r.replica), \(r.held) thao tác): mã băm hoặc dãy tóm lược không khớp số thao tác. Hãy xin hub cấp lại («hub enrol --replaces \(r.replica)»).",
+                    field: "replaces", value: path)
+            }
         }
         return f
     }

@@ -31,14 +31,9 @@ public enum Recovery {
         public var recordsRecreated: Int
         /// Where the database was before.
         public var oldFile: String
-        /// Rehome only: ops written again that the hub may already hold (a machine put back to
-        /// an old copy and then revoked, whose copy of its own ops parts from the hub's before
-        /// the count the replacement names); 0 when the cut is exact.
-        public var mayRepeat = 0
 
         enum CodingKeys: String, CodingKey {
             case kind, replica, from
-            case mayRepeat = "may_repeat"
             case setAside = "set_aside"
             case recordsRewritten = "records_rewritten"
             case recordsRecreated = "records_recreated"
@@ -136,15 +131,14 @@ public enum Recovery {
             throw SyncError.invalid(
                 "enrolment", enrolment.replicaID.rawValue, "đây là tệp ghi danh bản sao đang dùng; cần một tệp ghi danh mới do «hub enrol» cấp.")
         }
-        var keep: UInt64 = 0
-        var mayRepeat = 0
+        let keep: UInt64
         if let r = enrolment.replaces {
             guard r.replica == me.replica else {
                 throw SyncError.invalid(
                     "enrolment", r.replica.rawValue,
                     "tệp ghi danh mới này thay cho bản sao \(r.replica), không phải bản sao của máy này (\(me.replica)).")
             }
-            (keep, mayRepeat) = try keptUnder(r, store: store, me: me.replica)
+            keep = try keptUnder(r, store: store, me: me.replica)
         } else {
             // What the hub acknowledged to this very file is the hub's copy of those ops: kept, not
             // written twice (a copy of the previous release's file put back after its upgrade
@@ -164,31 +158,25 @@ public enum Recovery {
             var report = try rewrite(setAside, of: me.replica, createdFrom: keep + 1, into: rebuilt, nowMillis: UInt64(max(0, now)) * 1000)
             report.kind = .rehome
             report.from = keep + 1
-            report.mayRepeat = mayRepeat
             return report
         }
         return try swap(store: store, rebuilt: rebuilt, tmp: tmp, report: report, suffix: "truoc-chuyen", now: now)
     }
 
-    /// How many of its own ops a revoked replica keeps under `replacement`: the hub's count when
-    /// this store holds the same chain up to it (the usual case: every op the hub holds is one
-    /// this machine sent); for a machine put back to an old copy after it synced, the last op
-    /// its copy shares with the hub's (the digests); failing both (a file without digests),
-    /// what the hub acknowledged to this copy, and then how many of the ops written again the
-    /// hub may hold already.
-    static func keptUnder(_ replacement: EnrolmentFile.Replacement, store: ReplicaStore, me: ReplicaID) throws -> (UInt64, Int) {
+    /// How many of its own ops a revoked replica keeps under `replacement`: all the hub holds
+    /// when this store holds the same chain up to there (the usual case: every op the hub holds
+    /// is one this machine sent); for a machine put back to an old copy, the ops its copy shares
+    /// with the hub's, found by the per-op digests (one chain: once two copies part they never
+    /// meet again, so what they share is a prefix).
+    static func keptUnder(_ replacement: EnrolmentFile.Replacement, store: ReplicaStore, me: ReplicaID) throws -> UInt64 {
         let held = replacement.held
-        guard held > 0 else { return (0, 0) }
-        let mine = try store.versionVector()[me]
+        guard held > 0 else { return 0 }
         let local = try store.chainHashes(of: me, through: held)
-        if local.count == Int(held), SyncAuth.hex(local[Int(held) - 1].bytes) == replacement.head.lowercased() { return (held, 0) }
-        let acked = min(try store.peer("hub")?.acked[me] ?? 0, mine, held)
+        if local.count == Int(held), SyncAuth.hex(local[Int(held) - 1].bytes) == replacement.head.lowercased() { return held }
         let theirs = replacement.digestList
-        guard theirs.count == Int(held) else { return (acked, Int(min(mine, held) - acked)) }
-        // One chain: once the two part they never meet again, so the shared ops are a prefix.
         var shared = 0
-        while shared < local.count, local[shared].prefix64 == theirs[shared] { shared += 1 }
-        return (max(UInt64(shared), acked), 0)
+        while shared < min(local.count, theirs.count), local[shared].prefix64 == theirs[shared] { shared += 1 }
+        return UInt64(shared)
     }
 
     /// Another replica's ops held here (brought by an ops file or a bundle a laptop carried) differ

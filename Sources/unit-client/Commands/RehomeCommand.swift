@@ -29,12 +29,5 @@ struct RehomeCommand: AsyncParsableCommand {
         print(
             "Đã chuyển sang bản sao \(r.replica): \(kept)ghi lại \(r.setAside) thao tác (\(r.recordsRewritten) bản ghi sửa, \(r.recordsRecreated) bản ghi tạo lại với mã mới); "
                 + "tệp cũ giữ tại \(r.oldFile). Hãy chạy «unit-client sync».")
-        if r.mayRepeat > 0 {
-            // The copy parts from the hub's before the replacement's count: said, not hidden.
-            FileHandle.standardError.write(
-                Data(
-                    ("Lưu ý: máy này từng quay về một bản sao cũ sau lần đồng bộ cuối, nên \(r.mayRepeat) thao tác ghi lại có thể hub đã có; "
-                        + "sau khi đồng bộ, hãy xem «unit-client activity list» và xóa hoạt động trùng (nếu có).\n").utf8))
-        }
     }
 }

@@ -125,16 +125,23 @@ struct SimulatorRegressionTests {
     ///   op 33 equal to the hub's: the recovery kept ops 1–33 under a head signed afresh at 33,
     ///   which no receiver can check (the key comes at 42), and the rebuild was refused. Now a cut
     ///   between the ops from before signing and the key registration moves down to the former.
+    /// Since a replica whose unit is known registers its key first in the commit (2026-12-03,
+    /// `KeyRegistrationTests`), seed 9256's machine writes the same key registration again after
+    /// its restore and parts from the hub's copy after it: its history still restores the machine
+    /// and ends without violation, but no longer needs the recovery (the rebuild under an
+    /// unsigned head stays for databases the release before wrote).
     @Test("Bản sao nâng cấp từ phiên bản trước: khôi phục và vượt quyền / the previous release's replica restored, and overstepping")
     func previousReleaseSeeds() async throws {
         let config = Self.withPreviousRelease(steps: 16, replicas: 3)
-        let seeds: [(UInt64, FaultKind)] = [(9256, .snapshotRestored), (9394, .authorityViolation), (3_167_800_176_976_187_806, .snapshotRestored)]
-        for (seed, kind) in seeds {
+        let seeds: [(UInt64, FaultKind, recovers: Bool)] = [
+            (9256, .snapshotRestored, false), (9394, .authorityViolation, false), (3_167_800_176_976_187_806, .snapshotRestored, true),
+        ]
+        for (seed, kind, recovers) in seeds {
             let r = try await Simulator.run(seed: seed, histories: 1, config: config)
             for v in r.violations { Issue.record("seed \(seed): \(v)") }
             #expect(r.violations.isEmpty)
             #expect(r.stats.previousRelease == 1 && (r.stats.faults[kind.rawValue] ?? 0) >= 1, "seed \(seed): \(r.stats)")
-            if kind == .snapshotRestored { #expect(r.stats.recoveries >= 1, "seed \(seed) no longer reaches the recovery: \(r.stats)") }
+            if recovers { #expect(r.stats.recoveries >= 1, "seed \(seed) no longer reaches the recovery: \(r.stats)") }
         }
     }
 
@@ -187,6 +194,21 @@ struct SimulatorRegressionTests {
             try await Self.replay(seed, revocations: true, still: "a revoked machine replaced") {
                 ($0.faults[FaultKind.revoked.rawValue] ?? 0) >= 1 && $0.replacements >= 1
             }
+        }
+    }
+
+    /// Seed 1461165254220806375 (the soak of 10,000 default histories with failing disks, seed
+    /// 1461165254220804314): a second machine started from the previous release's enrolment,
+    /// recovered onto the hub's copy of that replica's 32 unsigned ops and wrote its work again
+    /// after them, registering its key as the last op of that commit (70), after the head it
+    /// signed at 64. A page cut at 64 carried no key to check it with: every sync was refused
+    /// (401, "no signing key … a22ad9e0:64") and never completed. Fixed twice: a replica whose
+    /// unit is known registers its key before anything else it writes, and a page that starts
+    /// before its author's key registration reaches it (KeyRegistrationTests).
+    @Test("Máy sinh đôi của bản sao phiên bản trước / a twin of the previous release's replica syncs in full")
+    func keyAfterSignedHead() async throws {
+        try await Self.replay(1_461_165_254_220_806_375, still: "a twin of the previous release's replica") {
+            ($0.faults[FaultKind.twinMachine.rawValue] ?? 0) >= 1 && $0.previousRelease >= 1
         }
     }
 

@@ -81,7 +81,7 @@ extension ReplicaStore {
             guard
                 let cut = try Self.cut(
                     db, origin: origin, originIndex: originIndex, after: start, through: have, room: room, legacyThrough: legacyThrough,
-                    pageEmpty: out.ops.isEmpty)
+                    pageEmpty: out.ops.isEmpty, origins: origins)
             else {
                 more = true
                 continue
@@ -98,7 +98,7 @@ extension ReplicaStore {
     /// `SignedHead.spacing` ops at least and the one it ends at.
     private static func cut(
         _ db: Database, origin: ReplicaID, originIndex: Int64, after start: UInt64, through have: UInt64, room: UInt64, legacyThrough: UInt64,
-        pageEmpty: Bool
+        pageEmpty: Bool, origins: OriginTable
     ) throws -> (counter: UInt64, heads: [(counter: UInt64, signature: Data)])? {
         let rows = try Row.fetchAll(
             db.cachedStatement(
@@ -137,6 +137,21 @@ extension ReplicaStore {
             }
             if end == 0 { return nil }
         }
+        // A signed head is checked with the key its author registered in one of its ops; a page
+        // starting before that op must reach it, or a receiver holding nothing of the origin has
+        // no key to check the page with. (Replicas register their key right after their unit;
+        // one upgraded from before signing, or recovered onto the hub's copy of its ops, by the
+        // release before this one registered it after the first ops it signed.)
+        if end < have, heads.contains(where: { $0.counter <= end && !$0.signature.isEmpty }),
+            let registered = try keyRegistration(db, of: origin, origins: origins), registered > start, registered > end
+        {
+            for i in heads.indices where heads[i].counter >= registered {
+                if try usable(i) {
+                    end = heads[i].counter
+                    break
+                }
+            }
+        }
         var carried: [(counter: UInt64, signature: Data)] = []
         var last = start
         let every = min(SignedHead.wireSpacing, max(1, room))
@@ -148,6 +163,18 @@ extension ReplicaStore {
         }
         if carried.last?.counter != end { carried.append((end, Data())) }
         return (end, carried)
+    }
+
+    /// The counter of `origin`'s own op that registered its key (the winner of its replica
+    /// record's `key`), if this store holds one.
+    static func keyRegistration(_ db: Database, of origin: ReplicaID, origins: OriginTable) throws -> UInt64? {
+        let id = RecordID.replica(origin)
+        guard let meta = try Data.fetchOne(db, sql: "SELECT meta FROM replica WHERE id = ?", arguments: [id.rawValue]),
+            let field = EntitySchema.index(of: "key", in: .replica)
+        else { return nil }
+        let registers = try RegisterCodec.decode(meta, fieldCount: EntitySchema.fields(.replica).count, origins: origins)
+        guard let winner = registers[field]?.winner, winner.dot.origin == origin else { return nil }
+        return winner.dot.counter
     }
 
     /// Number of ops in the log.

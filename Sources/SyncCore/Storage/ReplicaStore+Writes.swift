@@ -89,15 +89,21 @@ extension ReplicaStore {
             session.signer = (me.replica, key)
             var batch = LocalWriteBatch(session: session, me: me)
             batch.checkPlan = checkingPlan
-            let out = try body(&batch)
-            // A replica registers its public key after its unit (its first ops), or, made by the
-            // release before signing, with its first write since.
-            if try batch.session.machineKey(of: me.replica) == nil, try batch.session.unit(of: me.replica) != nil {
+            // A replica registers its public key right after its unit (its first ops, written by
+            // `body` at `init`), or, when its unit is already known (made by the release before
+            // signing, or recovered onto the hub's copy of its ops), before anything else it
+            // writes: a page of its ops is cut at a signed head, and every page must reach the key
+            // that head is checked with.
+            func registerKey() throws {
+                guard try batch.session.machineKey(of: me.replica) == nil, try batch.session.unit(of: me.replica) != nil else { return }
                 // Stamped at the replica's clock as it stands (its last op), not the wall clock:
                 // registering the key is no user's event, and a simulated history stays the same.
                 try batch.write(
                     RecordID.replica(me.replica), changes: [("key", .text(key.publicKey.base64))], nowMillis: batch.session.hlc.millis)
             }
+            try registerKey()
+            let out = try body(&batch)
+            try registerKey()
             if batch.wrote { try batch.session.finish() }
             return out
         }

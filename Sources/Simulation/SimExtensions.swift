@@ -101,9 +101,17 @@ extension SimHistory {
     }
 
     /// A fork on an origin whose ops reached machine `i` by an ops file, not through the hub.
+    /// A hub bundle starts where the machine last said it was, so when the machine holds another
+    /// branch of that origin the bundle's ops do not continue its chain and their head fails to
+    /// verify (`unauthorized`): also that, but only where the two chains really differ.
     func relayedFork(_ e: SyncError, at i: Int) -> Bool {
-        guard e.code == .fork, let v = e.value, let colon = v.lastIndex(of: ":"), let o = ReplicaID(String(v[..<colon])) else { return false }
-        return machines[i].relayed.contains(o)
+        guard e.code == .fork || e.code == .unauthorized, let v = e.value, let colon = v.lastIndex(of: ":"),
+            let o = ReplicaID(String(v[..<colon])), machines[i].relayed.contains(o)
+        else { return false }
+        if e.code == .fork { return true }
+        guard let s = try? store(i), let at = try? s.versionVector()[o], at > 0, let mine = try? s.chainHash(of: o, at: at) else { return false }
+        let theirs = try? hub.chainHash(of: o, at: at)
+        return theirs != mine
     }
 
     /// A copy of the file at `path` with one bit of one byte flipped.
@@ -501,20 +509,50 @@ extension SimHistory {
     /// the report twice (`checkNoDuplicatedWork`).
     func revoke(_ i: Int) throws {
         let replica = machines[i].credentials.replica
-        // Not combined with a hub restore, nor with this replica's ops carried to another machine
-        // by file: ops of a revoked replica the hub lacks would stay on the machines that hold
-        // them (README, "Known limits").
-        let carried = machines.contains { $0.relayed.contains(replica) }
-        guard !machines[i].revoked, !hubDiskFull, !hubIOError, !hubRestored, !carried else {
-            note("  (bỏ qua: đã thu hồi, đĩa của hub đang lỗi, hub đã khôi phục, hoặc thao tác của nó đã được chép sang máy khác)")
+        // Not combined with a hub restore (revocations made after the backup must be run again:
+        // README, "Known limits"). Its ops carried to another machine by file and not at the hub
+        // are set aside there at that machine's next HTTP sync (Exchange.refuseClosedOrigins).
+        guard !machines[i].revoked, !hubDiskFull, !hubIOError, !hubRestored else {
+            note("  (bỏ qua: đã thu hồi, đĩa của hub đang lỗi, hoặc hub đã khôi phục)")
             return
         }
+        try carryBeforeRevocation(i)
         let before = try hub.versionVector()
         try hub.revoke(replica, now: now)
         guard try hub.versionVector() == before else { try violation("revoked-refused", "thu hồi \(replica) làm đổi thao tác của hub") }
         stats.fault(.revoked)
         revocationMade = true
+        revokedReplicas.insert(replica)
         for k in machines.indices where machines[k].credentials.replica == replica { machines[k].revoked = true }
+    }
+}
+
+extension SimHistory {
+    /// Half the time, before the revocation, machine `i`'s ops (its unsynced work too) were
+    /// handed to another laptop by an ops file, as a data mule does. Drawn from a generator of its
+    /// own (seed and step), so the history's main stream draws what it drew before. What the hub
+    /// does not hold of them must be set aside at that laptop's next HTTP sync.
+    func carryBeforeRevocation(_ i: Int) throws {
+        var side = SplitMix64(seed: seed ^ (UInt64(step) &* 0x9E37_79B9_7F4A_7C15))
+        let replica = machines[i].credentials.replica
+        let others = machines.indices.filter { $0 != i && machines[$0].credentials.replica != replica }
+        guard side.chance(50), !others.isEmpty else { return }
+        let j = side.pick(others)
+        let batch = try store(i).ops(of: replica, after: 0, limit: .max)
+        guard !batch.isEmpty else { return }
+        do {
+            let r = try store(j).apply(batch, source: .peer(authenticated: nil, unit: nil))
+            machines[j].relayed.insert(replica)
+            note("  tệp thao tác của \(replica) chép sang m\(j) trước khi thu hồi: \(r.applied) mới")
+        } catch let e as SyncError {
+            refused(e, by: "tệp thao tác chép sang máy khác")
+            // Genuine ops verify: only another branch of that origin there, or a failing disk, refuses them.
+            guard e.code == .fork || e.value == "SQLITE_IOERR" || e.value == "SQLITE_FULL" else {
+                try violation(
+                    "relay-completes", "m\(j) từ chối thao tác thật của \(replica): [\(e.code)] \(e.field ?? "-")=\(e.value ?? "-") \(e.message)")
+            }
+            note("  m\(j) từ chối tệp thao tác của \(replica): [\(e.code)] \(e.field ?? "-")")
+        }
     }
 }
 

@@ -88,6 +88,8 @@ public final class SimHistory: @unchecked Sendable {
     /// A replica was revoked in this history: the hub is then not put back to a backup (a
     /// revoked replica's ops the backup lacks could come back from no one; README, "Known limits").
     var revocationMade = false
+    /// Every replica the hub's operator revoked in this history.
+    var revokedReplicas = Set<ReplicaID>()
 
     public init(seed: UInt64, config: SimConfig = SimConfig()) throws {
         self.seed = seed
@@ -397,7 +399,12 @@ public final class SimHistory: @unchecked Sendable {
         let probe = try s.signOwnOpsUnchecked([op])
         unsent.ops += probe.ops
         unsent.heads += probe.heads
-        let body = try WireCodec.encode(SyncRequest(replica: me, versionVector: vv, batch: unsent, machineKey: try s.machineKey()))
+        // Ops of a revoked replica beyond the hub's copy would be refused first (409, `closed`), as
+        // the client's sync then sets them aside; the probe asks as it would after that.
+        var asked = vv
+        let hubVector = try hub.versionVector()
+        for r in revokedReplicas { asked[r] = min(vv[r], hubVector[r]) }
+        let body = try WireCodec.encode(SyncRequest(replica: me, versionVector: asked, batch: unsent, machineKey: try s.machineKey()))
         let before = try hub.versionVector()
         var headers = SyncAuth.signRequest(body: body, replica: me, key: machines[i].credentials.key, now: now)
         headers[SyncProtocol.Header.schema] = String(SchemaVersion.current.version)
@@ -440,6 +447,7 @@ public final class SimHistory: @unchecked Sendable {
             }
             for r in recovered.setAside {
                 stats.branchesSetAside += 1
+                if revokedReplicas.contains(r.replica) { stats.revokedSetAside += 1 }
                 note("  giữ bản của hub cho \(r.replica): \(r.setAside) thao tác để riêng từ số \(r.from)")
             }
             if recovered.isEmpty && !machines[i].restored {
@@ -679,12 +687,9 @@ public final class SimHistory: @unchecked Sendable {
     }
 
     /// Machine `i`'s ops as a wire body with one byte flipped, applied elsewhere: refused by
-    /// name, or harmless (every op kept is the genuine one).
+    /// name, or harmless (every op kept is the genuine one). From a revoked machine too: what it
+    /// holds beyond the hub's copy is set aside at the receiver's next HTTP sync.
     func damage(from i: Int) throws {
-        guard !machines[i].revoked else {
-            note("  (bỏ qua: bản sao đã bị thu hồi)")
-            return
-        }
         let src = try store(i)
         let batch = try src.ops(of: machines[i].credentials.replica, after: 0, limit: .max)
         guard !batch.isEmpty else { return }

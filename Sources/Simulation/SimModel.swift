@@ -135,6 +135,9 @@ public struct SimStats: Sendable, Codable, Equatable {
     public var harmlessBundleFlips = 0
     /// Machines moved to a replacement enrolment after their replica was revoked.
     public var replacements = 0
+    /// Of `branchesSetAside`: ops of a revoked replica the hub does not hold, set aside when the
+    /// hub refused them (`closed`).
+    public var revokedSetAside = 0
     public var faults: [String: Int] = [:]
     public var violations = 0
 
@@ -158,6 +161,7 @@ public struct SimStats: Sendable, Codable, Equatable {
         ioErrorRefusals += o.ioErrorRefusals
         ioErrorFoundWhole += o.ioErrorFoundWhole
         replacements += o.replacements
+        revokedSetAside += o.revokedSetAside
         harmlessBundleFlips += o.harmlessBundleFlips
         for (k, v) in o.faults { faults[k, default: 0] += v }
         violations += o.violations
@@ -181,6 +185,7 @@ public struct SimStats: Sendable, Codable, Equatable {
         case ioErrorFoundWhole = "io_error_found_whole"
         case harmlessBundleFlips = "harmless_bundle_flips"
         case replacements
+        case revokedSetAside = "revoked_set_aside"
     }
 }
 

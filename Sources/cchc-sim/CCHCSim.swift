@@ -142,7 +142,11 @@ struct CCHCSim: AsyncParsableCommand {
             print(
                 "gói tin / sao lưu đêm hub:  \(r.stats.bundleSyncs) lần đồng bộ bằng gói / \(r.stats.hubBackups) bản sao lưu; gói hỏng vô hại (chữ hoa/thường của HMAC): \(r.stats.harmlessBundleFlips); đĩa đầy từ chối: \(r.stats.diskFullRefusals)\(ioErrors ? "; lỗi vào/ra từ chối: \(r.stats.ioErrorRefusals), thấy nguyên vẹn sau mất điện: \(r.stats.ioErrorFoundWhole)" : "")"
             )
-            if revocations { print("thu hồi / ghi danh thay thế: \(r.stats.faults[FaultKind.revoked.rawValue] ?? 0) / \(r.stats.replacements)") }
+            if revocations {
+                print(
+                    "thu hồi / ghi danh thay thế / để riêng thao tác hub không có: \(r.stats.faults[FaultKind.revoked.rawValue] ?? 0) / \(r.stats.replacements) / \(r.stats.revokedSetAside)"
+                )
+            }
             print("từ chối có nêu tên:         \(r.stats.refusals)")
             print("lỗi đưa vào (faults):       \(r.stats.faultTotal)")
             for k in FaultKind.allCases {

@@ -96,6 +96,48 @@ struct RevocationTests {
         h.killHub(signal: SIGTERM)
     }
 
+    /// The machine's unsynced activity reached another laptop at the gate by an ops file; then
+    /// its replica was revoked. The hub will never hold that copy (it refuses a revoked replica's
+    /// ops from anyone) and the replacement writes the activity again under the new replica, so
+    /// the laptop's copy must go: its next sync sets it aside (kept in the old file) instead of
+    /// ending "identical" while it differs from the hub, and then showing the activity twice.
+    @Test(
+        "Given a revoked machine's unsynced activity carried to another laptop by an ops file, when the machine is replaced and both sync, then the laptop sets its copy aside, all three dumps are identical and each activity is reported once"
+    )
+    func carriedOpsOfARevokedReplica() throws {
+        let h = try HubHarness.serving("revoke-carried", replicas: [("t", "TTQLCK"), ("g", "TTQLCK")])
+        let old = try h.enrolment("t").replicaID.rawValue
+        try h.addActivity("t", title: Self.titles[0])
+        try h.clientOK("t", "sync")
+        try h.clientOK("g", "sync")
+        try h.addActivity("t", title: Self.titles[1], date: "2026-03-03")
+        let carried = h.path("t-carries.ops")
+        try h.clientOK("t", "ops", "export", "--out", carried)
+        try h.clientOK("g", "ops", "import", carried)
+        try h.hubOK("revoke", old)
+
+        let synced = try h.client("g", ["sync"])
+        #expect(synced.status == 0, "\(synced)")
+        #expect(synced.out.contains(old) && synced.out.contains("hai bên giữ cùng dữ liệu"), "\(synced)")
+        #expect(try h.clientDump("g") == h.hubDump(), "the laptop holds what the hub holds")
+        #expect(
+            try FileManager.default.contentsOfDirectory(atPath: h.dir.path).contains { $0.hasPrefix("g.sqlite.truoc-bo-nhanh-\(old)") },
+            "the set-aside copy is kept in the old file")
+        let again = try h.clientOK("g", "sync")
+        #expect(again.contains("đã gửi 0, đã nhận 0"), "\(again)")
+
+        try h.hubOK("enrol", "--unit", "TTQLCK", "--replaces", old, "--out", h.path("t2.enrol"), "--url", h.url)
+        try h.clientOK("t", "rehome", "--enrolment", h.path("t2.enrol"))
+        try h.clientOK("t", "sync")
+        try h.clientOK("g", "sync")
+        let hub = try h.hubDump()
+        #expect(try h.clientDump("t") == hub && h.clientDump("g") == hub)
+        #expect(try Self.reportCounts(h) == [Self.titles[0]: 1, Self.titles[1]: 1, Self.titles[2]: 0])
+        let listed = try h.clientOK("g", "activity", "list")
+        #expect(listed.components(separatedBy: Self.titles[1]).count - 1 == 1, "the carried activity once on the laptop: \(listed)")
+        h.killHub(signal: SIGTERM)
+    }
+
     @Test(
         "Given bad --replaces values (malformed, unknown, another unit's, with --restore), a replacement for another replica or one whose digests were cut, then each is refused naming the field and value, and nothing changes"
     )

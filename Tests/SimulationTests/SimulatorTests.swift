@@ -188,9 +188,14 @@ struct SimulatorRegressionTests {
     /// rehome keeps. Seed 20261756 (1,000 histories from 20261203): the machine had been put
     /// back to a copy from before its first sync, so it shared only part of the hub's chain and
     /// had no acknowledgement to go by: the replacement's per-op digests find that part.
+    /// Seeds 20261363 and 20262002 (once a revoked machine's ops are carried to another by file
+    /// before the revocation): the authority probe of a machine holding them was refused first
+    /// for them (409, `closed`), and a machine holding a twin's branch from such a file refused
+    /// the hub's bundle continuing the other branch as a bad signature; both the simulator's
+    /// expectations, fixed there.
     @Test("Thu hồi rồi ghi danh thay thế / a revoked machine moved to a replacement enrolment")
     func revocationSeeds() async throws {
-        for seed: UInt64 in [4265, 4266, 20_261_756] {
+        for seed: UInt64 in [4265, 4266, 20_261_756, 20_261_363, 20_262_002] {
             try await Self.replay(seed, revocations: true, still: "a revoked machine replaced") {
                 ($0.faults[FaultKind.revoked.rawValue] ?? 0) >= 1 && $0.replacements >= 1
             }

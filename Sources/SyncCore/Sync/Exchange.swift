@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 
 /// The two halves of one sync exchange in protocol terms (`SyncRequest`, `SyncResponse`), over the
 /// store's transactions (`HubTables.swift`).
@@ -16,6 +17,7 @@ extension ReplicaStore {
                 value: String(request.ops.count))
         }
         let limit = max(1, min(pageLimit ?? request.pageLimit, SyncProtocol.maxPageOps))
+        try refuseClosedOrigins(request.versionVector)
         let report = try applyFromEnrolled(
             request.batch, replica: request.replica, unit: unit, machineKey: request.machineKey, reportedVector: request.versionVector,
             nonce: nonce, nonceExpiresAt: nonceExpiresAt, now: now, source: source)
@@ -50,6 +52,31 @@ extension ReplicaStore {
 }
 
 extension ReplicaStore {
+    /// A revoked replica's ops end where this hub's copy of them ends: ops of it the hub does
+    /// not hold (carried to the sender by an ops file, or received before the hub was put back
+    /// to a backup) will never reach the hub, and the replica's replacement writes its unsent
+    /// work again. A sender that holds more of a revoked origin than this hub is refused, before
+    /// anything is taken, as a fork at the first op the hub lacks (field `closed`): it sets those
+    /// ops aside (`SyncClient.runRecovering`) and syncs again, and every replica converges on the
+    /// hub's copy.
+    func refuseClosedOrigins(_ vector: VersionVector) throws {
+        let closed = try read { db -> (ReplicaID, UInt64, String)? in
+            let revoked = try Row.fetchAll(db, sql: "SELECT replica, revoked_at FROM enrolment WHERE revoked_at IS NOT NULL ORDER BY replica")
+            guard !revoked.isEmpty else { return nil }
+            let hub = try Self.versionVector(db)
+            for row in revoked {
+                guard let id = ReplicaID(row[0] as String), vector[id] > hub[id] else { continue }
+                return (id, hub[id], row[1])
+            }
+            return nil
+        }
+        guard let (origin, held, revokedAt) = closed else { return }
+        throw SyncError(
+            .fork,
+            "Máy này giữ thao tác của bản sao \(origin) đến \(origin):\(vector[origin]), nhưng bản sao đó đã bị thu hồi lúc \(revokedAt) và hub chỉ giữ đến \(origin):\(held); các thao tác sau đó sẽ không bao giờ đến hub (công việc chưa gửi của nó được ghi lại dưới bản sao thay thế). «unit-client sync» để riêng chúng (giữ trong tệp cũ) rồi đồng bộ lại.",
+            field: "closed", value: "\(origin):\(held + 1)")
+    }
+
     func divergentOrigins(vector: VersionVector, digests: [ReplicaID: UInt64]) throws -> [ReplicaID] {
         guard !digests.isEmpty else { return [] }
         return try read { db in try Self.divergentOrigins(db, vector: vector, digests: digests) }

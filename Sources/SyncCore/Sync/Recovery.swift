@@ -90,8 +90,8 @@ public enum Recovery {
     }
 
     /// Where a restore's cut must fall so that the ops kept can be vouched for. A replica of the
-    /// release before signing registers its key with its first write after the upgrade, as the
-    /// last op of that commit; the rebuild signs a head over the own ops it keeps, which no
+    /// release before signing registers its key with its first write after the upgrade (releases
+    /// before 2026-12-03: as the last op of that commit); the rebuild signs a head over the own ops it keeps, which no
     /// receiver can check if the key is registered after them. So a cut between the ops written
     /// before signing (the legacy mark) and the key registration moves down to the legacy mark:
     /// the ops after it are set aside and the hub's copy of them taken back (found by cchc-sim,
@@ -188,13 +188,19 @@ public enum Recovery {
     /// their author, if genuine, writes them again when it recovers or moves to a new
     /// enrolment), and the hub's are taken. Returns nil when the two copies do not part.
     /// `store` is closed on success; reopen the file at its path.
+    ///
+    /// `closedAfter`: the hub refused this store's copy of a revoked `origin` beyond that counter
+    /// (Exchange.refuseClosedOrigins); the ops after it are set aside even where nothing of the
+    /// hub's differs from them.
     public static func setAsideBranch(
-        of origin: ReplicaID, store: ReplicaStore, hubOps: OpBatch, now: Int64 = Int64(Date().timeIntervalSince1970)
+        of origin: ReplicaID, store: ReplicaStore, hubOps: OpBatch, closedAfter: UInt64? = nil, now: Int64 = Int64(Date().timeIntervalSince1970)
     ) throws -> Report? {
         let me = try store.requireIdentity()
         guard origin != me.replica else { return nil }
         let local = try store.ops(of: origin, after: 0, limit: .max).ops
-        guard let parts = firstDifference(local, hubOps, of: origin) else { return nil }
+        var parts = firstDifference(local, hubOps, of: origin)
+        if parts == nil, let closed = closedAfter, let last = local.last?.dot.counter, last > closed { parts = closed + 1 }
+        guard let parts else { return nil }
         let keep = try store.lastSignedHead(of: origin, atOrBelow: parts - 1)
         let setAside = local.filter { $0.dot.counter > keep }.count
         let path = store.path
@@ -357,11 +363,20 @@ extension SyncClient {
                 let vector = try await current.hubVector()
                 let hubOps = try await current.fetchOps(of: origin, after: 0, hubVector: vector)
                 let path = current.store.path
-                guard let report = try Recovery.setAsideBranch(of: origin, store: current.store, hubOps: hubOps, now: clock()) else { throw e }
+                let closedAfter = e.field == "closed" ? Self.forkCounter(e).map { $0 - 1 } : nil
+                guard
+                    let report = try Recovery.setAsideBranch(of: origin, store: current.store, hubOps: hubOps, closedAfter: closedAfter, now: clock())
+                else { throw e }
                 done.setAside.append(report)
                 current.store = try ReplicaStore.open(path: path, catalog: current.store.catalog)
             }
         }
+    }
+
+    /// The counter named by a fork's `origin:counter`.
+    static func forkCounter(_ e: SyncError) -> UInt64? {
+        guard let v = e.value, let colon = v.lastIndex(of: ":"), let c = UInt64(v[v.index(after: colon)...]), c > 0 else { return nil }
+        return c
     }
 
     /// The origin named by a fork's `origin:counter`.

@@ -237,10 +237,20 @@ public struct SyncClient: Sendable {
     }
 
     /// The hub's vector, sending nothing of this replica's (the answer's ops are not applied).
+    /// A store holding more of a revoked origin than the hub asks as if it held only the hub's
+    /// copy of it (the hub refuses the rest: `field` `closed`).
     public func hubVector() async throws -> VersionVector {
-        let request = SyncRequest(
-            replica: credentials.replica, versionVector: try store.versionVector(), pageLimit: 1, machineKey: try store.machineKey())
-        return try await exchange(request).0.hubVersionVector
+        var vv = try store.versionVector()
+        let key = try store.machineKey()
+        while true {
+            do {
+                return try await exchange(SyncRequest(replica: credentials.replica, versionVector: vv, pageLimit: 1, machineKey: key)).0
+                    .hubVersionVector
+            } catch let e as SyncError where e.code == .fork && e.field == "closed" {
+                guard let origin = Self.forkOrigin(e), let counter = Self.forkCounter(e), vv[origin] >= counter else { throw e }
+                vv[origin] = counter - 1
+            }
+        }
     }
 
     /// One page, retried with exponential backoff while the failure may pass. Each attempt is

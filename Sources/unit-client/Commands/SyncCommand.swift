@@ -87,8 +87,8 @@ struct SyncCommand: AsyncParsableCommand {
         }
         for r in recovered.setAside {
             print(
-                "Đã giữ bản của hub cho thao tác của bản sao \(r.replica): \(r.setAside) thao tác khác nhận trước đó (từ tệp thao tác hoặc gói tin, từ số \(r.replica):\(r.from)) "
-                    + "được để riêng, không áp dụng; tệp cũ giữ tại \(r.oldFile). Nếu đó là công việc thật của một máy, máy ấy gửi lại khi tự đồng bộ."
+                "Đã giữ bản của hub cho thao tác của bản sao \(r.replica): \(r.setAside) thao tác nhận trước đó (từ tệp thao tác hoặc gói tin, từ số \(r.replica):\(r.from)) "
+                    + "mà hub không có hoặc có khác được để riêng, không áp dụng; tệp cũ giữ tại \(r.oldFile). Nếu đó là công việc thật của một máy, máy ấy (hoặc máy thay thế nó) gửi lại khi tự đồng bộ."
             )
         }
         print(

@@ -192,10 +192,12 @@ struct SimulatorRegressionTests {
     /// before the revocation): the authority probe of a machine holding them was refused first
     /// for them (409, `closed`), and a machine holding a twin's branch from such a file refused
     /// the hub's bundle continuing the other branch as a bad signature; both the simulator's
-    /// expectations, fixed there.
+    /// expectations, fixed there. Seed 20263123 (the soak of 2,000 such histories from 20261400):
+    /// a laptop held such a file's branch sharing more than a page with the hub's, and its sync
+    /// stalled (`ResentBranchTests`).
     @Test("Thu hồi rồi ghi danh thay thế / a revoked machine moved to a replacement enrolment")
     func revocationSeeds() async throws {
-        for seed: UInt64 in [4265, 4266, 20_261_756, 20_261_363, 20_262_002] {
+        for seed: UInt64 in [4265, 4266, 20_261_756, 20_261_363, 20_262_002, 20_263_123] {
             try await Self.replay(seed, revocations: true, still: "a revoked machine replaced") {
                 ($0.faults[FaultKind.revoked.rawValue] ?? 0) >= 1 && $0.replacements >= 1
             }

@@ -155,6 +155,17 @@ public struct SyncClient: Sendable {
                 throw Self.restored(me, hubHas: response.hubVersionVector[me], mine: vv[me])
             }
             let report = try store.accept(response, hubURL: hubURL, now: clock())
+            // The hub sends ops this store already holds only for an origin whose chain head here
+            // differs from its own (`SyncRequest.digests`), from that origin's start. If the page
+            // ended before the two copies part, the next request would get the same page again
+            // and the sync would stall: ask `runRecovering` to compare the whole copies now.
+            if let resent = response.ops.first(where: { $0.dot.origin != me && $0.dot.counter <= vv[$0.dot.origin] })?.dot.origin {
+                let last = response.ops.last(where: { $0.dot.origin == resent })?.dot.counter ?? 0
+                throw SyncError(
+                    .fork,
+                    "Hub giữ thao tác của bản sao \(resent) khác với bản ở máy này (máy này có đến \(resent):\(vv[resent]), giống nhau ít nhất đến \(resent):\(last)): bản ở máy này đến từ tệp thao tác hoặc gói tin của một nhánh khác.",
+                    field: "origin", value: "\(resent):\(last + 1)")
+            }
             summary.opsSent += mine.ops.count
             summary.opsReceived += response.ops.count
             summary.sent += response.applied

@@ -158,9 +158,11 @@ public struct SyncClient: Sendable {
             // The hub sends ops this store already holds only for an origin whose chain head here
             // differs from its own (`SyncRequest.digests`), from that origin's start. If the page
             // ended before the two copies part, the next request would get the same page again
-            // and the sync would stall: ask `runRecovering` to compare the whole copies now.
-            if let resent = response.ops.first(where: { $0.dot.origin != me && $0.dot.counter <= vv[$0.dot.origin] })?.dot.origin {
-                let last = response.ops.last(where: { $0.dot.origin == resent })?.dot.counter ?? 0
+            // and the sync would stall: ask `runRecovering` to compare the whole copies now. (A page
+            // that reached this store's counter without a fork found the copies equal.)
+            if let resent = response.ops.first(where: { $0.dot.origin != me && $0.dot.counter <= vv[$0.dot.origin] })?.dot.origin,
+                let last = response.ops.last(where: { $0.dot.origin == resent })?.dot.counter, last < vv[resent]
+            {
                 throw SyncError(
                     .fork,
                     "Hub giữ thao tác của bản sao \(resent) khác với bản ở máy này (máy này có đến \(resent):\(vv[resent]), giống nhau ít nhất đến \(resent):\(last)): bản ở máy này đến từ tệp thao tác hoặc gói tin của một nhánh khác.",

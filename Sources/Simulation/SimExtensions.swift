@@ -374,6 +374,9 @@ extension SimHistory {
         let rehomed = machines[i].credentials.replica != me
         var kept = vvBefore
         if rehomed { kept[me] = 0 }
+        // Another replica's branch set aside for the hub's copy leaves only what both share (seed
+        // 7788588843247008335: a revoked replica's ops carried here by file).
+        for o in lastSetAside { kept[o] = 0 }
         guard kept.isDominated(by: vv) else { try violation("io-error", "sau lỗi đĩa, véc-tơ lùi lại: \(vvBefore) → \(vv)") }
         if refusedWrite, !rehomed, vv[me] > vvBefore[me], powerCut {
             stats.ioErrorFoundWhole += 1

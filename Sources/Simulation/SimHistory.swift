@@ -90,6 +90,9 @@ public final class SimHistory: @unchecked Sendable {
     var revocationMade = false
     /// Every replica the hub's operator revoked in this history.
     var revokedReplicas = Set<ReplicaID>()
+    /// The origins whose branch the last `sync` set aside for the hub's copy (its vector of them
+    /// may go back).
+    var lastSetAside = Set<ReplicaID>()
 
     public init(seed: UInt64, config: SimConfig = SimConfig()) throws {
         self.seed = seed
@@ -422,6 +425,7 @@ public final class SimHistory: @unchecked Sendable {
     @discardableResult
     func sync(_ i: Int, quiescent: Bool = false, mustComplete: Bool = false) async throws -> (ok: Bool, moved: Bool) {
         stats.syncs += 1
+        lastSetAside = []
         let s = try store(i)
         let me = machines[i].credentials.replica
         let vvBefore = try s.versionVector()
@@ -447,6 +451,7 @@ public final class SimHistory: @unchecked Sendable {
             }
             for r in recovered.setAside {
                 stats.branchesSetAside += 1
+                lastSetAside.insert(r.replica)
                 if revokedReplicas.contains(r.replica) { stats.revokedSetAside += 1 }
                 note("  giữ bản của hub cho \(r.replica): \(r.setAside) thao tác để riêng từ số \(r.from)")
             }

@@ -202,6 +202,12 @@ struct SimulatorRegressionTests {
                 ($0.faults[FaultKind.revoked.rawValue] ?? 0) >= 1 && $0.replacements >= 1
             }
         }
+        // Seed 7788588843247008335 (CI's shape, the fresh-clone `.ci/run` of `a4cdd4f`): a sync on
+        // a failing disk set a revoked replica's carried ops aside, and the disk step's check that
+        // no vector goes back did not allow for it (the simulator's expectation).
+        try await Self.replay(7_788_588_843_247_008_335, steps: 16, replicas: 3, revocations: true, still: "a set-aside on a failing disk") {
+            $0.revokedSetAside >= 1 && ($0.faults[FaultKind.ioError.rawValue] ?? 0) >= 1
+        }
     }
 
     /// Seed 1461165254220806375 (the soak of 10,000 default histories with failing disks, seed

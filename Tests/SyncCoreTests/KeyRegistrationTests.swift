@@ -94,17 +94,7 @@ extension ReplicaStore {
         nonisolated(unsafe) let body = body
         try write { db in
             let me = try #require(try Self.identity(db))
-            var session = try ApplySession(db: db, rules: self.rules)
-            let key: SigningKey
-            if let k = try Self.signingKey(db) {
-                key = k
-            } else {
-                key = SigningKey()
-                try Self.saveSigningKey(key, db)
-            }
-            session.signer = (me.replica, key)
-            var batch = LocalWriteBatch(session: session, me: me)
-            batch.checkPlan = true
+            var (batch, key) = try self.signingBatch(db, me: me)
             try body(&batch)
             #expect(try batch.session.machineKey(of: me.replica) == nil)
             try batch.write(RecordID.replica(me.replica), changes: [("key", .text(key.publicKey.base64))], nowMillis: batch.session.hlc.millis)

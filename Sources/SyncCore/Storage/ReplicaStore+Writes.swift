@@ -71,6 +71,21 @@ extension ReplicaStore {
     /// As `localWrites`; `checkingPlan: false` writes activities and tasks without checking them
     /// against the plan of their date, as releases before the plan was data did (tests build such
     /// databases with it).
+    /// A batch of local writes in `db`'s transaction, signed with this machine's key (made and
+    /// kept at the first write that needs it), and that key.
+    func signingBatch(_ db: Database, me: Identity) throws -> (LocalWriteBatch, SigningKey) {
+        var session = try ApplySession(db: db, rules: rules)
+        let key: SigningKey
+        if let k = try Self.signingKey(db) {
+            key = k
+        } else {
+            key = SigningKey()
+            try Self.saveSigningKey(key, db)
+        }
+        session.signer = (me.replica, key)
+        return (LocalWriteBatch(session: session, me: me), key)
+    }
+
     func localWrites<T: Sendable>(checkingPlan: Bool, _ body: (inout LocalWriteBatch) throws -> T) throws -> T {
         // GRDB's write closure is @Sendable; `body` runs inside this call only, on its thread.
         nonisolated(unsafe) let body = body
@@ -78,16 +93,7 @@ extension ReplicaStore {
             guard let me = try Self.identity(db) else {
                 throw SyncError(.database, "Bản sao chưa được khởi tạo; hãy chạy «unit-client init».")
             }
-            var session = try ApplySession(db: db, rules: self.rules)
-            let key: SigningKey
-            if let k = try Self.signingKey(db) {
-                key = k
-            } else {
-                key = SigningKey()
-                try Self.saveSigningKey(key, db)
-            }
-            session.signer = (me.replica, key)
-            var batch = LocalWriteBatch(session: session, me: me)
+            var (batch, key) = try self.signingBatch(db, me: me)
             batch.checkPlan = checkingPlan
             // A replica registers its public key right after its unit (its first ops, written by
             // `body` at `init`), or, when its unit is already known (made by the release before

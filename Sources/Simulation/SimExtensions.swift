@@ -78,18 +78,37 @@ extension SimHistory {
         if fault == .bundleWrongDirection { try refusedAtHub(down, .bundleWrongDirection) }
         let opsBefore = try s.opCount()
         let report: ApplyReport
+        lastSetAside = []
         do {
-            report = try SyncClient.importBundle(path: down, store: s, credentials: c, now: clock)
+            let done = try SyncClient.importBundle(path: down, store: s, credentials: c, now: clock)
+            report = done.report
+            // After a set-aside the old store was closed by the file swap: only the new one is kept.
+            machines[i].store = done.store
+            for r in done.setAside {
+                stats.branchesSetAside += 1
+                lastSetAside.insert(r.replica)
+                if revokedReplicas.contains(r.replica) {
+                    stats.revokedSetAside += 1
+                    stats.revokedSetAsideByBundle += 1
+                }
+                note("  gói ← hub: bản sao đã thu hồi \(r.replica): \(r.setAside) thao tác để riêng từ số \(r.from)")
+            }
+            let opsAfter = try done.store.opCount()
+            let setAsideOps = done.setAside.reduce(0) { $0 + $1.setAside }
+            guard opsAfter - opsBefore == report.applied - setAsideOps else {
+                try violation(
+                    "no-op-applied-twice", "m\(i) nhập gói: báo áp dụng \(report.applied), để riêng \(setAsideOps), sổ tăng \(opsAfter - opsBefore)")
+            }
         } catch let e as SyncError where relayedFork(e, at: i) {
+            // Reopened: a failed set-aside may have swapped files (and closed the store already).
+            machines[i].store = nil
             refused(e, by: "máy nhập gói")
             note("  m\(i) từ chối gói: nhánh khác của \(e.value ?? "-") (nhận qua tệp thao tác)")
             return
         } catch let e as SyncError {
+            machines[i].store = nil
             refused(e, by: "máy nhập gói")
             try violation("bundle-completes", "m\(i) từ chối gói đúng của hub: [\(e.code)] \(e.field ?? "-")=\(e.value ?? "-") \(e.message)")
-        }
-        guard try s.opCount() - opsBefore == report.applied else {
-            try violation("no-op-applied-twice", "m\(i) nhập gói: báo áp dụng \(report.applied), sổ tăng \(try s.opCount() - opsBefore)")
         }
         note("  gói ← hub: m\(i) áp dụng \(report.applied)")
         switch fault {
@@ -166,7 +185,8 @@ extension SimHistory {
         let acked = try s.peer("hub")?.acked
         do {
             let r = try SyncClient.importBundle(path: path, store: s, credentials: machines[i].credentials, now: time ?? now + machines[i].skew)
-            try violation("bundle-refused", "m\(i) nhận gói \(kind.rawValue) (áp dụng \(r.applied))")
+            machines[i].store = r.store
+            try violation("bundle-refused", "m\(i) nhận gói \(kind.rawValue) (áp dụng \(r.report.applied))")
         } catch let e as SyncError {
             refused(e, by: "máy nhập gói \(kind.rawValue)")
             note("  m\(i) từ chối gói \(kind.rawValue): [\(e.code)] \(e.field ?? "-")=\(e.value ?? "-")")

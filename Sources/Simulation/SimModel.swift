@@ -138,6 +138,9 @@ public struct SimStats: Sendable, Codable, Equatable {
     /// Of `branchesSetAside`: ops of a revoked replica the hub does not hold, set aside when the
     /// hub refused them (`closed`).
     public var revokedSetAside = 0
+    /// Of `revokedSetAside`: set aside at the import of a hub's bundle that listed the revoked
+    /// replica (`ClosedOrigin`), on a machine syncing by files.
+    public var revokedSetAsideByBundle = 0
     public var faults: [String: Int] = [:]
     public var violations = 0
 
@@ -162,6 +165,7 @@ public struct SimStats: Sendable, Codable, Equatable {
         ioErrorFoundWhole += o.ioErrorFoundWhole
         replacements += o.replacements
         revokedSetAside += o.revokedSetAside
+        revokedSetAsideByBundle += o.revokedSetAsideByBundle
         harmlessBundleFlips += o.harmlessBundleFlips
         for (k, v) in o.faults { faults[k, default: 0] += v }
         violations += o.violations
@@ -186,6 +190,7 @@ public struct SimStats: Sendable, Codable, Equatable {
         case harmlessBundleFlips = "harmless_bundle_flips"
         case replacements
         case revokedSetAside = "revoked_set_aside"
+        case revokedSetAsideByBundle = "revoked_set_aside_by_bundle"
     }
 }
 

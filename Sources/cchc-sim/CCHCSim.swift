@@ -144,7 +144,7 @@ struct CCHCSim: AsyncParsableCommand {
             )
             if revocations {
                 print(
-                    "thu hồi / ghi danh thay thế / để riêng thao tác hub không có: \(r.stats.faults[FaultKind.revoked.rawValue] ?? 0) / \(r.stats.replacements) / \(r.stats.revokedSetAside)"
+                    "thu hồi / ghi danh thay thế / để riêng thao tác hub không có: \(r.stats.faults[FaultKind.revoked.rawValue] ?? 0) / \(r.stats.replacements) / \(r.stats.revokedSetAside) (\(r.stats.revokedSetAsideByBundle) khi nhập gói của hub)"
                 )
             }
             print("từ chối có nêu tên:         \(r.stats.refusals)")

@@ -138,6 +138,82 @@ struct RevocationTests {
         h.killHub(signal: SIGTERM)
     }
 
+    /// The same carried activity on a laptop that syncs only by bundle files, the replacement
+    /// already synced (so the hub holds the activity once, re-written under the new replica). A
+    /// laptop's bundle carries only its own ops, so the hub's report stays right; but the laptop
+    /// would show the activity twice, and its dump differ from the hub's, for ever. The hub's
+    /// bundle says where the revoked replica's ops end (its count, its chain head there and the
+    /// replica's signature on it, under the bundle's HMAC); the laptop checks that head against
+    /// its own copy and sets the rest aside, kept in the old file. Then all three dumps are
+    /// identical and each activity is reported once. The bundle with that list is checked like
+    /// any other: changing an entry breaks its HMAC.
+    @Test(
+        "Given a revoked machine's unsynced activity carried to a laptop that syncs only by bundles, when the machine is replaced and syncs first, then the hub's bundle sets the copy aside on the laptop, all dumps are identical and each activity is reported once"
+    )
+    func carriedOpsOfARevokedReplicaByBundle() throws {
+        let h = try HubHarness.serving("revoke-carried-bundle", replicas: [("t", "TTQLCK"), ("g", "TTQLCK")])
+        let old = try h.enrolment("t").replicaID.rawValue
+        let g = try h.enrolment("g").replicaID.rawValue
+        try h.addActivity("t", title: Self.titles[0])
+        try h.clientOK("t", "sync")
+        try h.clientOK("g", "sync")
+        try h.addActivity("t", title: Self.titles[1], date: "2026-03-03")
+        let carried = h.path("t-carries.ops")
+        try h.clientOK("t", "ops", "export", "--out", carried)
+        try h.clientOK("g", "ops", "import", carried)
+        try h.hubOK("revoke", old)
+        try h.hubOK("enrol", "--unit", "TTQLCK", "--replaces", old, "--out", h.path("t2.enrol"), "--url", h.url)
+        try h.clientOK("t", "rehome", "--enrolment", h.path("t2.enrol"))
+        try h.clientOK("t", "sync")
+        #expect(try Self.reportCounts(h) == [Self.titles[0]: 1, Self.titles[1]: 1, Self.titles[2]: 0])
+
+        // The laptop's bundle: its own ops only; nothing of the revoked replica reaches the hub.
+        try h.clientOK("g", "bundle", "export", "--out", h.path("g-up-1.bundle"))
+        try h.hubOK("bundle", "import", h.path("g-up-1.bundle"))
+        #expect(try Self.reportCounts(h) == [Self.titles[0]: 1, Self.titles[1]: 1, Self.titles[2]: 0])
+
+        // The hub's bundle names the revoked replica; an entry changed in it breaks the HMAC.
+        try h.hubOK("bundle", "export", "--replica", g, "--out", h.path("g-down-1.bundle"))
+        let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: h.path("g-down-1.bundle"))))
+        let lineEnds = bytes.indices.filter { bytes[$0] == 0x0A }.prefix(2)
+        let (first, second) = (try #require(lineEnds.first), try #require(lineEnds.last))
+        let header = String(decoding: bytes[(first + 1)..<second], as: UTF8.self)
+        #expect(header.contains("\"closed\"") && header.contains(old), "\(header)")
+        // The hub's count of the revoked replica's ops, one digit longer.
+        let forgedHeader = header.replacingOccurrences(of: "\"c\":", with: "\"c\":1")
+        #expect(forgedHeader != header)
+        let forged = Array(bytes[...first]) + Array(forgedHeader.utf8) + Array(bytes[second...])
+        try Data(forged).write(to: URL(fileURLWithPath: h.path("g-forged.bundle")))
+        let mine = try h.clientDump("g")
+        let refused = try h.client("g", ["bundle", "import", h.path("g-forged.bundle")])
+        #expect(refused.status == 4 && refused.stderr.contains("g-forged.bundle"), "\(refused)")
+        #expect(try h.clientDump("g") == mine, "a forged list changes nothing")
+
+        // The hub's bundle sets the copy aside on the laptop.
+        try h.hubOK("bundle", "export", "--replica", g, "--out", h.path("g-down-1.bundle"))
+        let imported = try h.clientOK("g", "bundle", "import", h.path("g-down-1.bundle"))
+        #expect(imported.contains(old) && imported.contains("để riêng"), "\(imported)")
+        #expect(
+            try FileManager.default.contentsOfDirectory(atPath: h.dir.path).contains { $0.hasPrefix("g.sqlite.truoc-bo-nhanh-\(old)") },
+            "the set-aside copy is kept in the old file")
+        #expect(try h.clientDump("g") == h.hubDump(), "the laptop holds what the hub holds")
+        let listed = try h.clientOK("g", "activity", "list")
+        #expect(listed.components(separatedBy: Self.titles[1]).count - 1 == 1, "the carried activity once on the laptop: \(listed)")
+
+        // Its next bundle is taken; nothing is counted twice.
+        try h.addActivity("g", title: Self.titles[2], date: "2026-03-05")
+        try h.clientOK("g", "bundle", "export", "--out", h.path("g-up-2.bundle"))
+        let taken = try h.hubOK("bundle", "import", h.path("g-up-2.bundle"))
+        #expect(taken.contains(g), "\(taken)")
+        try h.hubOK("bundle", "export", "--replica", g, "--out", h.path("g-down-2.bundle"))
+        try h.clientOK("g", "bundle", "import", h.path("g-down-2.bundle"))
+        try h.clientOK("t", "sync")
+        let hub = try h.hubDump()
+        #expect(try h.clientDump("g") == hub && h.clientDump("t") == hub)
+        #expect(try Self.reportCounts(h) == [Self.titles[0]: 1, Self.titles[1]: 1, Self.titles[2]: 1])
+        h.killHub(signal: SIGTERM)
+    }
+
     @Test(
         "Given bad --replaces values (malformed, unknown, another unit's, with --restore), a replacement for another replica or one whose digests were cut, then each is refused naming the field and value, and nothing changes"
     )

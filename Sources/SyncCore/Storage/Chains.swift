@@ -137,6 +137,21 @@ extension ReplicaStore {
 
 extension ReplicaStore {
     /// The counter up to which `origin`'s ops here were written before signing (0: none).
+    /// Stores a head of `origin` the caller checked against this store's own copy: `hash` is
+    /// H(`counter`) here and `signature` the author's on it. A head already there is kept.
+    func addVerifiedHead(origin: ReplicaID, counter: UInt64, hash: ChainHash, signature: Data) throws {
+        try write { db in
+            guard counter > 0, signature.count == 64, try Self.versionVector(db)[origin] >= counter,
+                try Self.chainHash(db, origin: origin, at: counter) == hash, let index = try OriginTable.load(db).indexOf[origin]
+            else {
+                throw SyncError(.internal, "Đầu chuỗi \(origin):\(counter) không khớp bản ở máy này.", field: "origin", value: "\(origin):\(counter)")
+            }
+            try db.execute(
+                sql: "INSERT OR IGNORE INTO signed_head(origin, counter, hash, signature, checked) VALUES (?, ?, ?, ?, 1)",
+                arguments: [index, Int64(counter), hash.data, signature])
+        }
+    }
+
     func legacyMark(of origin: ReplicaID) throws -> UInt64 {
         try read { db in
             guard let index = try OriginTable.load(db).indexOf[origin] else { return 0 }

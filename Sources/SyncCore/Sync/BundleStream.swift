@@ -81,7 +81,7 @@ public enum BundleStream {
     /// before it), then the bundle is assembled and put in place; nothing is left on failure.
     static func write(
         to path: String, direction: SyncBundle.Direction, replica: ReplicaID, unit: String, created: Int64, nonce: String = SyncAuth.newNonce(),
-        key: Data, kind: UInt8, fill: (Sink) throws -> Void
+        key: Data, kind: UInt8, closed: [ClosedOrigin] = [], fill: (Sink) throws -> Void
     ) throws -> (ops: Int, bytes: Int) {
         let url = URL(fileURLWithPath: path)
         let payloadPath = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).noi-dung-\(getpid())").path
@@ -104,7 +104,8 @@ public enum BundleStream {
         try payload.commit()
         let sha = hasher.finalize().map { String(format: "%02x", $0) }.joined()
         var h = Header(
-            direction: direction, replica: replica.rawValue, unit: unit, created: created, nonce: nonce, length: length, sha256: sha, hmac: "")
+            direction: direction, replica: replica.rawValue, unit: unit, created: created, nonce: nonce, length: length, sha256: sha, hmac: "",
+            closed: closed.isEmpty ? nil : closed.map(\.entry))
         h.hmac = SyncAuth.mac(h.signedText, key: key)
         let out = try StreamingFileWriter(path: path, field: "out")
         try out.write(magic)
@@ -131,6 +132,9 @@ public enum BundleStream {
         public var unit: String { header.unit }
         public var created: Int64 { header.created }
         public var nonce: String { header.nonce }
+        /// From the hub: where revoked replicas' ops end there (`ClosedOrigin`); trusted only
+        /// once `verify` checked the HMAC, which covers them.
+        public let closed: [ClosedOrigin]
         private let file: StreamingFileReader
         private var hasher = SHA256()
         private var payloadRead = 0
@@ -173,6 +177,10 @@ public enum BundleStream {
             guard let replica = ReplicaID(header.replica) else { throw Self.damaged(path, "mã bản sao «\(header.replica)» không hợp lệ") }
             self.replica = replica
             direction = header.direction
+            closed = try (header.closed ?? []).map { try ClosedOrigin.parse($0, path: path) }
+            guard closed.isEmpty || direction == .toReplica else {
+                throw Self.damaged(path, "gói gửi hub không được mang danh sách bản sao đã thu hồi")
+            }
         }
 
         /// Checks the HMAC with `key` and the bundle's age against `now` (as `SyncBundle.verify`).
@@ -269,7 +277,10 @@ public enum BundleStream {
 
 extension SyncBundle.Header {
     /// What the HMAC of a version-2 bundle covers.
+    /// With a list of revoked replicas (`closed`, from the hub), one more line for each.
     var signedText: String {
-        "cchc-bundle/2\n\(direction.rawValue)\n\(replica)\n\(unit)\n\(created)\n\(nonce)\n\(length)\n\(sha256)"
+        var text = "cchc-bundle/2\n\(direction.rawValue)\n\(replica)\n\(unit)\n\(created)\n\(nonce)\n\(length)\n\(sha256)"
+        for e in closed ?? [] { text += "\nclosed \(e.o) \(e.c) \(e.h) \(e.sig)" }
+        return text
     }
 }

@@ -135,14 +135,15 @@ public struct HubSyncService: Sendable {
     }
 
     /// Writes to `path` a bundle (version 2) with everything `replica` lacks, page by page from one
-    /// snapshot, signed with that replica's key.
+    /// snapshot, signed with that replica's key, and where each revoked replica's ops end here
+    /// (`ClosedOrigin`: a laptop holding more of them sets the rest aside at import).
     public func exportBundle(for replica: ReplicaID, to path: String, now: Int64, nonce: String = SyncAuth.newNonce()) throws -> (
         ops: Int, bytes: Int
     ) {
         let sender = try store.sender(replica)
         return try BundleStream.write(
             to: path, direction: .toReplica, replica: replica, unit: sender.unit, created: now, nonce: nonce, key: sender.key,
-            kind: WireCodec.responseKind
+            kind: WireCodec.responseKind, closed: try store.closedOrigins(excluding: replica)
         ) { sink in
             try store.forEachPageLacked(
                 by: replica, start: { vv in try sink.begin(fields: BundleStream.responseFields(hubVersionVector: vv)) }, { try sink.add($0) })

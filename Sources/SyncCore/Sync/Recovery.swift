@@ -219,6 +219,63 @@ public enum Recovery {
         return try swap(store: store, rebuilt: rebuilt, tmp: tmp, report: report, suffix: "truoc-bo-nhanh-\(origin)", now: now)
     }
 
+    /// A revoked replica's ops held here beyond where the hub's copy of them ends (`closed`, from
+    /// a hub's bundle) are set aside, kept in the old file: they will never reach the hub, and
+    /// the replica's replacement writes its unsent work again (as `setAsideBranch` with
+    /// `closedAfter`, for a laptop that syncs only by files). The copy here up to the hub's count
+    /// must be the hub's: the same chain head there, and the replica's signature on it where the
+    /// hub holds one; then the store is cut exactly there, that head stored. Where the copies
+    /// differ before it, nothing changes and a fork is thrown naming it (an HTTP sync keeps the
+    /// hub's copy). Returns nil when this store holds no more of that replica than the hub.
+    /// `store` is closed on success; reopen the file at its path.
+    public static func setAsideClosed(_ closed: ClosedOrigin, store: ReplicaStore, now: Int64 = Int64(Date().timeIntervalSince1970)) throws
+        -> Report?
+    {
+        let origin = closed.origin
+        let me = try store.requireIdentity()
+        guard origin != me.replica else { return nil }
+        let held = try store.versionVector()[origin]
+        guard held > closed.counter else { return nil }
+        let c = closed.counter
+        let mine = try store.chainHash(of: origin, at: c)
+        guard mine == closed.hash else {
+            throw SyncError(
+                .fork,
+                "Bản sao \(origin) đã bị thu hồi và hub giữ thao tác của nó đến \(origin):\(c), nhưng bản ở máy này khác bản của hub trước số đó (đầu chuỗi \(mine?.short ?? "-") so với \(closed.hash.short) của hub). Không thay đổi gì; «unit-client sync» qua mạng giữ bản của hub.",
+                field: "closed", value: "\(origin):\(c)")
+        }
+        var keep = c
+        if c > 0 {
+            if !closed.signature.isEmpty {
+                let head = SignedHead(origin: origin, counter: c, signature: closed.signature)
+                if let key = try store.read({ db in try ReplicaStore.machineKey(db, of: origin) }), !head.verifies(hash: closed.hash, key: key) {
+                    throw SyncError(
+                        .unauthorized, "Chữ ký của bản sao \(origin) trên đầu chuỗi \(c) trong gói của hub không hợp lệ; không thay đổi gì.",
+                        field: "signature", value: "\(origin):\(c)")
+                }
+                // A true head of this store's own copy: the cut below ends at it.
+                try store.addVerifiedHead(origin: origin, counter: c, hash: closed.hash, signature: closed.signature)
+            } else {
+                // The hub's copy ends at an unsigned (legacy) head: cut at the last signed one
+                // below; the hub's next bundle brings the rest.
+                keep = min(c, max(try store.lastSignedHead(of: origin, atOrBelow: c), try store.legacyMark(of: origin)))
+            }
+        }
+        let path = store.path
+        let tmp = path + ".bo-nhanh-\(origin)-\(now)"
+        let rebuilt = try store.rebuild(into: tmp, stop: [origin: keep])
+        try discardingOnFailure(rebuilt, at: tmp) {
+            if let creds = try store.credentials() { try rebuilt.saveCredentials(creds) }
+            try rebuilt.closeForks(
+                of: origin,
+                why: "bản sao \(origin) đã bị thu hồi; các thao tác của nó sau số \(keep) hub không bao giờ nhận được đã để riêng (tệp cũ)")
+        }
+        let report = Report(
+            kind: .branchSetAside, replica: origin, from: keep + 1, setAside: Int(held - keep), recordsRewritten: 0, recordsRecreated: 0,
+            oldFile: "")
+        return try swap(store: store, rebuilt: rebuilt, tmp: tmp, report: report, suffix: "truoc-bo-nhanh-\(origin)", now: now)
+    }
+
     /// Runs the steps that finish a rebuilt store at `tmp`; if one fails (a full or failing disk,
     /// a refused op), the new file is closed and removed, the original untouched, and the error
     /// thrown as it came: a retry starts clean and no half-made file is left beside the database.

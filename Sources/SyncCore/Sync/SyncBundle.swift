@@ -43,6 +43,8 @@ public struct SyncBundle: Sendable, Equatable {
         var length: Int
         var sha256: String
         var hmac: String
+        /// Version 2, from the hub: where revoked replicas' ops end at the hub (absent when none).
+        var closed: [ClosedOrigin.Entry]? = nil
     }
 
     func signedText(length: Int, sha: String) -> String {

@@ -412,18 +412,39 @@ public struct SyncClient: Sendable {
         return reader
     }
 
+    /// What importing a hub's bundle did (`importBundle`).
+    public struct BundleImported: Sendable {
+        public var report: ApplyReport
+        /// Revoked replicas' ops set aside after the import (`Recovery.setAsideClosed`), in order.
+        public var setAside: [Recovery.Report] = []
+        /// The store, reopened when something was set aside (the one passed in is then closed).
+        public var store: ReplicaStore
+    }
+
     /// Imports the bundle from the hub in the file at `path`: one of version 2 page by page in one
     /// transaction (its HMAC checked first, its SHA-256 by the last page, before anything is
     /// committed), one of version 1 whole. One imported before is refused and changes nothing.
-    public static func importBundle(path: String, store: ReplicaStore, credentials: HubCredentials, now: Int64) throws -> ApplyReport {
+    /// Then, for each revoked replica the bundle names (`BundleStream.Reader.closed`) of which
+    /// this store holds more ops than the hub, those are set aside (`Recovery.setAsideClosed`),
+    /// as an HTTP sync does after the hub's refusal `closed`: use the returned store.
+    public static func importBundle(path: String, store: ReplicaStore, credentials: HubCredentials, now: Int64) throws -> BundleImported {
         guard try BundleStream.isStreamed(path: path) else {
-            return try importBundle(UserFile.read(path, field: "file"), path: path, store: store, credentials: credentials, now: now)
+            let report = try importBundle(UserFile.read(path, field: "file"), path: path, store: store, credentials: credentials, now: now)
+            return BundleImported(report: report, store: store)
         }
         let reader = try openStreamedBundle(path: path, credentials: credentials, now: now)
         let hubVector = try reader.responseFields()
-        return try store.applyFromHub(
+        let report = try store.applyFromHub(
             pages: { try reader.next() }, hubVector: hubVector, hubURL: nil, nonce: reader.nonce,
             nonceExpiresAt: reader.created + SyncProtocol.bundleLifetime, now: now)
+        var done = BundleImported(report: report, store: store)
+        for closed in reader.closed {
+            let path = done.store.path
+            guard let r = try Recovery.setAsideClosed(closed, store: done.store, now: now) else { continue }
+            done.setAside.append(r)
+            done.store = try ReplicaStore.open(path: path, catalog: store.catalog)
+        }
+        return done
     }
 
     /// This replica's own ops in the hub's bundle at `path` (checked whole: its signature and

@@ -33,9 +33,9 @@ struct BundleCommand: AsyncParsableCommand {
             var s = try store.open()
             let creds = try s.requireCredentials()
             let now = Int64(Date().timeIntervalSince1970)
-            let r: ApplyReport
+            let done: SyncClient.BundleImported
             do {
-                r = try SyncClient.importBundle(path: file, store: s, credentials: creds, now: now)
+                done = try SyncClient.importBundle(path: file, store: s, credentials: creds, now: now)
             } catch let e as SyncError where e.code == .fork && e.value?.hasPrefix("\(creds.replica):") == true {
                 // This replica's own ops in the bundle differ from its own: the database was
                 // restored from an old copy and wrote on. The hub's copy is taken back and the
@@ -45,13 +45,20 @@ struct BundleCommand: AsyncParsableCommand {
                 guard let from = try Recovery.divergence(store: s, hubOwn: own, after: acked) else { throw e }
                 let rec = try Recovery.recoverFromRestore(store: s, hubOwn: own, from: from)
                 s = try store.open()
-                r = try SyncClient.importBundle(path: file, store: s, credentials: creds, now: now)
+                done = try SyncClient.importBundle(path: file, store: s, credentials: creds, now: now)
                 print(
                     "Đã khôi phục sau khi cơ sở dữ liệu bị đưa về bản sao lưu cũ: ghi lại \(rec.setAside) thao tác từ số \(rec.replica):\(rec.from) "
                         + "(\(rec.recordsRewritten) bản ghi sửa, \(rec.recordsRecreated) bản ghi tạo lại với mã mới); tệp cũ giữ tại \(rec.oldFile). "
                         + "Hãy xuất gói gửi hub («unit-client bundle export»).")
             }
+            let r = done.report
             print("Đã nhập gói \(file): \(r.applied) mới, \(r.duplicates) đã có, \(r.heldBack) chờ, \(r.conflicts) xung đột.")
+            for a in done.setAside {
+                print(
+                    "Bản sao \(a.replica) đã bị thu hồi: hub chỉ giữ thao tác của nó đến \(a.replica):\(a.from - 1); \(a.setAside) thao tác sau đó máy này nhận trước đây "
+                        + "(từ tệp thao tác hoặc gói tin) sẽ không bao giờ đến hub nên được để riêng, không áp dụng (máy thay thế ghi lại công việc chưa gửi của nó); tệp cũ giữ tại \(a.oldFile)."
+                )
+            }
         }
     }
 }

@@ -208,6 +208,13 @@ struct SimulatorRegressionTests {
         try await Self.replay(7_788_588_843_247_008_335, steps: 16, replicas: 3, revocations: true, still: "a set-aside on a failing disk") {
             $0.revokedSetAside >= 1 && ($0.faults[FaultKind.ioError.rawValue] ?? 0) >= 1
         }
+        // Seed 20264534 (2,000 default histories from 20263700): the machine holding a revoked
+        // replica's carried ops set them aside (its store rebuilt through pages whose heads were
+        // up to 127 ops apart), and its sync at quiescence sent 90 ops in one page of 7 asked
+        // (`HeadSpacingTests`).
+        try await Self.replay(20_264_534, revocations: true, still: "a revoked replica's ops carried, then a resumed sync") {
+            ($0.faults[FaultKind.revoked.rawValue] ?? 0) >= 1 && $0.resumedSyncs >= 1
+        }
     }
 
     /// Seed 1461165254220806375 (the soak of 10,000 default histories with failing disks, seed

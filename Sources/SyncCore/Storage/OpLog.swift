@@ -152,11 +152,18 @@ extension ReplicaStore {
                 }
             }
         }
+        // From the page's start, each carried head is the furthest one within `every` ops of the
+        // one before (where the store's heads allow): a receiver serving this origin in pages of
+        // its own then cuts within `every` ops of any point. (Taking the first head at least
+        // `every` ops on left gaps of up to twice that, and a receiver's pages that much longer
+        // than asked: found by cchc-sim, seed 20264534.)
         var carried: [(counter: UInt64, signature: Data)] = []
         var last = start
         let every = min(SignedHead.wireSpacing, max(1, room))
-        for h in heads where h.counter <= end {
-            if h.counter == end || h.counter - last >= every {
+        let onPage = heads.filter { $0.counter <= end }
+        for (i, h) in onPage.enumerated() {
+            let next = i + 1 < onPage.count ? onPage[i + 1].counter : end
+            if h.counter == end || next - last > every {
                 carried.append(h)
                 last = h.counter
             }

@@ -11,12 +11,13 @@ extension SimHistory {
     /// one bundle may be replayed, damaged, imported on the wrong side or after it expired: each
     /// such bundle is refused by name and changes nothing.
     func bundleSync(_ i: Int) throws {
-        // A machine put back to an old copy recovers through its HTTP sync; a twin is refused by
-        // its first exchange (both shown elsewhere).
-        guard !machines[i].restored, !machines[i].isTwin else {
-            note("  (bỏ qua: máy vừa khôi phục hoặc máy sinh đôi)")
+        // A twin is refused by its first exchange (shown elsewhere). A machine put back to an old
+        // copy recovers from the hub's bundle, as through an HTTP sync.
+        guard !machines[i].isTwin else {
+            note("  (bỏ qua: máy sinh đôi)")
             return
         }
+        let restored = machines[i].restored
         let twinned = machines.contains { $0.isTwin && $0.credentials.replica == machines[i].credentials.replica }
         stats.bundleSyncs += 1
         let s = try store(i)
@@ -58,6 +59,12 @@ extension SimHistory {
             note("  hub từ chối gói: bản sao đã bị thu hồi")
             try rehome(i)
             return
+        } catch let e as SyncError where e.code == .fork && e.value?.hasPrefix("\(c.replica):") == true && restored {
+            // Put back to an old copy, it wrote on under counters the hub holds: refused by name,
+            // nothing taken; the hub's next bundle carries its own ops back and it recovers.
+            refused(e, by: "hub nhập gói")
+            guard try hub.opCount() == hubOpsBefore else { try violation("restore-recovers", "hub nhận một phần gói của máy đã khôi phục m\(i)") }
+            note("  hub từ chối gói: máy m\(i) đã khôi phục ghi tiếp dưới số hub đã có (\(e.value ?? "-"))")
         } catch let e as SyncError where relayedFork(e, at: i) {
             // This machine holds another machine's branch from an ops file and the hub holds
             // that origin's other branch: refused by name; its next HTTP sync keeps the hub's.
@@ -82,8 +89,14 @@ extension SimHistory {
         do {
             let done = try SyncClient.importBundle(path: down, store: s, credentials: c, now: clock)
             report = done.report
-            // After a set-aside the old store was closed by the file swap: only the new one is kept.
+            // After a recovery or a set-aside the old store was closed by the file swap: only the
+            // new one is kept.
             machines[i].store = done.store
+            if let r = done.restore {
+                stats.recoveries += 1
+                note("  gói ← hub: khôi phục sau restore: \(r.setAside) thao tác ghi lại")
+            }
+            if restored { machines[i].restored = false }
             for r in done.setAside {
                 stats.branchesSetAside += 1
                 lastSetAside.insert(r.replica)
@@ -95,7 +108,7 @@ extension SimHistory {
             }
             let opsAfter = try done.store.opCount()
             let setAsideOps = done.setAside.reduce(0) { $0 + $1.setAside }
-            guard opsAfter - opsBefore == report.applied - setAsideOps else {
+            guard done.restore != nil || opsAfter - opsBefore == report.applied - setAsideOps else {
                 try violation(
                     "no-op-applied-twice", "m\(i) nhập gói: báo áp dụng \(report.applied), để riêng \(setAsideOps), sổ tăng \(opsAfter - opsBefore)")
             }

@@ -415,19 +415,44 @@ public struct SyncClient: Sendable {
     /// What importing a hub's bundle did (`importBundle`).
     public struct BundleImported: Sendable {
         public var report: ApplyReport
+        /// This replica's own recovery after a restore from an old copy, if it ran.
+        public var restore: Recovery.Report?
         /// Revoked replicas' ops set aside after the import (`Recovery.setAsideClosed`), in order.
         public var setAside: [Recovery.Report] = []
-        /// The store, reopened when something was set aside (the one passed in is then closed).
+        /// The store, reopened when a recovery or a set-aside swapped its file (the one passed
+        /// in is then closed).
         public var store: ReplicaStore
     }
 
     /// Imports the bundle from the hub in the file at `path`: one of version 2 page by page in one
     /// transaction (its HMAC checked first, its SHA-256 by the last page, before anything is
     /// committed), one of version 1 whole. One imported before is refused and changes nothing.
-    /// Then, for each revoked replica the bundle names (`BundleStream.Reader.closed`) of which
-    /// this store holds more ops than the hub, those are set aside (`Recovery.setAsideClosed`),
-    /// as an HTTP sync does after the hub's refusal `closed`: use the returned store.
+    /// - When this replica's own ops in the bundle differ from its own (its database was put back
+    ///   to an old copy and wrote on), the hub's copy is taken back and the work done since is
+    ///   written again under new counters (`Recovery.recoverFromRestore`, once), then the bundle
+    ///   is imported into the rebuilt store;
+    /// - then, for each revoked replica the bundle names (`BundleStream.Reader.closed`) of which
+    ///   this store holds more ops than the hub, those are set aside (`Recovery.setAsideClosed`),
+    ///   as an HTTP sync does after the hub's refusal `closed`.
+    /// Use the returned store.
     public static func importBundle(path: String, store: ReplicaStore, credentials: HubCredentials, now: Int64) throws -> BundleImported {
+        let me = credentials.replica
+        do {
+            return try importBundleOnce(path: path, store: store, credentials: credentials, now: now)
+        } catch let e as SyncError where e.code == .fork && e.value?.hasPrefix("\(me):") == true {
+            let own = try ownOpsInBundle(path: path, credentials: credentials, now: now)
+            let acked = try store.peer("hub")?.acked[me] ?? 0
+            guard let from = try Recovery.divergence(store: store, hubOwn: own, after: acked) else { throw e }
+            let file = store.path
+            let restore = try Recovery.recoverFromRestore(store: store, hubOwn: own, from: from, now: now)
+            var done = try importBundleOnce(
+                path: path, store: try ReplicaStore.open(path: file, catalog: store.catalog), credentials: credentials, now: now)
+            done.restore = restore
+            return done
+        }
+    }
+
+    private static func importBundleOnce(path: String, store: ReplicaStore, credentials: HubCredentials, now: Int64) throws -> BundleImported {
         guard try BundleStream.isStreamed(path: path) else {
             let report = try importBundle(UserFile.read(path, field: "file"), path: path, store: store, credentials: credentials, now: now)
             return BundleImported(report: report, store: store)
@@ -439,10 +464,10 @@ public struct SyncClient: Sendable {
             nonceExpiresAt: reader.created + SyncProtocol.bundleLifetime, now: now)
         var done = BundleImported(report: report, store: store)
         for closed in reader.closed {
-            let path = done.store.path
+            let file = done.store.path
             guard let r = try Recovery.setAsideClosed(closed, store: done.store, now: now) else { continue }
             done.setAside.append(r)
-            done.store = try ReplicaStore.open(path: path, catalog: store.catalog)
+            done.store = try ReplicaStore.open(path: file, catalog: store.catalog)
         }
         return done
     }

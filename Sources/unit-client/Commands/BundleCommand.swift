@@ -30,22 +30,11 @@ struct BundleCommand: AsyncParsableCommand {
         var file: String
 
         func run() async throws {
-            var s = try store.open()
+            let s = try store.open()
             let creds = try s.requireCredentials()
             let now = Int64(Date().timeIntervalSince1970)
-            let done: SyncClient.BundleImported
-            do {
-                done = try SyncClient.importBundle(path: file, store: s, credentials: creds, now: now)
-            } catch let e as SyncError where e.code == .fork && e.value?.hasPrefix("\(creds.replica):") == true {
-                // This replica's own ops in the bundle differ from its own: the database was
-                // restored from an old copy and wrote on. The hub's copy is taken back and the
-                // work done since is written again under new counters.
-                let own = try SyncClient.ownOpsInBundle(path: file, credentials: creds, now: now)
-                let acked = try s.peer("hub")?.acked[creds.replica] ?? 0
-                guard let from = try Recovery.divergence(store: s, hubOwn: own, after: acked) else { throw e }
-                let rec = try Recovery.recoverFromRestore(store: s, hubOwn: own, from: from)
-                s = try store.open()
-                done = try SyncClient.importBundle(path: file, store: s, credentials: creds, now: now)
+            let done = try SyncClient.importBundle(path: file, store: s, credentials: creds, now: now)
+            if let rec = done.restore {
                 print(
                     "Đã khôi phục sau khi cơ sở dữ liệu bị đưa về bản sao lưu cũ: ghi lại \(rec.setAside) thao tác từ số \(rec.replica):\(rec.from) "
                         + "(\(rec.recordsRewritten) bản ghi sửa, \(rec.recordsRecreated) bản ghi tạo lại với mã mới); tệp cũ giữ tại \(rec.oldFile). "

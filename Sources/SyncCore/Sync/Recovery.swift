@@ -246,9 +246,10 @@ public enum Recovery {
         }
         var keep = c
         if c > 0 {
-            if !closed.signature.isEmpty {
+            let key = try store.read { db in try ReplicaStore.machineKey(db, of: origin) }
+            if !closed.signature.isEmpty, let key {
                 let head = SignedHead(origin: origin, counter: c, signature: closed.signature)
-                if let key = try store.read({ db in try ReplicaStore.machineKey(db, of: origin) }), !head.verifies(hash: closed.hash, key: key) {
+                guard head.verifies(hash: closed.hash, key: key) else {
                     throw SyncError(
                         .unauthorized, "Chữ ký của bản sao \(origin) trên đầu chuỗi \(c) trong gói của hub không hợp lệ; không thay đổi gì.",
                         field: "signature", value: "\(origin):\(c)")
@@ -256,8 +257,9 @@ public enum Recovery {
                 // A true head of this store's own copy: the cut below ends at it.
                 try store.addVerifiedHead(origin: origin, counter: c, hash: closed.hash, signature: closed.signature)
             } else {
-                // The hub's copy ends at an unsigned (legacy) head: cut at the last signed one
-                // below; the hub's next bundle brings the rest.
+                // The hub's copy ends at an unsigned (legacy) head, or this store has no key to
+                // check the signature with: cut at the last head below that it can vouch for;
+                // the hub's next bundle brings the rest.
                 keep = min(c, max(try store.lastSignedHead(of: origin, atOrBelow: c), try store.legacyMark(of: origin)))
             }
         }

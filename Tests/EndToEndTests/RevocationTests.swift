@@ -96,6 +96,23 @@ struct RevocationTests {
         h.killHub(signal: SIGTERM)
     }
 
+    /// Machine `t` synced its first activity, laptop `g` received it from the hub, `t` wrote a
+    /// second that reached `g` only by an ops file; then `t`'s replica was revoked. Returns the
+    /// harness and `t`'s old replica id.
+    static func carriedThenRevoked(_ name: String) throws -> (HubHarness, String) {
+        let h = try HubHarness.serving(name, replicas: [("t", "TTQLCK"), ("g", "TTQLCK")])
+        let old = try h.enrolment("t").replicaID.rawValue
+        try h.addActivity("t", title: titles[0])
+        try h.clientOK("t", "sync")
+        try h.clientOK("g", "sync")
+        try h.addActivity("t", title: titles[1], date: "2026-03-03")
+        let carried = h.path("t-carries.ops")
+        try h.clientOK("t", "ops", "export", "--out", carried)
+        try h.clientOK("g", "ops", "import", carried)
+        try h.hubOK("revoke", old)
+        return (h, old)
+    }
+
     /// The machine's unsynced activity reached another laptop at the gate by an ops file; then
     /// its replica was revoked. The hub will never hold that copy (it refuses a revoked replica's
     /// ops from anyone) and the replacement writes the activity again under the new replica, so
@@ -105,16 +122,7 @@ struct RevocationTests {
         "Given a revoked machine's unsynced activity carried to another laptop by an ops file, when the machine is replaced and both sync, then the laptop sets its copy aside, all three dumps are identical and each activity is reported once"
     )
     func carriedOpsOfARevokedReplica() throws {
-        let h = try HubHarness.serving("revoke-carried", replicas: [("t", "TTQLCK"), ("g", "TTQLCK")])
-        let old = try h.enrolment("t").replicaID.rawValue
-        try h.addActivity("t", title: Self.titles[0])
-        try h.clientOK("t", "sync")
-        try h.clientOK("g", "sync")
-        try h.addActivity("t", title: Self.titles[1], date: "2026-03-03")
-        let carried = h.path("t-carries.ops")
-        try h.clientOK("t", "ops", "export", "--out", carried)
-        try h.clientOK("g", "ops", "import", carried)
-        try h.hubOK("revoke", old)
+        let (h, old) = try Self.carriedThenRevoked("revoke-carried")
 
         let synced = try h.client("g", ["sync"])
         #expect(synced.status == 0, "\(synced)")
@@ -151,17 +159,8 @@ struct RevocationTests {
         "Given a revoked machine's unsynced activity carried to a laptop that syncs only by bundles, when the machine is replaced and syncs first, then the hub's bundle sets the copy aside on the laptop, all dumps are identical and each activity is reported once"
     )
     func carriedOpsOfARevokedReplicaByBundle() throws {
-        let h = try HubHarness.serving("revoke-carried-bundle", replicas: [("t", "TTQLCK"), ("g", "TTQLCK")])
-        let old = try h.enrolment("t").replicaID.rawValue
+        let (h, old) = try Self.carriedThenRevoked("revoke-carried-bundle")
         let g = try h.enrolment("g").replicaID.rawValue
-        try h.addActivity("t", title: Self.titles[0])
-        try h.clientOK("t", "sync")
-        try h.clientOK("g", "sync")
-        try h.addActivity("t", title: Self.titles[1], date: "2026-03-03")
-        let carried = h.path("t-carries.ops")
-        try h.clientOK("t", "ops", "export", "--out", carried)
-        try h.clientOK("g", "ops", "import", carried)
-        try h.hubOK("revoke", old)
         try h.hubOK("enrol", "--unit", "TTQLCK", "--replaces", old, "--out", h.path("t2.enrol"), "--url", h.url)
         try h.clientOK("t", "rehome", "--enrolment", h.path("t2.enrol"))
         try h.clientOK("t", "sync")

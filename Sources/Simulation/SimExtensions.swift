@@ -96,7 +96,7 @@ extension SimHistory {
                 stats.recoveries += 1
                 note("  gói ← hub: khôi phục sau restore: \(r.setAside) thao tác ghi lại")
             }
-            if restored { machines[i].restored = false }
+            machines[i].restored = false
             for r in done.setAside {
                 stats.branchesSetAside += 1
                 lastSetAside.insert(r.replica)

@@ -89,6 +89,28 @@ struct ClosedOriginTests {
         }
         #expect(try s.laptop.dump() == before && s.laptop.versionVector() == vv)
         #expect(try FileManager.default.contentsOfDirectory(atPath: s.dir.path).allSatisfy { !$0.contains("bo-nhanh") }, "no file left beside it")
+
+        // The same entry in a bundle the hub signed: the bundle itself is imported, and the
+        // refusal says so (importing it again is refused as a replay).
+        let now = Int64(Date().timeIntervalSince1970)
+        let path = s.dir.appendingPathComponent("down.cchc").path
+        let sender = try s.hub.sender(s.credentials.replica)
+        _ = try BundleStream.write(
+            to: path, direction: .toReplica, replica: s.credentials.replica, unit: sender.unit, created: now, key: sender.key,
+            kind: WireCodec.responseKind, closed: [closed]
+        ) { sink in
+            try s.hub.forEachPageLacked(
+                by: s.credentials.replica, start: { v in try sink.begin(fields: BundleStream.responseFields(hubVersionVector: v)) },
+                { try sink.add($0) })
+        }
+        #expect {
+            _ = try SyncClient.importBundle(path: path, store: s.laptop, credentials: s.credentials, now: now)
+        } throws: { error in
+            guard let e = error as? SyncError else { return false }
+            return e.field == (part == "hash" ? "closed" : "signature") && e.message.hasPrefix("Đã nhập gói «\(path)»")
+                && e.message.contains(s.revoked.rawValue)
+        }
+        #expect(try s.laptop.versionVector()[s.revoked] == vv[s.revoked], "the revoked replica's ops stay as they were")
         try s.laptop.close()
     }
 }

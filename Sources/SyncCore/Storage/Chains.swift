@@ -136,7 +136,6 @@ extension ReplicaStore {
 }
 
 extension ReplicaStore {
-    /// The counter up to which `origin`'s ops here were written before signing (0: none).
     /// Stores a head of `origin` the caller checked against this store's own copy: `hash` is
     /// H(`counter`) here and `signature` the author's on it. A head already there is kept.
     func addVerifiedHead(origin: ReplicaID, counter: UInt64, hash: ChainHash, signature: Data) throws {
@@ -152,6 +151,7 @@ extension ReplicaStore {
         }
     }
 
+    /// The counter up to which `origin`'s ops here were written before signing (0: none).
     func legacyMark(of origin: ReplicaID) throws -> UInt64 {
         try read { db in
             guard let index = try OriginTable.load(db).indexOf[origin] else { return 0 }

@@ -64,7 +64,10 @@ extension ReplicaStore {
                     out.append(ClosedOrigin(origin: id, counter: 0, hash: .zero, signature: Data()))
                     continue
                 }
-                guard let hash = try Self.chainHash(db, origin: id, at: counter) else { continue }
+                guard let hash = try Self.chainHash(db, origin: id, at: counter) else {
+                    throw SyncError(
+                        .internal, "Không tính được đầu chuỗi của bản sao \(id) ở số \(counter).", field: "origin", value: "\(id):\(counter)")
+                }
                 let signature =
                     try Data.fetchOne(
                         db, sql: "SELECT signature FROM signed_head WHERE origin = ? AND counter = ?", arguments: [index, Int64(counter)]) ?? Data()

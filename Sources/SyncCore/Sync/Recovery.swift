@@ -202,17 +202,31 @@ public enum Recovery {
         if parts == nil, let closed = closedAfter, let last = local.last?.dot.counter, last > closed { parts = closed + 1 }
         guard let parts else { return nil }
         let keep = try store.lastSignedHead(of: origin, atOrBelow: parts - 1)
-        let setAside = local.filter { $0.dot.counter > keep }.count
-        let path = store.path
-        let tmp = path + ".bo-nhanh-\(origin)-\(now)"
-        let rebuilt = try store.rebuild(into: tmp, stop: [origin: keep])
-        if let c = try store.credentials() { try rebuilt.saveCredentials(c) }
         let back = OpBatch(
             ops: hubOps.ops.filter { $0.dot.origin == origin && $0.dot.counter > keep },
             heads: hubOps.heads.filter { $0.origin == origin && $0.counter > keep })
-        try discardingOnFailure(rebuilt, at: tmp) {
+        return try cutBranch(
+            of: origin, at: keep, setAside: local.filter { $0.dot.counter > keep }.count, store: store, now: now,
+            why: "bản của hub được giữ; các thao tác khác của \(origin) từ số \(keep + 1) được để riêng (tệp cũ)"
+        ) { rebuilt in
             try rebuilt.apply(back, source: .peer(authenticated: nil, unit: nil), fromHub: true)
-            try rebuilt.closeForks(of: origin, why: "bản của hub được giữ; các thao tác khác của \(origin) từ số \(keep + 1) được để riêng (tệp cũ)")
+        }
+    }
+
+    /// Rebuilds `store` with `origin`'s ops cut at `keep`, runs `finish` on the new file and closes
+    /// `origin`'s forks there (`why`), then puts it in place, the old file kept beside it as
+    /// `<db>.truoc-bo-nhanh-<origin>-<time>`: a branch set aside. A step that fails leaves the
+    /// original as it was and no new file.
+    private static func cutBranch(
+        of origin: ReplicaID, at keep: UInt64, setAside: Int, store: ReplicaStore, now: Int64, why: String,
+        finish: (ReplicaStore) throws -> Void = { _ in }
+    ) throws -> Report {
+        let tmp = store.path + ".bo-nhanh-\(origin)-\(now)"
+        let rebuilt = try store.rebuild(into: tmp, stop: [origin: keep])
+        try discardingOnFailure(rebuilt, at: tmp) {
+            if let c = try store.credentials() { try rebuilt.saveCredentials(c) }
+            try finish(rebuilt)
+            try rebuilt.closeForks(of: origin, why: why)
         }
         let report = Report(
             kind: .branchSetAside, replica: origin, from: keep + 1, setAside: setAside, recordsRewritten: 0, recordsRecreated: 0, oldFile: "")
@@ -263,19 +277,9 @@ public enum Recovery {
                 keep = min(c, max(try store.lastSignedHead(of: origin, atOrBelow: c), try store.legacyMark(of: origin)))
             }
         }
-        let path = store.path
-        let tmp = path + ".bo-nhanh-\(origin)-\(now)"
-        let rebuilt = try store.rebuild(into: tmp, stop: [origin: keep])
-        try discardingOnFailure(rebuilt, at: tmp) {
-            if let creds = try store.credentials() { try rebuilt.saveCredentials(creds) }
-            try rebuilt.closeForks(
-                of: origin,
-                why: "bản sao \(origin) đã bị thu hồi; các thao tác của nó sau số \(keep) hub không bao giờ nhận được đã để riêng (tệp cũ)")
-        }
-        let report = Report(
-            kind: .branchSetAside, replica: origin, from: keep + 1, setAside: Int(held - keep), recordsRewritten: 0, recordsRecreated: 0,
-            oldFile: "")
-        return try swap(store: store, rebuilt: rebuilt, tmp: tmp, report: report, suffix: "truoc-bo-nhanh-\(origin)", now: now)
+        return try cutBranch(
+            of: origin, at: keep, setAside: Int(held - keep), store: store, now: now,
+            why: "bản sao \(origin) đã bị thu hồi; các thao tác của nó sau số \(keep) hub không bao giờ nhận được đã để riêng (tệp cũ)")
     }
 
     /// Runs the steps that finish a rebuilt store at `tmp`; if one fails (a full or failing disk,

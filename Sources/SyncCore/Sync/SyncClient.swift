@@ -465,9 +465,17 @@ public struct SyncClient: Sendable {
         var done = BundleImported(report: report, store: store)
         for closed in reader.closed {
             let file = done.store.path
-            guard let r = try Recovery.setAsideClosed(closed, store: done.store, now: now) else { continue }
-            done.setAside.append(r)
-            done.store = try ReplicaStore.open(path: file, catalog: store.catalog)
+            do {
+                guard let r = try Recovery.setAsideClosed(closed, store: done.store, now: now) else { continue }
+                done.setAside.append(r)
+                done.store = try ReplicaStore.open(path: file, catalog: store.catalog)
+            } catch var e as SyncError {
+                // The bundle itself is in (importing it again is refused as a replay): say so.
+                e.message =
+                    "Đã nhập gói «\(path)» (\(report.applied) thao tác mới), nhưng chưa để riêng được thao tác của bản sao đã thu hồi \(closed.origin): "
+                    + e.message + " Gói sau của hub sẽ thử lại."
+                throw e
+            }
         }
         return done
     }

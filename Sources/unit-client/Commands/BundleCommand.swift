@@ -44,8 +44,8 @@ struct BundleCommand: AsyncParsableCommand {
             print("Đã nhập gói \(file): \(r.applied) mới, \(r.duplicates) đã có, \(r.heldBack) chờ, \(r.conflicts) xung đột.")
             for a in done.setAside {
                 print(
-                    "Bản sao \(a.replica) đã bị thu hồi: hub chỉ giữ thao tác của nó đến \(a.replica):\(a.from - 1); \(a.setAside) thao tác sau đó máy này nhận trước đây "
-                        + "(từ tệp thao tác hoặc gói tin) sẽ không bao giờ đến hub nên được để riêng, không áp dụng (máy thay thế ghi lại công việc chưa gửi của nó); tệp cũ giữ tại \(a.oldFile)."
+                    "Bản sao \(a.replica) đã bị thu hồi: máy này giữ thao tác của nó đến \(a.replica):\(a.from - 1), như bản của hub; \(a.setAside) thao tác sau đó máy này nhận trước đây "
+                        + "(từ tệp thao tác hoặc gói tin) được để riêng, không áp dụng: hub không bao giờ nhận chúng (máy thay thế ghi lại công việc chưa gửi của nó); tệp cũ giữ tại \(a.oldFile)."
                 )
             }
         }

@@ -58,7 +58,7 @@ extension ReplicaStore {
         let me = try target.identity()?.replica
         // The seed, as `init` makes it.
         try target.write { db in
-            var session = try ApplySession(db: db, rules: self.rules)
+            var session = try ApplySession(db: db, rules: self.rules, cache: target.recordCache)
             let genesis = Genesis.ops(catalog: self.catalog)
             try session.apply(OpBatch(ops: genesis), source: .genesis)
             try session.finish()

@@ -50,7 +50,7 @@ extension ReplicaStore {
             if try Bool.fetchOne(db, sql: "SELECT 1 FROM local_state WHERE key = 'genesis'") ?? false {
                 throw SyncError(.conflict, "Cơ sở dữ liệu «\(self.path)» đã được khởi tạo.", field: "db", value: self.path)
             }
-            var session = try ApplySession(db: db, rules: self.rules)
+            var session = try ApplySession(db: db, rules: self.rules, cache: self.recordCache)
             try session.apply(OpBatch(ops: genesis), source: .genesis)
             try session.finish()
             try db.execute(sql: "INSERT INTO local_state(key, value) VALUES ('genesis', ?)", arguments: [genesis.count])

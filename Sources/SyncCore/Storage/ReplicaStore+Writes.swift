@@ -32,7 +32,7 @@ extension ReplicaStore {
 
     /// Applies a batch inside a transaction the caller already holds (e.g. with a peer cursor update).
     func apply(_ batch: OpBatch, source: OpSource, in db: Database, allowLegacy: Bool = false) throws -> ApplyReport {
-        var session = try ApplySession(db: db, rules: rules)
+        var session = try ApplySession(db: db, rules: rules, cache: recordCache)
         session.allowLegacy = allowLegacy
         try session.apply(batch, source: source)
         return try session.finish()
@@ -74,7 +74,7 @@ extension ReplicaStore {
     /// A batch of local writes in `db`'s transaction, signed with this machine's key (made and
     /// kept at the first write that needs it), and that key.
     func signingBatch(_ db: Database, me: Identity) throws -> (LocalWriteBatch, SigningKey) {
-        var session = try ApplySession(db: db, rules: rules)
+        var session = try ApplySession(db: db, rules: rules, cache: recordCache)
         let key: SigningKey
         if let k = try Self.signingKey(db) {
             key = k

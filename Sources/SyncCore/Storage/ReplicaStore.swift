@@ -20,6 +20,8 @@ public final class ReplicaStore: Sendable {
     /// Set by the first `close()`: closing again does nothing (GRDB traps on a closed connection).
     private let closed = NSLock.Protected(false)
     let rules: OpRules
+    /// Records as the last committed write left them (`RecordCache`).
+    let recordCache = RecordCache()
 
     /// Opens (or, with `create`, creates) the database at `path`. Refuses a missing file unless
     /// creating, a file that is not SQLite, and a database from a newer version of the schema.
@@ -146,7 +148,7 @@ public final class ReplicaStore: Sendable {
             let origins = try OriginTable.load(db)
             let rows = try Row.fetchAll(
                 db, sql: "SELECT counter, hlc, value, supersedes, origin, record, field FROM unknown_op ORDER BY origin, counter")
-            var session = try ApplySession(db: db, rules: self.rules)
+            var session = try ApplySession(db: db, rules: self.rules, cache: self.recordCache)
             var applied: [(Int64, Int64)] = []
             for row in rows {
                 let originIndex: Int64 = row[4]
@@ -172,7 +174,7 @@ public final class ReplicaStore: Sendable {
         try write { db in
             guard let applied = try Int.fetchOne(db, sql: "SELECT value FROM local_state WHERE key = 'genesis'"), applied < genesis.count
             else { return }
-            var session = try ApplySession(db: db, rules: self.rules)
+            var session = try ApplySession(db: db, rules: self.rules, cache: self.recordCache)
             try session.apply(OpBatch(ops: Array(genesis[applied...])), source: .genesis)
             try session.finish()
             try db.execute(sql: "UPDATE local_state SET value = ? WHERE key = 'genesis'", arguments: [genesis.count])
@@ -207,11 +209,15 @@ public final class ReplicaStore: Sendable {
     /// Runs one write transaction, mapping database failures to `SyncError`.
     func write<T: Sendable>(_ body: @Sendable (Database) throws -> T) throws -> T {
         do {
-            return try pool.write(body)
+            let result = try pool.write(body)
+            recordCache.commitStaged()
+            return result
         } catch let fork as ForkDetected {
             // Rolled back; `writeVerifying` records it and turns it into a SyncError.
+            recordCache.dropStaged()
             throw fork
         } catch {
+            recordCache.dropStaged()
             throw Self.map(error)
         }
     }
@@ -259,6 +265,7 @@ public final class ReplicaStore: Sendable {
 
     /// Runs `body` outside any transaction (ATTACH, VACUUM), mapping failures.
     func writeOutsideTransaction<T: Sendable>(_ body: @Sendable (Database) throws -> T) throws -> T {
+        recordCache.clear()
         do { return try pool.writeWithoutTransaction(body) } catch { throw Self.map(error) }
     }
 
@@ -319,6 +326,7 @@ public final class ReplicaStore: Sendable {
     /// size is the data's, not the history of its writes.
     package func compact() throws {
         do {
+            recordCache.clear()
             try pool.writeWithoutTransaction { db in
                 try db.execute(sql: "VACUUM")
                 try db.checkpoint(.truncate)

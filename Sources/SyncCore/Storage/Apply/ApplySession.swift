@@ -6,7 +6,8 @@ import GRDB
 /// - this file: loading records, and applying a batch (order, duplicates, gaps, one op);
 /// - `HeldBackOps.swift`: ops ahead of a gap, held in `pending_op` until it fills;
 /// - `LocalOps.swift`: building this replica's own ops from a user's change;
-/// - `WriteBack.swift`: writing touched records, the vector, the clock and conflicts at the end.
+/// - `WriteBack.swift`: writing touched records, the vector, the clock and conflicts at the end;
+/// - `RecordCache.swift`: the records the last committed write left, kept for the next one.
 /// The rules an op must pass are `OpRules` and `Authority` (Merge); what the op log and the
 /// metadata blobs store is `OpLogKeys.swift` and `RegisterCodec.swift`.
 struct ApplySession {
@@ -51,10 +52,17 @@ struct ApplySession {
     /// Public keys of origins, as registered (`RE.<origin>.key`).
     var keys: [ReplicaID: MachineKey] = [:]
     var hashBuffer = VarintWriter()
+    /// The store's records as the last committed write left them (`RecordCache`): taken out
+    /// here, used instead of reading a record again, given back with this session's at `finish`.
+    let cache: RecordCache
+    let cacheGeneration: Int
+    var cached: [String: LoadedRecord]
 
-    init(db: Database, rules: OpRules) throws {
+    init(db: Database, rules: OpRules, cache: RecordCache) throws {
         self.db = db
         self.rules = rules
+        self.cache = cache
+        (cacheGeneration, cached) = try cache.checkOut(db)
         origins = try OriginTable.load(db)
         vv = try ReplicaStore.versionVector(db)
         for row in try Row.fetchAll(
@@ -107,6 +115,7 @@ struct ApplySession {
     }
 
     private mutating func fetch(_ id: RecordID) throws -> LoadedRecord {
+        if !cached.isEmpty, let record = cached.removeValue(forKey: id.rawValue) { return record }
         let fieldCount = EntitySchema.fields(id.kind).count
         var record = LoadedRecord(id: id)
         let select = try statements.recordSelect(id.kind, db)

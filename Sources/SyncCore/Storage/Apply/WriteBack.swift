@@ -41,7 +41,23 @@ extension ApplySession {
         try db.execute(
             sql: "INSERT INTO local_state(key, value) VALUES ('hlc', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
             arguments: [Int64(bitPattern: hlc.rawValue)])
+        keepRecords()
         return report
+    }
+
+    /// Hands the records, now as written, to the store's cache (kept once the transaction
+    /// commits), moving them rather than copying. A record whose reserved row was never inserted
+    /// is not kept. The session holds no record afterwards (one used again is read again).
+    private mutating func keepRecords() {
+        var kept: [String: LoadedRecord] = [:]
+        swap(&kept, &cached)
+        if kept.count + records.count > RecordCache.capacity { kept = [:] }
+        while let r = records.popLast() {
+            if !r.dirty && !r.isNewRow { kept[r.id.rawValue] = r }
+        }
+        recordSlot = [:]
+        lastRecord = nil
+        cache.stage(cacheGeneration, kept)
     }
 
     /// Writes one record's typed row: its winners, `deleted` as 0 rather than NULL, and its

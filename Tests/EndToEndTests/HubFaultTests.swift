@@ -86,12 +86,12 @@ struct HubFaultTests {
         (status, _) = try await h.post(body: spoof, headers: try signedHeaders(h, "a", body: spoof))
         #expect(status == 401 || status == 403)
 
-        // A page over the protocol's op limit (5,000, plus at most one signed segment): a 400 JSON
-        // error naming «ops», nothing applied.
+        // A page over the protocol's op limit for ops of another origin than the sender's (5,000,
+        // plus at most one signed segment): a 400 JSON error naming «ops», nothing applied.
         let oversized = (1...(SyncProtocol.maxPageOps + Int(SignedHead.spacing) + 1)).map { c in
             Op(
-                dot: Dot(a.replicaID, UInt64(c) + vv[a.replicaID]), hlc: HLC(millis: 1_772_000_000_000, logical: 0),
-                record: "HD.TTQLCK.\(a.replicaID).\(c)", field: "title", value: .text("Trang quá lớn"), supersedes: [])
+                dot: Dot(b.replicaID, UInt64(c)), hlc: HLC(millis: 1_772_000_000_000, logical: 0),
+                record: "HD.TTQLCK.\(b.replicaID).\(c)", field: "title", value: .text("Trang quá lớn"), supersedes: [])
         }
         let tooMany = try WireCodec.encode(
             SyncRequest(replica: a.replicaID, versionVector: vv, batch: OpBatch(ops: oversized), machineKey: try s.machineKey()))

@@ -124,4 +124,34 @@ struct PreviousVersionTests {
             #expect(try bytes(mine) == (try bytes(value)), "\(file): «\(key)» differs from the previous release's")
         }
     }
+
+    /// A replica of the previous release that recorded 560 activities offline (6,160 ops the hub
+    /// lacks, Fixtures/previous-main-offline): it signs its first head, and registers its key,
+    /// after them all, so its first page to the hub cannot be cut shorter. The hub refused it as
+    /// over 5,000 ops (400, exit 2) on every sync; now it takes it, and a new replica receives it.
+    @Test(
+        "Given the previous release's replica with 6,160 ops never synced, when it syncs with the upgraded programs, then the hub takes them in one page and a new replica receives them: three identical dumps"
+    )
+    func longUnsyncedWork() throws {
+        let h = try HubHarness("long-offline", copyingHub: Self.fixtures.appendingPathComponent("hub.sqlite"))
+        try h.startHub()
+        let offline = Self.fixtures.deletingLastPathComponent().appendingPathComponent("previous-main-offline/TTQLCK.sqlite")
+        try FileManager.default.copyItem(atPath: offline.path, toPath: h.db("t"))
+        let before = try h.hubDump()
+        let sync = try h.client("t", ["sync", "--hub", h.url, "--json"])
+        #expect(sync.status == 0, "\(sync)")
+        let report = try VerifiableWritesTests.json(sync)
+        // The 6,160 ops of the previous release and the key registration written at the upgrade.
+        #expect(report["sent"] as? Int == 6_161, "\(report)")
+        #expect(try h.hubDump() != before)
+        #expect(try h.clientDump("t") == h.hubDump())
+        // A new replica asks for pages of 100: the one holding that run is as long as the run.
+        try h.replica("vp", unit: "VP")
+        try h.clientOK("vp", "sync", "--page-size", "100")
+        #expect(try h.clientDump("vp") == h.hubDump())
+        let activities = try h.clientOK("vp", "activity", "list")
+        #expect(activities.contains("Tin bài số 560 về dịch vụ công trực tuyến"), "\(activities.prefix(400))")
+        _ = try h.hubOK("verify")
+        h.killHub(signal: SIGTERM)
+    }
 }

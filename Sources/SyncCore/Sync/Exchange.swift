@@ -11,10 +11,16 @@ extension ReplicaStore {
     func receive(
         _ request: SyncRequest, unit: String, nonce: String, nonceExpiresAt: Int64, now: Int64, pageLimit: Int? = nil, source: String = "sync"
     ) throws -> SyncResponse {
-        guard request.ops.count <= SyncProtocol.maxPageOps + Int(SignedHead.spacing) || pageLimit != nil else {
-            throw SyncError(
-                .invalidInput, "Trang có \(request.ops.count) thao tác, quá giới hạn \(SyncProtocol.maxPageOps) của giao thức.", field: "ops",
-                value: String(request.ops.count))
+        if pageLimit == nil {
+            var own = 0
+            for op in request.ops where op.dot.origin == request.replica { own += 1 }
+            let others = request.ops.count - own
+            guard others <= SyncProtocol.maxPageOps + Int(SignedHead.spacing), own <= SyncProtocol.maxOwnOps else {
+                throw SyncError(
+                    .invalidInput,
+                    "Trang có \(request.ops.count) thao tác (\(own) của chính bản sao gửi), quá giới hạn của giao thức: \(SyncProtocol.maxOwnOps) thao tác của chính bản sao, \(SyncProtocol.maxPageOps) của bản sao khác.",
+                    field: "ops", value: String(request.ops.count))
+            }
         }
         let limit = max(1, min(pageLimit ?? request.pageLimit, SyncProtocol.maxPageOps))
         try refuseClosedOrigins(request.versionVector)

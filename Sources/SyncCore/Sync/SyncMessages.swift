@@ -11,6 +11,11 @@ public enum SyncProtocol {
     public static let path = "/v1/sync"
     /// How many ops a page carries at most, in either direction.
     public static let maxPageOps = 5_000
+    /// How many of its own ops a replica may send in one request. A page of them ends at a head
+    /// it signed, and a replica of the release before signing has no head inside the ops it wrote
+    /// before the upgrade (its first head, and its key, come after them all): its first page
+    /// holds every op it never synced, however many. Other origins' ops stay within a page.
+    public static let maxOwnOps = 200_000
     /// The largest compressed body a hub accepts.
     public static let maxBodyBytes = 8 << 20
     /// The largest body after decompression (a guard against compression bombs).

@@ -207,17 +207,29 @@ public final class ReplicaStore: Sendable {
     }
 
     /// Runs one write transaction, mapping database failures to `SyncError`.
+    /// As GRDB's `write`, with the record cache told of the outcome while the writer is still
+    /// held: another write's session cannot stage in between.
     func write<T: Sendable>(_ body: @Sendable (Database) throws -> T) throws -> T {
+        let cache = recordCache
         do {
-            let result = try pool.write(body)
-            recordCache.commitStaged()
-            return result
+            return try pool.writeWithoutTransaction { db in
+                do {
+                    var result: T?
+                    try db.inTransaction {
+                        result = try body(db)
+                        return .commit
+                    }
+                    cache.commitStaged()
+                    return result!
+                } catch {
+                    cache.dropStaged()
+                    throw error
+                }
+            }
         } catch let fork as ForkDetected {
             // Rolled back; `writeVerifying` records it and turns it into a SyncError.
-            recordCache.dropStaged()
             throw fork
         } catch {
-            recordCache.dropStaged()
             throw Self.map(error)
         }
     }

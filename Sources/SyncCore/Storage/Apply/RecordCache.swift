@@ -10,8 +10,8 @@ import GRDB
 ///   rule), and every session takes the whole cache out when it starts, so a write the cache
 ///   does not see can only be one by a session that holds nothing of it;
 /// - a session gives its records back only when its transaction has committed (`ReplicaStore.write`
-///   returned), and only if no later session started meanwhile (the generation); a transaction
-///   that fails or rolls back gives back nothing;
+///   tells the cache while it still holds the writer), and only if no later session started
+///   meanwhile (the generation); a transaction that fails or rolls back gives back nothing;
 /// - a commit by any other connection (another process, a second store on the same file)
 ///   changes `PRAGMA data_version`, and the cache is then dropped;
 /// - records a session left half-made (a reserved rowid whose row was never inserted) are not
@@ -51,7 +51,7 @@ final class RecordCache: @unchecked Sendable {
         }
     }
 
-    /// After a write transaction committed (`ReplicaStore.write` returned).
+    /// After a write transaction committed, on the writer (`ReplicaStore.write`).
     func commitStaged() {
         lock.withLock {
             guard let s = staged else { return }
@@ -60,7 +60,7 @@ final class RecordCache: @unchecked Sendable {
         }
     }
 
-    /// After a write transaction failed or rolled back.
+    /// After a write transaction failed or rolled back, on the writer.
     func dropStaged() {
         lock.withLock { staged = nil }
     }
